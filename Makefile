@@ -1,0 +1,27 @@
+# Every target creates the environment if it is missing. torch==2.13.0 is installed
+# first: it is a CPU build found locally, whereas an unpinned torch pulls a CUDA build.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+
+.PHONY: env demo test test-all clean
+
+env: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade-strategy only-if-needed "torch==2.13.0"
+	$(PY) -m pip install --quiet --upgrade-strategy only-if-needed -e ".[test]"
+	touch $@
+
+demo: env
+	$(PY) examples/demo.py
+
+test: env
+	$(PY) -m pytest -q
+
+test-all: env
+	$(PY) -m pytest -q -m ""
+
+clean:
+	rm -rf $(VENV) build *.egg-info

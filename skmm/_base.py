@@ -1,0 +1,236 @@
+"""What the classifier and the regressor share: preprocessing, building, training."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator, clone
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+from skorch.callbacks import EpochScoring
+from skorch.dataset import ValidSplit
+from torch.utils.data import DataLoader
+
+from ._skorch_net import ModalityNet
+from .encoders import resolve_encoder
+from .fusion import resolve_fusion
+from .nn.inputs import ModalityDataset, as_modalities, check_matches, collate_identity, describe, to_tensors
+from .nn.model import MultimodalNetwork, make_head
+
+_OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+
+
+def _n_samples(X):
+    if hasattr(X, "shape") and len(X.shape) > 0:
+        return X.shape[0]
+    if isinstance(X, dict):
+        return len(next(iter(X.values()))) if X else 0
+    return len(X)
+
+
+class BaseMultimodal(BaseEstimator):
+    """Shared parameters and fit/predict machinery; see MultimodalClassifier."""
+
+    def __init__(
+        self,
+        preprocessor=None,
+        *,
+        encoders=None,
+        fusion="concat",
+        hidden_size=64,
+        dropout=0.1,
+        max_epochs=10,
+        batch_size=64,
+        lr=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        validation_fraction=None,
+        callbacks=None,
+        device="cpu",
+        random_state=None,
+        verbose=1,
+    ):
+        self.preprocessor = preprocessor
+        self.encoders = encoders
+        self.fusion = fusion
+        self.hidden_size = hidden_size
+        self.dropout = dropout
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.validation_fraction = validation_fraction
+        self.callbacks = callbacks
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- parameters -----------------------------------------------------
+    def _check_params(self):
+        for name in ("hidden_size", "max_epochs", "batch_size"):
+            value = getattr(self, name)
+            if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        if not isinstance(self.dropout, Real) or not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
+        if not isinstance(self.lr, Real) or self.lr <= 0:
+            raise ValueError(f"lr must be a positive number, got {self.lr!r}.")
+        if not isinstance(self.weight_decay, Real) or self.weight_decay < 0:
+            raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay!r}.")
+        if self.optimizer not in _OPTIMIZERS and not (
+            isinstance(self.optimizer, type) and issubclass(self.optimizer, torch.optim.Optimizer)
+        ):
+            raise ValueError(
+                f"optimizer must be one of {sorted(_OPTIMIZERS)} or a torch.optim.Optimizer "
+                f"class, got {self.optimizer!r}."
+            )
+        if self.validation_fraction is not None and not (
+            isinstance(self.validation_fraction, Real) and 0 < self.validation_fraction < 1
+        ):
+            raise ValueError(
+                f"validation_fraction must be None or in (0, 1), got {self.validation_fraction!r}."
+            )
+        if self.encoders is not None and not isinstance(self.encoders, dict):
+            raise TypeError(
+                f"encoders must be a dict of modality name -> encoder, got {type(self.encoders).__name__}."
+            )
+        if self.preprocessor is not None and not hasattr(self.preprocessor, "fit_transform"):
+            raise TypeError(
+                f"preprocessor must be a transformer such as ModalityTransformer, got {self.preprocessor!r}."
+            )
+
+    def _seed(self):
+        if isinstance(self.random_state, Integral):
+            return int(self.random_state)
+        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+
+    # -- data -----------------------------------------------------------
+    def _check_X_y(self, X, y):
+        if y is None:
+            raise ValueError(f"{type(self).__name__}.fit needs y (the target).")
+        if isinstance(X, pd.DataFrame):
+            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+            self.n_features_in_ = X.shape[1]
+        elif isinstance(X, dict):
+            self.n_features_in_ = len(X)
+        elif hasattr(X, "shape") and len(X.shape) == 2:
+            self.n_features_in_ = X.shape[1]
+        n = _n_samples(X)
+        if n == 0:
+            raise ValueError("X has 0 samples; at least one is needed.")
+        if len(y) != n:
+            raise ValueError(f"X has {n} samples but y has {len(y)}.")
+
+    def _modalities(self, X, fitting):
+        """Preprocess X (if the estimator owns a preprocessor) into a dict of arrays."""
+        if self.preprocessor is not None:
+            if fitting:
+                self.preprocessor_ = clone(self.preprocessor)
+                X = self.preprocessor_.fit_transform(X)
+            else:
+                X = self.preprocessor_.transform(X)
+        return as_modalities(X)
+
+    def _dataset(self, X, y=None, fitting=False):
+        data = self._modalities(X, fitting)
+        if fitting:
+            self.modalities_ = describe(data)
+        else:
+            check_matches(data, self.modalities_)
+        return ModalityDataset(to_tensors(data, self.modalities_), y)
+
+    # -- network --------------------------------------------------------
+    def _build_module(self, n_outputs):
+        encoders = {}
+        choices = self.encoders or {}
+        unknown = sorted(set(choices) - set(self.modalities_))
+        if unknown:
+            raise ValueError(f"encoders names modalities {unknown} that X does not have; it has {sorted(self.modalities_)}.")
+        for name, info in self.modalities_.items():
+            spec = resolve_encoder(choices.get(name), name, info)
+            encoders[name] = spec.build(info, hidden_size=self.hidden_size, dropout=self.dropout)
+        fusion = resolve_fusion(self.fusion).build(
+            {name: enc.output_dim for name, enc in encoders.items()},
+            hidden_size=self.hidden_size, dropout=self.dropout,
+        )
+        head = make_head(fusion.output_dim, self.hidden_size, n_outputs, self.dropout)
+        return MultimodalNetwork(encoders, fusion, head)
+
+    def _make_net(self, module, seed):
+        optimizer = _OPTIMIZERS.get(self.optimizer, self.optimizer)
+        callbacks = list(self.callbacks or [])
+        train_split = None
+        if self.validation_fraction is not None:
+            train_split = ValidSplit(
+                self.validation_fraction, stratified=self._stratify, random_state=seed
+            )
+            callbacks += self._valid_callbacks()
+        return ModalityNet(
+            module,
+            criterion=self._criterion(),
+            optimizer=optimizer,
+            lr=self.lr,
+            optimizer__weight_decay=self.weight_decay,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train=DataLoader,
+            iterator_train__shuffle=True,
+            iterator_train__collate_fn=collate_identity,
+            iterator_valid=DataLoader,
+            iterator_valid__collate_fn=collate_identity,
+            train_split=train_split,
+            callbacks=callbacks or None,
+            device=self.device,
+            verbose=self.verbose,
+        )
+
+    def _valid_callbacks(self):
+        return []
+
+    # -- fit / predict --------------------------------------------------
+    def fit(self, X, y):
+        """Fit the preprocessor (if any) and train the network.
+
+        Parameters
+        ----------
+        X : DataFrame, ModalityDict or array
+            A DataFrame when the estimator has a ``preprocessor``; otherwise
+            the output of a ModalityTransformer (dict of modality arrays) or
+            a 2-D numeric array (one vector modality).
+        y : array-like of shape (n_samples,) (or (n_samples, n_targets) for
+            the regressor)
+            Target.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        self._check_X_y(X, y)
+        target, n_outputs = self._encode_target(y)
+        seed = self._seed()
+        dataset = self._dataset(X, target, fitting=True)
+        # A private RNG stream: seeded fits repeat exactly and do not disturb
+        # (or depend on) the user's global torch RNG.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            module = self._build_module(n_outputs)
+            self.net_ = self._make_net(module, seed)
+            self.net_.fit(dataset, target)
+        return self
+
+    def _forward(self, X):
+        check_is_fitted(self, "net_")
+        dataset = self._dataset(X)
+        with torch.no_grad():
+            return self.net_.forward(dataset, training=False, device="cpu")
+
+    @property
+    def history_(self):
+        """skorch's training history (loss per epoch and batch)."""
+        check_is_fitted(self, "net_")
+        return self.net_.history

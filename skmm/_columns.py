@@ -1,0 +1,109 @@
+"""Reading one input column and naming its rows in error messages.
+
+Every preprocessor takes one column (a pandas Series, a one-column DataFrame,
+a 1-D array or a list). Errors must say *which* column and *which* row, using
+the frame's own index labels, so the user can find the bad value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+class MediaError(ValueError):
+    """A media value that cannot be decoded; the caller adds column and row."""
+
+
+class Column:
+    """The values of one column with the labels needed for error messages.
+
+    Parameters
+    ----------
+    X : Series, DataFrame with one column, ndarray or list
+        The column.
+    owner : str
+        The transformer's class name, used when the column has no name.
+    """
+
+    def __init__(self, X, owner):
+        if isinstance(X, pd.DataFrame):
+            if X.shape[1] != 1:
+                raise ValueError(
+                    f"{owner} takes exactly one column, got {X.shape[1]} "
+                    f"columns {list(X.columns)}; give the column name as a "
+                    "string in ModalityTransformer."
+                )
+            X = X.iloc[:, 0]
+        if isinstance(X, pd.Series):
+            self.name = None if X.name is None else str(X.name)
+            self.labels = X.index
+            self.values = X.to_numpy(dtype=object)
+        else:
+            if isinstance(X, np.ndarray) and X.ndim == 2 and X.shape[1] == 1:
+                X = X[:, 0]
+            if isinstance(X, np.ndarray) and X.ndim != 1:
+                raise ValueError(
+                    f"{owner} takes one column of values (1-D), got an array "
+                    f"of shape {X.shape}."
+                )
+            if isinstance(X, (str, bytes)) or not hasattr(X, "__len__"):
+                raise TypeError(
+                    f"{owner} takes a column of values (Series, list or 1-D "
+                    f"array), got {type(X).__name__}."
+                )
+            self.name = None
+            self.labels = pd.RangeIndex(len(X))
+            self.values = np.empty(len(X), dtype=object)
+            self.values[:] = list(X)
+        self.owner = owner
+
+    def __len__(self):
+        return len(self.values)
+
+    def where(self, i):
+        """Describe row ``i`` (a position) for an error message."""
+        column = f"column {self.name!r}" if self.name is not None else self.owner
+        return f"{column}, row {self.labels[i]!r}"
+
+    def check_not_empty(self):
+        if len(self) == 0:
+            raise ValueError(f"{self.where_all()} is empty: at least one row is needed.")
+
+    def decode(self, decode, what):
+        """Apply ``decode`` to every value, naming the row of any failure.
+
+        Parameters
+        ----------
+        decode : callable
+            Value -> decoded object; raises :class:`MediaError` on bad input.
+        what : str
+            What a value is ("image", "audio"), for the messages.
+        """
+        decoded = []
+        for i, value in enumerate(self.values):
+            if is_missing(value):
+                raise ValueError(
+                    f"{self.where(i)}: {what} is missing (None/NaN); drop the "
+                    "row or fill it."
+                )
+            try:
+                decoded.append(decode(value))
+            except MediaError as exc:
+                raise ValueError(f"{self.where(i)}: {exc}") from None
+        return decoded
+
+    def where_all(self):
+        return f"column {self.name!r}" if self.name is not None else self.owner
+
+
+def is_missing(value):
+    """True for None, NaN and pandas' NA/NaT (not for empty strings or arrays)."""
+    if value is None:
+        return True
+    if isinstance(value, float) and np.isnan(value):
+        return True
+    try:
+        return value is pd.NA or value is pd.NaT
+    except TypeError:  # pragma: no cover - exotic objects
+        return False

@@ -1,0 +1,254 @@
+"""ModalityTransformer: route DataFrame columns to per-modality transformers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import TransformerMixin, clone
+from sklearn.utils.metaestimators import _BaseComposition
+from sklearn.utils.validation import check_is_fitted
+
+from .modality_dict import ModalityDict
+
+
+def _as_frame(X, when):
+    if isinstance(X, pd.DataFrame):
+        frame = X
+    elif isinstance(X, Mapping):
+        frame = pd.DataFrame(dict(X))
+    else:
+        raise TypeError(
+            f"ModalityTransformer.{when} takes a pandas DataFrame (columns of text, "
+            f"media paths, numbers), got {type(X).__name__}."
+        )
+    if len(frame) == 0:
+        raise ValueError(f"ModalityTransformer.{when} got an empty frame (0 rows).")
+    return frame
+
+
+def _selected(frame, name, columns, when, fitted_columns=None):
+    """``frame[columns]``: a Series for one column name, a DataFrame for a list."""
+    wanted = [columns] if isinstance(columns, str) else list(columns)
+    missing = [c for c in wanted if c not in frame.columns]
+    if missing:
+        seen = fitted_columns if fitted_columns is not None else list(frame.columns)
+        raise ValueError(
+            f"modality {name!r}: column(s) {missing} not found in X at {when}; "
+            f"X has columns {list(frame.columns)}"
+            + (f" (fitted with {list(seen)})" if fitted_columns is not None else "")
+            + "."
+        )
+    return frame[columns] if isinstance(columns, str) else frame[wanted]
+
+
+def _passthrough(name, data):
+    try:
+        values = np.asarray(data, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"modality {name!r} is 'passthrough' but its columns are not all "
+            "numeric; give it a transformer."
+        ) from None
+    return values.reshape(len(values), -1)
+
+
+def _as_modality_array(name, out, n_rows):
+    """Normalise one transformer's output to a numpy array of n_rows rows."""
+    if sp.issparse(out):
+        out = out.toarray()
+    out = np.asarray(out)
+    if out.ndim == 1:
+        out = out.reshape(-1, 1)
+    if out.shape[0] != n_rows:
+        raise ValueError(
+            f"modality {name!r}: its transformer returned {out.shape[0]} rows "
+            f"for {n_rows} input rows."
+        )
+    if out.dtype == object:
+        raise TypeError(
+            f"modality {name!r}: its transformer returned objects (dtype=object), "
+            "not numbers; use a transformer that outputs numeric arrays."
+        )
+    if np.issubdtype(out.dtype, np.floating) or out.dtype == np.bool_:
+        out = out.astype(np.float32, copy=False)
+    return out
+
+
+class ModalityTransformer(TransformerMixin, _BaseComposition):
+    """Apply one transformer per modality and keep the outputs apart.
+
+    Like :class:`~sklearn.compose.ColumnTransformer`, it takes
+    ``(name, transformer, columns)`` triples and exposes nested parameters
+    (``text__max_len``), but instead of stacking the outputs side by side it
+    returns a :class:`ModalityDict` of name -> array, each keeping its shape
+    (token ids, images, frames, vectors) for the modality's own encoder.
+
+    Parameters
+    ----------
+    transformers : list of (name, transformer, columns) tuples
+        ``columns`` is one column name (the transformer gets a Series) or a
+        list of names (it gets a DataFrame). ``transformer`` is any sklearn
+        transformer, ``"passthrough"`` (numeric columns as float32) or
+        ``"drop"``. Any transformer returning a 2-D float array (e.g.
+        ``StandardScaler``) becomes a vector modality.
+    verbose : bool, default=False
+        Print the time each modality takes to fit.
+
+    Attributes
+    ----------
+    transformers_ : list of (name, fitted transformer, columns)
+        The fitted transformers (clones of the given ones).
+    feature_names_in_ : ndarray of str
+        Columns of the frame seen in ``fit``.
+    n_features_in_ : int
+        Number of those columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skmm import ModalityTransformer
+    >>> from skmm.preprocessing import TextSequencer
+    >>> X = pd.DataFrame({"review": ["good", "bad film"], "age": [20, 40], "price": [1.0, 3.0]})
+    >>> prep = ModalityTransformer([
+    ...     ("text", TextSequencer(max_len=3), "review"),
+    ...     ("numbers", StandardScaler(), ["age", "price"]),
+    ... ])
+    >>> out = prep.fit_transform(X)
+    >>> out["text"].shape, out["numbers"].shape
+    ((2, 3), (2, 2))
+    >>> prep.set_params(text__max_len=5).fit_transform(X)["text"].shape
+    (2, 5)
+    """
+
+    def __init__(self, transformers, *, verbose=False):
+        self.transformers = transformers
+        self.verbose = verbose
+
+    @property
+    def _transformers(self):
+        return [(name, trans) for name, trans, _ in self.transformers]
+
+    @_transformers.setter
+    def _transformers(self, value):
+        self.transformers = [
+            (name, trans, columns)
+            for ((name, trans), (_, _, columns)) in zip(value, self.transformers)
+        ]
+
+    def get_params(self, deep=True):
+        """Parameters, including ``<name>__<param>`` of each transformer."""
+        return self._get_params("_transformers", deep=deep)
+
+    def set_params(self, **params):
+        """Set parameters, including ``<name>__<param>`` of each transformer."""
+        self._set_params("_transformers", **params)
+        return self
+
+    def _check_transformers(self):
+        if not isinstance(self.transformers, (list, tuple)) or not self.transformers:
+            raise ValueError("transformers must be a non-empty list of (name, transformer, columns).")
+        for entry in self.transformers:
+            if not isinstance(entry, tuple) or len(entry) != 3:
+                raise ValueError(
+                    f"each transformer must be a (name, transformer, columns) tuple, got {entry!r}."
+                )
+            name, trans, columns = entry
+            if not isinstance(name, str) or not name or "__" in name:
+                raise ValueError(f"modality names must be non-empty strings without '__', got {name!r}.")
+            if not (isinstance(columns, str) or (
+                isinstance(columns, (list, tuple)) and columns
+                and all(isinstance(c, str) for c in columns)
+            )):
+                raise ValueError(
+                    f"modality {name!r}: columns must be a column name or a non-empty "
+                    f"list of names, got {columns!r}."
+                )
+            if trans not in ("passthrough", "drop") and not (
+                hasattr(trans, "fit") and hasattr(trans, "transform")
+            ):
+                raise TypeError(
+                    f"modality {name!r}: {trans!r} is not a transformer (needs fit and "
+                    "transform), 'passthrough' or 'drop'."
+                )
+        self._validate_names([name for name, _, _ in self.transformers])
+
+    def fit(self, X, y=None):
+        """Fit every modality's transformer on its columns.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Input frame; columns not named by any transformer are ignored.
+        y : array-like, optional
+            Passed to each transformer's ``fit``.
+
+        Returns
+        -------
+        self : ModalityTransformer
+        """
+        self.fit_transform(X, y)
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fit every transformer and return its output on ``X``.
+
+        Returns
+        -------
+        Xt : ModalityDict
+            Modality name -> array with one row per row of ``X``.
+        """
+        self._check_transformers()
+        frame = _as_frame(X, "fit")
+        fitted, out = [], ModalityDict()
+        for name, trans, columns in self.transformers:
+            if trans == "drop":
+                continue
+            data = _selected(frame, name, columns, "fit")
+            start = time.perf_counter()
+            if trans == "passthrough":
+                fitted.append((name, trans, columns))
+                result = _passthrough(name, data)
+            else:
+                est = clone(trans)
+                result = est.fit_transform(data, y)
+                fitted.append((name, est, columns))
+            out[name] = _as_modality_array(name, result, len(frame))
+            if self.verbose:
+                print(f"[ModalityTransformer] {name}: fitted in {time.perf_counter() - start:.1f}s")
+        self.transformers_ = fitted
+        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
+        self.n_features_in_ = len(self.feature_names_in_)
+        return out
+
+    def transform(self, X):
+        """Transform each modality's columns with its fitted transformer.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Must hold every column used in ``fit`` (in any order).
+
+        Returns
+        -------
+        Xt : ModalityDict
+            Modality name -> array with one row per row of ``X``.
+        """
+        check_is_fitted(self, "transformers_")
+        frame = _as_frame(X, "transform")
+        out = ModalityDict()
+        for name, trans, columns in self.transformers_:
+            data = _selected(frame, name, columns, "transform", self.feature_names_in_)
+            result = _passthrough(name, data) if trans == "passthrough" else trans.transform(data)
+            out[name] = _as_modality_array(name, result, len(frame))
+        return out
+
+    @property
+    def named_transformers_(self):
+        """Fitted transformers by modality name."""
+        check_is_fitted(self, "transformers_")
+        return {name: trans for name, trans, _ in self.transformers_}

@@ -1,0 +1,222 @@
+"""From per-modality arrays to tensors the network reads, and a batched Dataset.
+
+A modality's kind is read off its array, so any transformer's output works:
+
+========  ==========================  ==========================================
+kind      array                       conventions
+========  ==========================  ==========================================
+tokens    int (n, length)             id 0 is padding (TextSequencer's output)
+frames    float (n, steps, features)  NaN frames are padding (AudioFeaturizer)
+image     float (n, C, H, W)
+vector    float (n, features)
+========  ==========================  ==========================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import Dataset
+
+from ..preprocessing.text import UNKNOWN_ID
+
+KINDS = ("tokens", "frames", "image", "vector")
+
+
+@dataclass(frozen=True)
+class ModalityInfo:
+    """What the network needs to know of one modality, learned in ``fit``.
+
+    Attributes
+    ----------
+    kind : str
+        One of "tokens", "frames", "image", "vector".
+    shape : tuple of int
+        Shape of one sample (for tokens and frames, the step axis is the
+        padded length seen in fit and may differ later).
+    vocab_size : int or None
+        For tokens: 1 + the largest id seen in fit.
+    """
+
+    kind: str
+    shape: tuple
+    vocab_size: int | None = None
+
+    @property
+    def features(self):
+        """Size of one step (frames), channel count (image) or width (vector)."""
+        return self.shape[-1] if self.kind in ("frames", "vector") else self.shape[0]
+
+
+def as_modalities(X):
+    """Coerce estimator input to a dict of name -> numpy array.
+
+    A Mapping (ModalityTransformer's output) is taken as it is; a plain 2-D
+    numeric array or numeric DataFrame becomes one vector modality "x".
+    """
+    if isinstance(X, Mapping):
+        if not X:
+            raise ValueError("X holds no modality.")
+        data = {}
+        for name, value in X.items():
+            if not isinstance(name, str):
+                raise TypeError(f"modality names must be strings, got {name!r}.")
+            data[name] = np.asarray(value)
+        return data
+    if isinstance(X, pd.DataFrame):
+        non_numeric = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+        if non_numeric:
+            raise TypeError(
+                f"columns {non_numeric} are not numeric: give the estimator a "
+                "ModalityTransformer (as its first argument or in a Pipeline) "
+                "that turns text, image and audio columns into arrays."
+            )
+    if isinstance(X, (str, bytes)) or not hasattr(X, "__len__"):
+        raise TypeError(f"X must be a DataFrame, a mapping of arrays or an array, got {type(X).__name__}.")
+    array = np.asarray(X)
+    if array.dtype == object:
+        raise TypeError(
+            "X holds objects (e.g. strings or paths), not numbers: give the "
+            "estimator a ModalityTransformer that turns them into arrays."
+        )
+    if array.ndim != 2:
+        raise ValueError(f"an array X must be 2-D (samples, features), got shape {array.shape}.")
+    return {"x": array}
+
+
+def _kind(name, array):
+    if np.issubdtype(array.dtype, np.integer) and array.ndim == 2:
+        return "tokens"
+    if np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_:
+        kind = {2: "vector", 3: "frames", 4: "image"}.get(array.ndim)
+        if kind is not None:
+            return kind
+    raise TypeError(
+        f"modality {name!r}: cannot tell its kind from an array of dtype "
+        f"{array.dtype} and shape {array.shape}; expected int (n, length) token "
+        "ids, float (n, features), (n, steps, features) or (n, C, H, W)."
+    )
+
+
+def describe(data):
+    """ModalityInfo of each modality of ``data`` (a dict of arrays) at fit time."""
+    n_rows = {name: len(a) for name, a in data.items()}
+    if len(set(n_rows.values())) != 1:
+        raise ValueError(f"modalities have different numbers of rows: {n_rows}.")
+    if next(iter(n_rows.values())) == 0:
+        raise ValueError("X has 0 samples; at least one is needed.")
+    infos = {}
+    for name in sorted(data):
+        array = data[name]
+        kind = _kind(name, array)
+        if array.ndim >= 2 and 0 in array.shape[1:]:
+            raise ValueError(f"modality {name!r} has an empty axis: shape {array.shape}.")
+        vocab = None
+        if kind == "tokens":
+            if array.min(initial=0) < 0:
+                raise ValueError(f"modality {name!r}: token ids must be >= 0.")
+            vocab = int(max(array.max(initial=0), UNKNOWN_ID)) + 1
+        infos[name] = ModalityInfo(kind, tuple(array.shape[1:]), vocab)
+    return infos
+
+
+def check_matches(data, infos):
+    """Check that predict-time ``data`` has the modalities and shapes of fit."""
+    missing = sorted(set(infos) - set(data))
+    if missing:
+        raise ValueError(f"modalities {missing} seen in fit are missing from X; got {sorted(data)}.")
+    for name, info in infos.items():
+        array = data[name]
+        kind = _kind(name, array)
+        fixed = info.shape[1:] if info.kind in ("tokens", "frames") else info.shape
+        got = tuple(array.shape[1:])
+        got_fixed = got[1:] if info.kind in ("tokens", "frames") else got
+        if kind != info.kind or got_fixed != fixed:
+            raise ValueError(
+                f"modality {name!r}: fitted on {info.kind} of per-sample shape "
+                f"{info.shape}, got {kind} of shape {got}."
+            )
+
+
+def _rows_with_nan(array):
+    flat = np.isnan(array.reshape(len(array), -1)).any(axis=1)
+    return np.flatnonzero(flat)
+
+
+def to_tensors(data, infos):
+    """Arrays -> {name: {"x": tensor, "lengths": tensor (sequences)}}.
+
+    Computed once per fit/predict so that batches only index tensors.
+    """
+    tensors = {}
+    for name, info in infos.items():
+        array = data[name]
+        if info.kind == "tokens":
+            x = torch.as_tensor(array, dtype=torch.int64)
+            # Ids the embedding never saw (e.g. from a refitted vocabulary) read as unknown.
+            x = torch.where(x >= info.vocab_size, torch.full_like(x, UNKNOWN_ID), x)
+            tensors[name] = {"x": x, "lengths": (x != 0).sum(1)}
+        elif info.kind == "frames":
+            array = np.asarray(array, dtype=np.float32)
+            valid = ~np.isnan(array).any(axis=2)
+            lengths = valid.sum(axis=1)
+            # Padding must be a suffix: a NaN frame followed by a real one is a hole.
+            holes = np.flatnonzero(((np.cumsum(~valid, axis=1) > 0) & valid).any(axis=1))
+            if holes.size:
+                raise ValueError(
+                    f"modality {name!r}, row {int(holes[0])}: NaN frames must only "
+                    "pad the end of a sequence."
+                )
+            tensors[name] = {
+                "x": torch.from_numpy(np.nan_to_num(array, nan=0.0)),
+                "lengths": torch.from_numpy(lengths.astype(np.int64)),
+            }
+        else:
+            array = np.asarray(array, dtype=np.float32)
+            bad = _rows_with_nan(array)
+            if bad.size:
+                raise ValueError(
+                    f"modality {name!r}, row {int(bad[0])}: holds NaN; impute it "
+                    "or drop the row."
+                )
+            if not np.isfinite(array).all():
+                row = int(np.flatnonzero(~np.isfinite(array.reshape(len(array), -1)).all(axis=1))[0])
+                raise ValueError(f"modality {name!r}, row {row}: holds infinite values.")
+            tensors[name] = {"x": torch.from_numpy(np.ascontiguousarray(array))}
+    return tensors
+
+
+def collate_identity(batch):
+    """The dataset already returns whole batches (see ``__getitems__``)."""
+    return batch
+
+
+class ModalityDataset(Dataset):
+    """Tensors of every modality (and the target), fetched a batch at a time.
+
+    ``__getitems__`` lets torch's DataLoader index all tensors once per batch
+    instead of once per sample and then collating: that per-sample path is
+    the main cost skorch users measure on small models.
+    """
+
+    def __init__(self, tensors, y=None):
+        self.tensors = tensors
+        self.y = y
+        self._n = len(next(iter(next(iter(tensors.values())).values())))
+
+    def __len__(self):
+        return self._n
+
+    def _take(self, index):
+        X = {name: {key: t[index] for key, t in parts.items()} for name, parts in self.tensors.items()}
+        return X, (None if self.y is None else self.y[index])
+
+    def __getitem__(self, i):
+        return self._take(i)
+
+    def __getitems__(self, indices):
+        return self._take(torch.as_tensor(indices, dtype=torch.int64))

@@ -1,0 +1,7 @@
+"""Per-modality transformers: one column in, one array out."""
+
+from .audio import AudioFeaturizer
+from .image import ImageLoader
+from .text import TextSequencer
+
+__all__ = ["AudioFeaturizer", "ImageLoader", "TextSequencer"]

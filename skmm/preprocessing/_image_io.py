@@ -1,0 +1,125 @@
+"""Decode one image value (path, PIL image or array) with Pillow."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from .._columns import MediaError
+
+# ITU-R 601 luma, as Pillow's own "RGB" -> "L" conversion.
+_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+def _pil_to_float(img):
+    """PIL image -> float32 (H, W, C) in [0, 1], C in (1, 3)."""
+    mode = img.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N"):
+        return (np.asarray(img, dtype=np.float32) / 65535.0)[..., None]
+    if mode == "I":
+        # 32-bit integer images come from 16-bit files in some Pillow versions.
+        arr = np.asarray(img, dtype=np.float32)
+        return (arr / (65535.0 if arr.max(initial=0) > 255 else 255.0))[..., None]
+    if mode == "F":
+        return np.asarray(img, dtype=np.float32)[..., None]
+    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info):
+        # Transparent pixels are shown on white, as an image viewer does.
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(background, rgba).convert("RGB")
+    elif mode in ("1", "L"):
+        img = img.convert("L")
+    else:
+        img = img.convert("RGB")
+    arr = np.asarray(img, dtype=np.float32) / 255.0
+    return arr if arr.ndim == 3 else arr[..., None]
+
+
+def _array_to_float(arr):
+    """Array (H, W) or (H, W, C) -> float32 (H, W, C) in [0, 1]."""
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    if arr.ndim != 3 or arr.shape[-1] not in (1, 3, 4):
+        raise MediaError(
+            f"an image array must have shape (H, W) or (H, W, C) with C in "
+            f"1, 3, 4; got shape {arr.shape}"
+        )
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise MediaError(f"the image array is empty (shape {arr.shape})")
+    if arr.dtype == np.uint8:
+        arr = arr.astype(np.float32) / 255.0
+    elif arr.dtype == np.uint16:
+        arr = arr.astype(np.float32) / 65535.0
+    elif arr.dtype == np.bool_:
+        arr = arr.astype(np.float32)
+    elif np.issubdtype(arr.dtype, np.floating):
+        arr = arr.astype(np.float32)
+        if not np.isfinite(arr).all():
+            raise MediaError("the image array holds NaN or infinite values")
+    else:
+        raise MediaError(
+            f"image arrays must be uint8, uint16, bool or float in [0, 1]; got {arr.dtype}"
+        )
+    if arr.shape[-1] == 4:
+        alpha = arr[..., 3:]
+        arr = arr[..., :3] * alpha + (1.0 - alpha)
+    return arr
+
+
+def decode_image(value):
+    """Decode a path, PIL image or array to float32 (H, W, C) in [0, 1].
+
+    Raises
+    ------
+    MediaError
+        With a message that names the file or the problem.
+    """
+    if isinstance(value, (str, os.PathLike)):
+        path = os.fspath(value)
+        if not os.path.isfile(path):
+            raise MediaError(f"image file {path!r} does not exist")
+        try:
+            with Image.open(path) as img:
+                img.load()
+                return _pil_to_float(img)
+        except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+            raise MediaError(f"cannot read image file {path!r} ({exc})") from None
+    if isinstance(value, Image.Image):
+        return _pil_to_float(value)
+    if isinstance(value, np.ndarray):
+        return _array_to_float(value)
+    raise MediaError(
+        f"expected an image path, a PIL image or an array, got {type(value).__name__}"
+    )
+
+
+def resize(image, size):
+    """Resize float (H, W, C) to ``size`` = (height, width), channel by channel.
+
+    Pillow's "F" mode keeps float precision and its resize antialiases when
+    shrinking.
+    """
+    height, width = size
+    if image.shape[:2] == (height, width):
+        return image
+    channels = [
+        np.asarray(
+            Image.fromarray(np.ascontiguousarray(image[..., c])).resize(
+                (width, height), Image.BILINEAR
+            )
+        )
+        for c in range(image.shape[-1])
+    ]
+    return np.stack(channels, axis=-1)
+
+
+def to_channels(image, channels):
+    """Convert float (H, W, C) to ``channels`` (1 or 3) channels."""
+    have = image.shape[-1]
+    if have == channels:
+        return image
+    if channels == 1:
+        return image @ _LUMA[:, None]
+    return np.repeat(image, 3, axis=-1)

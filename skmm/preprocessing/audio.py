@@ -1,0 +1,173 @@
+"""Audio column -> log-mel frames."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from .._columns import Column
+from ._audio_io import decode_audio
+from .logmel import LogMel
+
+
+class AudioFeaturizer(TransformerMixin, BaseEstimator):
+    """Turn audio (file paths or waveforms) into log-mel frames.
+
+    Files are read with soundfile, downmixed to mono and resampled to
+    ``sample_rate``; log-mel frames are computed with librosa's mel filter
+    bank and ``torch.stft`` in batches, then standardised per mel band with
+    statistics learned in ``fit``.
+
+    Clips differ in length: the output is padded to ``max_frames_`` and the
+    padded frames are NaN, so a row's length is its number of leading
+    non-NaN frames (skmm's networks read it that way).
+
+    Parameters
+    ----------
+    sample_rate : int, default=16000
+        Rate every clip is resampled to. Bare waveform arrays are taken to
+        be at this rate; pass ``(waveform, rate)`` pairs otherwise.
+    n_mels : int, default=40
+        Mel bands.
+    n_fft : int, default=400
+        FFT window (25 ms at 16 kHz).
+    hop_length : int, default=160
+        Hop between frames (10 ms at 16 kHz).
+    fmin, fmax : float, default=0.0, None
+        Frequency range of the filter bank (None: half the sample rate).
+    max_duration : float or None, default=None
+        Truncate clips to this many seconds. None keeps up to the longest
+        training clip; longer clips at transform are truncated to it.
+    normalize : bool, default=True
+        Standardise each mel band with the training mean and std.
+
+    Attributes
+    ----------
+    max_frames_ : int
+        Frames per output row.
+    mean_, std_ : ndarray of shape (n_mels,)
+        Per-band statistics of the training frames.
+    n_features_in_ : int
+        Always 1 (one audio column).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm.preprocessing import AudioFeaturizer
+    >>> t = np.arange(8000) / 16000
+    >>> clips = [np.sin(2 * np.pi * 440 * t), np.sin(2 * np.pi * 880 * t[:4000])]
+    >>> frames = AudioFeaturizer(n_mels=20).fit_transform(clips)
+    >>> frames.shape, int(np.isnan(frames[1, :, 0]).sum())
+    ((2, 51, 20), 25)
+    """
+
+    modality = "audio"
+
+    def __init__(
+        self,
+        sample_rate=16000,
+        n_mels=40,
+        *,
+        n_fft=400,
+        hop_length=160,
+        fmin=0.0,
+        fmax=None,
+        max_duration=None,
+        normalize=True,
+    ):
+        self.sample_rate = sample_rate
+        self.n_mels = n_mels
+        self.n_fft = n_fft
+        self.hop_length = hop_length
+        self.fmin = fmin
+        self.fmax = fmax
+        self.max_duration = max_duration
+        self.normalize = normalize
+
+    def _check_params(self):
+        for name in ("sample_rate", "n_mels", "n_fft", "hop_length"):
+            value = getattr(self, name)
+            if not isinstance(value, Integral) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        if self.max_duration is not None and (
+            not isinstance(self.max_duration, Real) or self.max_duration <= 0
+        ):
+            raise ValueError(f"max_duration must be None or a positive number, got {self.max_duration!r}.")
+
+    def _logmel(self):
+        return LogMel(
+            self.sample_rate, self.n_fft, self.hop_length, self.n_mels, self.fmin, self.fmax
+        )
+
+    def _frames(self, X):
+        """Decode and featurise every clip: (column, list of (T_i, n_mels))."""
+        column = Column(X, type(self).__name__)
+        rate = self.sample_rate
+        waves = column.decode(lambda value: decode_audio(value, rate), "audio")
+        return column, self._logmel()(waves)
+
+    def _pad(self, frames):
+        out = np.full((len(frames), self.max_frames_, self.n_mels), np.nan, dtype=np.float32)
+        for i, f in enumerate(frames):
+            f = f[: self.max_frames_]
+            out[i, : len(f)] = (f - self.mean_) / self.std_
+        return out
+
+    def fit(self, X, y=None):
+        """Learn the padded length and per-band statistics.
+
+        Parameters
+        ----------
+        X : Series, one-column DataFrame, 1-D array or list
+            Audio file paths, waveforms (1-D or (channels, samples)), or
+            ``(waveform, rate)`` pairs.
+        y : ignored
+
+        Returns
+        -------
+        self : AudioFeaturizer
+        """
+        self.fit_transform(X)
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fit and transform, decoding every clip once."""
+        self._check_params()
+        column, frames = self._frames(X)
+        column.check_not_empty()
+        longest = max(len(f) for f in frames)
+        if self.max_duration is not None:
+            longest = min(longest, 1 + int(self.max_duration * self.sample_rate) // self.hop_length)
+        self.max_frames_ = longest
+        if self.normalize:
+            stacked = np.concatenate([f[:longest] for f in frames])
+            self.mean_ = stacked.mean(axis=0)
+            std = stacked.std(axis=0)
+            self.std_ = np.where(std > 1e-6, std, 1.0).astype(np.float32)
+        else:
+            self.mean_ = np.zeros(self.n_mels, dtype=np.float32)
+            self.std_ = np.ones(self.n_mels, dtype=np.float32)
+        self.n_features_in_ = 1
+        if column.name is not None:
+            self.feature_names_in_ = np.array([column.name], dtype=object)
+        return self._pad(frames)
+
+    def transform(self, X):
+        """Compute standardised log-mel frames.
+
+        Parameters
+        ----------
+        X : Series, one-column DataFrame, 1-D array or list
+            Audio file paths, waveforms or ``(waveform, rate)`` pairs.
+
+        Returns
+        -------
+        frames : ndarray of shape (n_samples, max_frames_, n_mels), float32
+            NaN in the frames after each clip's end.
+        """
+        check_is_fitted(self, "max_frames_")
+        _, frames = self._frames(X)
+        return self._pad(frames)

@@ -1,0 +1,143 @@
+"""Image column -> float arrays of one size and channel count."""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from .._columns import Column
+from ._image_io import decode_image, resize, to_channels
+
+
+class ImageLoader(TransformerMixin, BaseEstimator):
+    """Load images (file paths, arrays or PIL images) as float arrays.
+
+    Every image is decoded with Pillow, converted to ``channels`` channels,
+    resized to ``size`` and standardised with the per-channel mean and
+    standard deviation learned in ``fit``. Any mode is accepted: 1-bit, 8- and
+    16-bit grey, palette, RGB, RGBA (shown on white), CMYK.
+
+    Parameters
+    ----------
+    size : tuple of int, default=(32, 32)
+        Output (height, width).
+    channels : {None, 1, 3}, default=None
+        Output channels. None learns it in ``fit``: 3 if any training image
+        has colour, else 1.
+    normalize : bool, default=True
+        Standardise each channel with the training mean and std; otherwise
+        keep values in [0, 1].
+
+    Attributes
+    ----------
+    channels_ : int
+        Channels of the output.
+    mean_, std_ : ndarray of shape (channels_,)
+        Per-channel statistics of the training images (after resizing).
+    n_features_in_ : int
+        Always 1 (one image column).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm.preprocessing import ImageLoader
+    >>> images = [np.zeros((10, 12), dtype=np.uint8), np.full((8, 8, 3), 255, np.uint8)]
+    >>> ImageLoader(size=(16, 16)).fit_transform(images).shape
+    (2, 3, 16, 16)
+    """
+
+    modality = "image"
+
+    def __init__(self, size=(32, 32), *, channels=None, normalize=True):
+        self.size = size
+        self.channels = channels
+        self.normalize = normalize
+
+    def _check_params(self):
+        size = self.size
+        if (
+            not isinstance(size, (tuple, list))
+            or len(size) != 2
+            or not all(isinstance(s, Integral) and s > 0 for s in size)
+        ):
+            raise ValueError(f"size must be (height, width) of positive integers, got {size!r}.")
+        if self.channels not in (None, 1, 3):
+            raise ValueError(f"channels must be None, 1 or 3, got {self.channels!r}.")
+
+    def _decode(self, X):
+        column = Column(X, type(self).__name__)
+        return column, column.decode(decode_image, "image")
+
+    def _stack(self, images, channels):
+        size = tuple(self.size)
+        out = np.empty((len(images), channels, *size), dtype=np.float32)
+        for i, image in enumerate(images):
+            out[i] = resize(to_channels(image, channels), size).transpose(2, 0, 1)
+        return out
+
+    def _fit_decoded(self, column, images):
+        column.check_not_empty()
+        if self.channels is None:
+            self.channels_ = 3 if any(image.shape[-1] == 3 for image in images) else 1
+        else:
+            self.channels_ = self.channels
+        stacked = self._stack(images, self.channels_)
+        if self.normalize:
+            self.mean_ = stacked.mean(axis=(0, 2, 3))
+            # A constant channel would divide by zero; leave its scale alone.
+            std = stacked.std(axis=(0, 2, 3))
+            self.std_ = np.where(std > 1e-6, std, 1.0).astype(np.float32)
+        else:
+            self.mean_ = np.zeros(self.channels_, dtype=np.float32)
+            self.std_ = np.ones(self.channels_, dtype=np.float32)
+        self.n_features_in_ = 1
+        if column.name is not None:
+            self.feature_names_in_ = np.array([column.name], dtype=object)
+        return stacked
+
+    def _scale(self, stacked):
+        stacked -= self.mean_[None, :, None, None]
+        stacked /= self.std_[None, :, None, None]
+        return stacked
+
+    def fit(self, X, y=None):
+        """Learn channels and per-channel statistics.
+
+        Parameters
+        ----------
+        X : Series, one-column DataFrame, 1-D array or list
+            Image paths, PIL images or arrays ((H, W) or (H, W, C); uint8,
+            uint16, or float in [0, 1]).
+        y : ignored
+
+        Returns
+        -------
+        self : ImageLoader
+        """
+        self.fit_transform(X)
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fit and transform, decoding every image once."""
+        self._check_params()
+        column, images = self._decode(X)
+        return self._scale(self._fit_decoded(column, images))
+
+    def transform(self, X):
+        """Load, resize and standardise images.
+
+        Parameters
+        ----------
+        X : Series, one-column DataFrame, 1-D array or list
+            Image paths, PIL images or arrays.
+
+        Returns
+        -------
+        images : ndarray of shape (n_samples, channels_, height, width), float32
+        """
+        check_is_fitted(self, "channels_")
+        _, images = self._decode(X)
+        return self._scale(self._stack(images, self.channels_))

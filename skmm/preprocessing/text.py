@@ -1,0 +1,185 @@
+"""Text column -> padded token ids."""
+
+from __future__ import annotations
+
+from collections import Counter
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.utils.validation import check_is_fitted
+
+from .._columns import Column, is_missing
+
+PAD_ID = 0
+UNKNOWN_ID = 1
+
+
+class TextSequencer(TransformerMixin, BaseEstimator):
+    """Turn a column of strings into padded sequences of token ids.
+
+    Tokenisation uses scikit-learn's analyzers (the same as
+    :class:`~sklearn.feature_extraction.text.CountVectorizer`); the vocabulary
+    is learned in ``fit``, most frequent tokens first.
+
+    Id 0 is padding and id 1 is the unknown token, so a row's length is its
+    number of non-zero ids. An empty string gives a row of zeros.
+
+    Parameters
+    ----------
+    max_len : int, default=32
+        Length of every output row: longer texts are truncated (their first
+        ``max_len`` tokens are kept), shorter ones padded with 0.
+    max_vocab : int or None, default=None
+        Keep at most this many tokens (the most frequent); others become
+        unknown.
+    min_freq : int, default=1
+        Tokens seen fewer times in ``fit`` become unknown.
+    lowercase : bool, default=True
+        Lower-case before tokenising.
+    analyzer : {"word", "char"}, default="word"
+        Split into words (by ``token_pattern``) or characters.
+    token_pattern : str, default=r"(?u)\\b\\w+\\b"
+        Regular expression of a word token; unlike CountVectorizer's default
+        it keeps one-character tokens such as digits.
+    handle_unknown : {"token", "ignore"}, default="token"
+        Map out-of-vocabulary tokens to id 1 or drop them.
+
+    Attributes
+    ----------
+    vocabulary_ : dict
+        Token -> id (ids start at 2).
+    vocab_size_ : int
+        Number of ids including padding and unknown.
+    n_features_in_ : int
+        Always 1 (one text column).
+
+    Examples
+    --------
+    >>> from skmm.preprocessing import TextSequencer
+    >>> seq = TextSequencer(max_len=4).fit(["a cat", "a dog", "a cat sat"])
+    >>> seq.transform(["a cat", "the dog sat down here"])
+    array([[2, 3, 0, 0],
+           [1, 4, 5, 1]])
+    """
+
+    modality = "text"
+
+    def __init__(
+        self,
+        *,
+        max_len=32,
+        max_vocab=None,
+        min_freq=1,
+        lowercase=True,
+        analyzer="word",
+        token_pattern=r"(?u)\b\w+\b",
+        handle_unknown="token",
+    ):
+        self.max_len = max_len
+        self.max_vocab = max_vocab
+        self.min_freq = min_freq
+        self.lowercase = lowercase
+        self.analyzer = analyzer
+        self.token_pattern = token_pattern
+        self.handle_unknown = handle_unknown
+
+    def _check_params(self):
+        if not isinstance(self.max_len, Integral) or self.max_len < 1:
+            raise ValueError(f"max_len must be a positive integer, got {self.max_len!r}.")
+        if self.max_vocab is not None and (
+            not isinstance(self.max_vocab, Integral) or self.max_vocab < 1
+        ):
+            raise ValueError(f"max_vocab must be None or a positive integer, got {self.max_vocab!r}.")
+        if not isinstance(self.min_freq, Integral) or self.min_freq < 1:
+            raise ValueError(f"min_freq must be a positive integer, got {self.min_freq!r}.")
+        if self.analyzer not in ("word", "char"):
+            raise ValueError(f"analyzer must be 'word' or 'char', got {self.analyzer!r}.")
+        if self.handle_unknown not in ("token", "ignore"):
+            raise ValueError(
+                f"handle_unknown must be 'token' or 'ignore', got {self.handle_unknown!r}."
+            )
+
+    def _tokenize(self, X):
+        column = Column(X, type(self).__name__)
+        analyze = CountVectorizer(
+            lowercase=self.lowercase,
+            analyzer=self.analyzer,
+            token_pattern=self.token_pattern if self.analyzer == "word" else None,
+        ).build_analyzer()
+        docs = []
+        for i, value in enumerate(column.values):
+            if is_missing(value):
+                raise ValueError(
+                    f"{column.where(i)}: text is missing (None/NaN). Fill it "
+                    "(e.g. with an empty string) or drop the row."
+                )
+            if not isinstance(value, str):
+                raise TypeError(
+                    f"{column.where(i)}: expected a string, got "
+                    f"{type(value).__name__} {value!r}."
+                )
+            docs.append(analyze(value))
+        return column, docs
+
+    def fit(self, X, y=None):
+        """Learn the vocabulary.
+
+        Parameters
+        ----------
+        X : Series, one-column DataFrame, 1-D array or list of str
+            The texts.
+        y : ignored
+
+        Returns
+        -------
+        self : TextSequencer
+        """
+        self._check_params()
+        column, docs = self._tokenize(X)
+        column.check_not_empty()
+        counts = Counter(token for doc in docs for token in doc)
+        kept = sorted(
+            (token for token, count in counts.items() if count >= self.min_freq),
+            key=lambda token: (-counts[token], token),
+        )
+        if self.max_vocab is not None:
+            kept = kept[: self.max_vocab]
+        self.vocabulary_ = {token: i + 2 for i, token in enumerate(kept)}
+        self.vocab_size_ = len(self.vocabulary_) + 2
+        self.n_features_in_ = 1
+        if column.name is not None:
+            self.feature_names_in_ = np.array([column.name], dtype=object)
+        return self
+
+    def transform(self, X):
+        """Map texts to padded token ids.
+
+        Parameters
+        ----------
+        X : Series, one-column DataFrame, 1-D array or list of str
+            The texts.
+
+        Returns
+        -------
+        ids : ndarray of shape (n_samples, max_len), dtype int64
+            Token ids, 0-padded at the end.
+        """
+        check_is_fitted(self, "vocabulary_")
+        _, docs = self._tokenize(X)
+        ids = np.zeros((len(docs), self.max_len), dtype=np.int64)
+        lookup = self.vocabulary_.get
+        keep_unknown = self.handle_unknown == "token"
+        for i, doc in enumerate(docs):
+            row = [lookup(token, UNKNOWN_ID) for token in doc]
+            if not keep_unknown:
+                row = [t for t in row if t != UNKNOWN_ID]
+            row = row[: self.max_len]
+            ids[i, : len(row)] = row
+        return ids
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output positions: ``token_0`` ... ``token_{max_len-1}``."""
+        check_is_fitted(self, "vocabulary_")
+        return np.array([f"token_{i}" for i in range(self.max_len)], dtype=object)

@@ -1,0 +1,70 @@
+"""MultimodalRegressor."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.base import RegressorMixin
+
+from ._base import BaseMultimodal
+
+
+class MultimodalRegressor(RegressorMixin, BaseMultimodal):
+    """Neural network regressor over several modalities, trained with skorch.
+
+    The same network as :class:`MultimodalClassifier` with a linear output
+    per target and a mean squared error loss; targets are standardised for
+    training and mapped back in ``predict``. Parameters are those of
+    :class:`MultimodalClassifier`.
+
+    Attributes
+    ----------
+    n_outputs_ : int
+        Number of targets.
+    modalities_, net_, history_, preprocessor_
+        As in :class:`MultimodalClassifier`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm import MultimodalRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = {"a": rng.normal(size=(80, 3)).astype("float32")}
+    >>> y = 3 * X["a"][:, 0] + 1
+    >>> reg = MultimodalRegressor(max_epochs=60, random_state=0, verbose=0).fit(X, y)
+    >>> reg.score(X, y) > 0.8
+    True
+    """
+
+    _stratify = False
+
+    def _criterion(self):
+        return torch.nn.MSELoss
+
+    def _encode_target(self, y):
+        y = np.asarray(y)
+        if not np.issubdtype(y.dtype, np.number) and y.dtype != np.bool_:
+            raise TypeError(f"{type(self).__name__} needs numeric y, got dtype {y.dtype}.")
+        y = y.astype(np.float64)
+        if y.ndim not in (1, 2):
+            raise ValueError(f"y must be 1-D or 2-D, got shape {y.shape}.")
+        if not np.isfinite(y).all():
+            raise ValueError("y holds NaN or infinite values.")
+        self.y_ndim_ = y.ndim
+        y2 = y.reshape(len(y), -1)
+        self.n_outputs_ = y2.shape[1]
+        self.y_mean_ = y2.mean(axis=0)
+        std = y2.std(axis=0)
+        self.y_scale_ = np.where(std > 0, std, 1.0)
+        scaled = (y2 - self.y_mean_) / self.y_scale_
+        return torch.as_tensor(scaled, dtype=torch.float32), self.n_outputs_
+
+    def predict(self, X):
+        """Predicted targets.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs_)
+        """
+        out = self._forward(X).double().numpy() * self.y_scale_ + self.y_mean_
+        return out[:, 0] if self.y_ndim_ == 1 else out
