@@ -64,7 +64,10 @@ class Column:
     def where(self, i):
         """Describe row ``i`` (a position) for an error message."""
         column = f"column {self.name!r}" if self.name is not None else self.owner
-        return f"{column}, row {self.labels[i]!r}"
+        label = self.labels[i]
+        if isinstance(label, np.generic):
+            label = label.item()  # np.int64(11) -> 11 in the message
+        return f"{column}, row {label!r}"
 
     def check_not_empty(self):
         if len(self) == 0:

@@ -135,4 +135,5 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         -------
         y : ndarray of shape (n_samples,)
         """
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]

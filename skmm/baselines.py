@@ -1,0 +1,164 @@
+"""Classical baselines over the same columns as the networks.
+
+``make_baseline(text="review", image="photo")`` builds a plain scikit-learn
+Pipeline: a ColumnTransformer of 2-D featurisers (TF-IDF, pooled pixels, MFCC
+statistics, scaled numbers) into a linear model. It fits, predicts and grid
+searches like any estimator, so it sits beside a fusion net in one search.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.fft import dct
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+from .preprocessing import AudioFeaturizer, ImageLoader
+
+
+class PooledPixels(TransformerMixin, BaseEstimator):
+    """Images -> a small grid of averaged pixel values, flattened.
+
+    Each image is shrunk to ``grid`` with Pillow's antialiasing resize (an
+    area average), so every feature is the mean of one block of pixels.
+
+    Parameters
+    ----------
+    grid : tuple of int, default=(8, 8)
+        (rows, columns) of blocks.
+    channels : {None, 1, 3}, default=None
+        As in :class:`~skmm.preprocessing.ImageLoader`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm.baselines import PooledPixels
+    >>> PooledPixels(grid=(4, 4)).fit_transform([np.zeros((28, 28), np.uint8)]).shape
+    (1, 16)
+    """
+
+    def __init__(self, grid=(8, 8), *, channels=None):
+        self.grid = grid
+        self.channels = channels
+
+    def _loader(self):
+        return ImageLoader(size=self.grid, channels=self.channels, normalize=False)
+
+    def fit(self, X, y=None):
+        """Learn the channel count."""
+        self.fit_transform(X)
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fit and return pooled pixels, decoding each image once."""
+        self.loader_ = self._loader()
+        return self.loader_.fit_transform(X).reshape(len(X), -1)
+
+    def transform(self, X):
+        """Pooled pixels: ndarray of shape (n_samples, channels * rows * columns)."""
+        check_is_fitted(self, "loader_")
+        return self.loader_.transform(X).reshape(len(X), -1)
+
+
+class MFCCStats(TransformerMixin, BaseEstimator):
+    """Audio -> mean and standard deviation of MFCCs over time.
+
+    MFCCs are the orthonormal DCT-II of log-mel frames (as librosa's), from
+    :class:`~skmm.preprocessing.AudioFeaturizer`.
+
+    Parameters
+    ----------
+    n_mfcc : int, default=20
+        Coefficients kept.
+    sample_rate : int, default=16000
+    n_mels : int, default=40
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm.baselines import MFCCStats
+    >>> clip = np.sin(np.arange(4000) / 5.0).astype("float32")
+    >>> MFCCStats(n_mfcc=13).fit_transform([clip, clip[:2000]]).shape
+    (2, 26)
+    """
+
+    def __init__(self, n_mfcc=20, *, sample_rate=16000, n_mels=40):
+        self.n_mfcc = n_mfcc
+        self.sample_rate = sample_rate
+        self.n_mels = n_mels
+
+    def _stats(self, frames):
+        mfcc = dct(frames, type=2, norm="ortho", axis=-1)[..., : self.n_mfcc]
+        return np.concatenate([np.nanmean(mfcc, axis=1), np.nanstd(mfcc, axis=1)], axis=1)
+
+    def fit(self, X, y=None):
+        """Learn the padded length of the frames."""
+        self.fit_transform(X)
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fit and return MFCC statistics, decoding each clip once."""
+        if self.n_mfcc > self.n_mels:
+            raise ValueError(f"n_mfcc ({self.n_mfcc}) cannot exceed n_mels ({self.n_mels}).")
+        self.featurizer_ = AudioFeaturizer(self.sample_rate, self.n_mels, normalize=False)
+        return self._stats(self.featurizer_.fit_transform(X))
+
+    def transform(self, X):
+        """MFCC statistics: ndarray of shape (n_samples, 2 * n_mfcc)."""
+        check_is_fitted(self, "featurizer_")
+        return self._stats(self.featurizer_.transform(X))
+
+
+def make_baseline(*, text=None, image=None, audio=None, numeric=None, estimator=None):
+    """Build a classical baseline over the given columns.
+
+    Parameters
+    ----------
+    text : str or None
+        Text column: word uni- and bigram TF-IDF.
+    image : str or None
+        Image column (paths or arrays): 8x8 pooled pixels, standardised.
+    audio : str or None
+        Audio column (paths or waveforms): MFCC means and stds, standardised.
+    numeric : str, list of str or None
+        Numeric columns: standardised.
+    estimator : sklearn estimator or None
+        The model on the features; default
+        ``LogisticRegression(max_iter=2000)``. Pass e.g. ``Ridge()`` for
+        regression.
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        Steps ``features`` (a ColumnTransformer) and ``model``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skmm.baselines import make_baseline
+    >>> X = pd.DataFrame({"text": ["good film", "bad film", "good", "bad"], "age": [1, 2, 3, 4]})
+    >>> model = make_baseline(text="text", numeric=["age"]).fit(X, [1, 0, 1, 0])
+    >>> model.predict(pd.DataFrame({"text": ["good"], "age": [2]}))
+    array([1])
+    """
+    parts = []
+    if text is not None:
+        parts.append(("text", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), text))
+    if image is not None:
+        parts.append(("image", make_pipeline(PooledPixels(), StandardScaler()), image))
+    if audio is not None:
+        parts.append(("audio", make_pipeline(MFCCStats(), StandardScaler()), audio))
+    if numeric is not None:
+        parts.append(("numeric", StandardScaler(), [numeric] if isinstance(numeric, str) else list(numeric)))
+    if not parts:
+        raise ValueError("make_baseline needs at least one of text, image, audio, numeric.")
+    for name, _, column in parts:
+        if name != "numeric" and not isinstance(column, str):
+            raise TypeError(f"{name} must be one column name (a string), got {column!r}.")
+    model = estimator if estimator is not None else LogisticRegression(max_iter=2000)
+    return Pipeline([("features", ColumnTransformer(parts)), ("model", model)])

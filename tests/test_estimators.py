@@ -1,0 +1,203 @@
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import Pipeline
+
+from skmm import MultimodalClassifier, MultimodalRegressor
+from skmm.encoders import LSTM
+from skmm.nn.encoders import ConvEncoder, MLPEncoder, RecurrentEncoder
+
+FAST = dict(max_epochs=12, batch_size=16, hidden_size=16, lr=5e-3, verbose=0)
+
+
+def test_one_object_form_learns_all_modalities(frame, make_prep):
+    X, y = frame
+    clf = MultimodalClassifier(make_prep(), fusion="concat", random_state=0, **FAST).fit(X, y)
+    assert clf.classes_.tolist() == [0, 1, 2]
+    assert sorted(clf.modalities_) == ["audio", "image", "number", "text"]
+    assert {n: i.kind for n, i in clf.modalities_.items()} == {
+        "audio": "frames", "image": "image", "number": "vector", "text": "tokens"}
+    proba = clf.predict_proba(X.head(7))
+    assert proba.shape == (7, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
+    assert clf.score(X, y) > 0.9
+
+
+def test_default_encoders_follow_the_kind(frame, make_prep):
+    X, y = frame
+    clf = MultimodalClassifier(make_prep(), random_state=0, **{**FAST, "max_epochs": 1}).fit(X, y)
+    enc = clf.net_.module_.encoders
+    assert isinstance(enc["text"], RecurrentEncoder) and enc["text"].embedding is not None
+    assert type(enc["text"].rnn).__name__ == "GRU"
+    assert type(enc["audio"].rnn).__name__ == "LSTM"
+    assert isinstance(enc["image"], ConvEncoder) and isinstance(enc["number"], MLPEncoder)
+
+
+def test_encoders_param_picks_by_name_or_object(frame, make_prep):
+    X, y = frame
+    clf = MultimodalClassifier(
+        make_prep(), encoders={"text": "lstm", "audio": LSTM(hidden_size=8, bidirectional=True)},
+        random_state=0, **{**FAST, "max_epochs": 1},
+    ).fit(X, y)
+    enc = clf.net_.module_.encoders
+    assert type(enc["text"].rnn).__name__ == "LSTM"
+    assert enc["audio"].output_dim == 16
+
+
+@pytest.mark.parametrize("encoders, match", [
+    ({"text": "transformer"}, "unknown encoder 'transformer'"),
+    ({"text": "cnn"}, "CNN encodes image, but modality 'text' holds tokens"),
+    ({"video": "cnn"}, r"modalities \['video'\] that X does not have"),
+])
+def test_bad_encoder_choices(frame, make_prep, encoders, match):
+    X, y = frame
+    with pytest.raises(ValueError, match=match):
+        MultimodalClassifier(make_prep(), encoders=encoders, **FAST).fit(X, y)
+
+
+def test_pipeline_grid_search_over_net_and_preprocessing(frame, make_prep):
+    X, y = frame
+    pipe = Pipeline([("prep", make_prep()), ("net", MultimodalClassifier(random_state=0, **FAST))])
+    search = GridSearchCV(pipe, {"net__hidden_size": [8, 16], "prep__text__max_len": [3, 6]}, cv=2)
+    search.fit(X, y)
+    assert len(search.cv_results_["params"]) == 4
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    assert search.best_estimator_.named_steps["prep"].transform(X.head())["text"].shape[1] == search.best_params_["prep__text__max_len"]
+    assert search.predict(X.head()).shape == (5,)
+    assert search.predict_proba(X.head()).shape == (5, 3)
+
+
+def test_cross_val_score_on_raw_frame(frame, make_prep):
+    X, y = frame
+    scores = cross_val_score(MultimodalClassifier(make_prep(), random_state=0, **FAST), X, y, cv=3)
+    assert scores.shape == (3,) and scores.mean() > 0.6
+
+
+def test_seeded_fits_repeat_exactly_and_clone_is_unfitted(frame, make_prep):
+    X, y = frame
+    clf = MultimodalClassifier(make_prep(), random_state=3, validation_fraction=0.2, **FAST)
+    a = clf.fit(X, y).predict_proba(X)
+    twin = clone(clf)
+    assert not hasattr(twin, "net_")
+    b = twin.fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+    c = clone(clf).set_params(random_state=4).fit(X, y).predict_proba(X)
+    assert not np.array_equal(a, c)
+
+
+def test_fit_does_not_touch_global_torch_rng(frame, make_prep):
+    import torch
+
+    X, y = frame
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    MultimodalClassifier(make_prep(), random_state=0, **{**FAST, "max_epochs": 1}).fit(X, y)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_pickle_round_trip_predicts_identically(frame, make_prep):
+    X, y = frame
+    clf = MultimodalClassifier(make_prep(), random_state=0, **FAST).fit(X, y)
+    loaded = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def test_verbose_prints_epochs_and_zero_is_silent(frame, make_prep, capsys):
+    X, y = frame
+    params = {**FAST, "max_epochs": 2}
+    MultimodalClassifier(make_prep(), random_state=0, **params).fit(X, y)
+    assert capsys.readouterr().out == ""
+    params["verbose"] = 1
+    MultimodalClassifier(make_prep(), random_state=0, validation_fraction=0.25, **params).fit(X, y)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "valid_acc" in out and "\n      2 " in out
+
+
+def test_history_records_each_epoch(frame, make_prep):
+    X, y = frame
+    clf = MultimodalClassifier(make_prep(), random_state=0, validation_fraction=0.2, **FAST).fit(X, y)
+    assert len(clf.history_) == FAST["max_epochs"]
+    losses = clf.history_[:, "train_loss"]
+    assert losses[-1] < losses[0]
+
+
+def test_string_and_bool_labels(frame, make_prep):
+    X, y = frame
+    names = np.array(["ant", "bee", "cat"])[y]
+    clf = MultimodalClassifier(make_prep(), random_state=0, **FAST).fit(X, names)
+    assert clf.classes_.tolist() == ["ant", "bee", "cat"]
+    assert set(clf.predict(X)) <= {"ant", "bee", "cat"}
+    flags = (y == 1).to_numpy()
+    assert MultimodalClassifier(make_prep(), random_state=0, **FAST).fit(X, flags).predict(X).dtype == bool
+
+
+def test_predict_before_fit_and_single_class(frame, make_prep):
+    X, y = frame
+    with pytest.raises(NotFittedError):
+        MultimodalClassifier(make_prep()).predict(X)
+    with pytest.raises(ValueError, match="single class"):
+        MultimodalClassifier(make_prep(), **FAST).fit(X, np.zeros(len(X)))
+
+
+def test_frame_not_modified_and_column_order_free(frame, make_prep):
+    X, y = frame
+    before = X.copy(deep=True)
+    clf = MultimodalClassifier(make_prep(), random_state=0, **FAST).fit(X, y)
+    pd.testing.assert_frame_equal(X, before)
+    shuffled = X[["number", "audio", "text", "image"]]
+    np.testing.assert_array_equal(clf.predict_proba(shuffled), clf.predict_proba(X))
+
+
+def test_raw_media_without_preprocessor_is_a_clear_error(frame):
+    X, y = frame
+    with pytest.raises(TypeError, match=r"columns \['text', 'image', 'audio'\] are not numeric"):
+        MultimodalClassifier(**FAST).fit(X, y)
+
+
+def test_missing_modality_at_predict(frame, make_prep):
+    X, y = frame
+    prep = make_prep()
+    Xt = prep.fit_transform(X)
+    clf = MultimodalClassifier(random_state=0, **FAST).fit(Xt, y)
+    del Xt["audio"]
+    with pytest.raises(ValueError, match=r"modalities \['audio'\] seen in fit are missing"):
+        clf.predict(Xt)
+
+
+@pytest.mark.parametrize("param, value", [
+    ("hidden_size", 0), ("max_epochs", -1), ("dropout", 1.5), ("lr", 0),
+    ("optimizer", "lbfgs"), ("validation_fraction", 1.0), ("fusion", "mean"),
+])
+def test_bad_params_raise_at_fit(frame, make_prep, param, value):
+    X, y = frame
+    clf = MultimodalClassifier(make_prep(), **{**FAST, param: value})
+    with pytest.raises(ValueError, match=param if param != "fusion" else "unknown fusion"):
+        clf.fit(X, y)
+
+
+def test_regressor_on_media_frame(frame, make_prep):
+    X, y = frame
+    target = y.to_numpy() * 10.0 + 5
+    reg = MultimodalRegressor(make_prep(), random_state=0, **{**FAST, "max_epochs": 25}).fit(X, target)
+    pred = reg.predict(X)
+    assert pred.shape == (len(X),)
+    assert reg.score(X, target) > 0.7
+    two = np.stack([target, -target], axis=1)
+    assert MultimodalRegressor(make_prep(), random_state=0, **FAST).fit(X, two).predict(X).shape == (len(X), 2)
+
+
+def test_plain_array_is_one_vector_modality():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(80, 4))
+    y = (X[:, 0] > 0).astype(int)
+    clf = MultimodalClassifier(random_state=0, **{**FAST, "max_epochs": 30}).fit(X, y)
+    assert list(clf.modalities_) == ["x"] and clf.n_features_in_ == 4
+    assert clf.score(X, y) > 0.85
+    with pytest.raises(ValueError, match="fitted on vector"):
+        clf.predict(X[:, :3])
