@@ -14,6 +14,7 @@ from skorch.callbacks import EpochScoring
 from skorch.dataset import ValidSplit
 from torch.utils.data import DataLoader
 
+from ._params import check_positive_int
 from ._skorch_net import ModalityNet
 from .encoders import resolve_encoder
 from .fusion import resolve_fusion
@@ -71,10 +72,7 @@ class BaseMultimodal(BaseEstimator):
 
     # -- parameters -----------------------------------------------------
     def _check_params(self):
-        for name in ("hidden_size", "max_epochs", "batch_size"):
-            value = getattr(self, name)
-            if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        check_positive_int(self, "hidden_size", "max_epochs", "batch_size")
         if not isinstance(self.dropout, Real) or not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
         if not isinstance(self.lr, Real) or self.lr <= 0:

@@ -12,7 +12,11 @@ import pandas as pd
 
 
 class MediaError(ValueError):
-    """A media value that cannot be decoded; the caller adds column and row."""
+    """A value that cannot be decoded; the caller adds column and row."""
+
+
+class MediaTypeError(TypeError):
+    """A value of the wrong kind (a number in a text column); column and row are added."""
 
 
 class Column:
@@ -79,7 +83,8 @@ class Column:
         Parameters
         ----------
         decode : callable
-            Value -> decoded object; raises :class:`MediaError` on bad input.
+            Value -> decoded object; raises :class:`MediaError` on a bad
+            value and :class:`MediaTypeError` on a value of the wrong kind.
         what : str
             What a value is ("image", "audio"), for the messages.
         """
@@ -94,7 +99,15 @@ class Column:
                 decoded.append(decode(value))
             except MediaError as exc:
                 raise ValueError(f"{self.where(i)}: {exc}") from None
+            except MediaTypeError as exc:
+                raise TypeError(f"{self.where(i)}: {exc}") from None
         return decoded
+
+    def record_input(self, estimator):
+        """Set the sklearn input attributes of a one-column transformer."""
+        estimator.n_features_in_ = 1
+        if self.name is not None:
+            estimator.feature_names_in_ = np.array([self.name], dtype=object)
 
     def where_all(self):
         return f"column {self.name!r}" if self.name is not None else self.owner

@@ -77,7 +77,7 @@ def test_missing_corrupt_and_empty_files(tmp_path):
 
 
 def test_wrong_kind_in_column():
-    with pytest.raises(ValueError, match=r"column 'voice', row 1: expected an audio path"):
+    with pytest.raises(TypeError, match=r"column 'voice', row 1: expected an audio path"):
         AudioFeaturizer().fit(pd.Series([np.zeros(100), {"a": 1}], name="voice"))
-    with pytest.raises(ValueError, match=r"row 0: audio waveform must hold numbers"):
+    with pytest.raises(TypeError, match=r"row 0: audio waveform must hold numbers"):
         AudioFeaturizer().fit(pd.Series([np.array(["a", "b"])], name="voice"))

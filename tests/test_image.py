@@ -66,7 +66,7 @@ def test_corrupt_file_names_path(tmp_path):
 
 
 def test_wrong_kind_in_column():
-    with pytest.raises(ValueError, match=r"column 'photo', row 1: expected an image path, a PIL image or an array, got int"):
+    with pytest.raises(TypeError, match=r"column 'photo', row 1: expected an image path, a PIL image or an array, got int"):
         ImageLoader().fit(pd.Series([np.zeros((3, 3)), 5], name="photo"))
     with pytest.raises(ValueError, match="row 0: image is missing"):
         ImageLoader().fit(pd.Series([None], name="photo"))

@@ -8,13 +8,13 @@ import librosa
 import numpy as np
 import soundfile as sf
 
-from .._columns import MediaError
+from .._columns import MediaError, MediaTypeError
 
 
 def _mono(wave, what):
     wave = np.asarray(wave)
     if not (np.issubdtype(wave.dtype, np.floating) or np.issubdtype(wave.dtype, np.integer)):
-        raise MediaError(f"{what} must hold numbers, got dtype {wave.dtype}")
+        raise MediaTypeError(f"{what} must hold numbers, got dtype {wave.dtype}")
     if np.issubdtype(wave.dtype, np.integer):
         # Integer PCM: scale by the type's range, as soundfile does for files.
         wave = wave.astype(np.float32) / float(np.iinfo(wave.dtype).max)
@@ -57,7 +57,7 @@ def decode_audio(value, sample_rate):
     elif isinstance(value, np.ndarray) or isinstance(value, list):
         wave, rate = _mono(value, "audio waveform"), sample_rate
     else:
-        raise MediaError(
+        raise MediaTypeError(
             "expected an audio path, a waveform array or a (waveform, rate) "
             f"pair, got {type(value).__name__}"
         )

@@ -7,7 +7,7 @@ import os
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from .._columns import MediaError
+from .._columns import MediaError, MediaTypeError
 
 # ITU-R 601 luma, as Pillow's own "RGB" -> "L" conversion.
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -90,7 +90,7 @@ def decode_image(value):
         return _pil_to_float(value)
     if isinstance(value, np.ndarray):
         return _array_to_float(value)
-    raise MediaError(
+    raise MediaTypeError(
         f"expected an image path, a PIL image or an array, got {type(value).__name__}"
     )
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._columns import Column
+from .._params import check_positive_int
 from ._audio_io import decode_audio
 from .logmel import LogMel
 
@@ -88,10 +89,7 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         self.normalize = normalize
 
     def _check_params(self):
-        for name in ("sample_rate", "n_mels", "n_fft", "hop_length"):
-            value = getattr(self, name)
-            if not isinstance(value, Integral) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        check_positive_int(self, "sample_rate", "n_mels", "n_fft", "hop_length")
         if self.max_duration is not None and (
             not isinstance(self.max_duration, Real) or self.max_duration <= 0
         ):
@@ -150,9 +148,7 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         else:
             self.mean_ = np.zeros(self.n_mels, dtype=np.float32)
             self.std_ = np.ones(self.n_mels, dtype=np.float32)
-        self.n_features_in_ = 1
-        if column.name is not None:
-            self.feature_names_in_ = np.array([column.name], dtype=object)
+        column.record_input(self)
         return self._pad(frames)
 
     def transform(self, X):

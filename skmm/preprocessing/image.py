@@ -93,9 +93,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         else:
             self.mean_ = np.zeros(self.channels_, dtype=np.float32)
             self.std_ = np.ones(self.channels_, dtype=np.float32)
-        self.n_features_in_ = 1
-        if column.name is not None:
-            self.feature_names_in_ = np.array([column.name], dtype=object)
+        column.record_input(self)
         return stacked
 
     def _scale(self, stacked):

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from numbers import Integral
-
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils.validation import check_is_fitted
 
-from .._columns import Column, is_missing
+from .._columns import Column, MediaTypeError
+from .._params import check_positive_int
 
 PAD_ID = 0
 UNKNOWN_ID = 1
@@ -86,14 +85,9 @@ class TextSequencer(TransformerMixin, BaseEstimator):
         self.handle_unknown = handle_unknown
 
     def _check_params(self):
-        if not isinstance(self.max_len, Integral) or self.max_len < 1:
-            raise ValueError(f"max_len must be a positive integer, got {self.max_len!r}.")
-        if self.max_vocab is not None and (
-            not isinstance(self.max_vocab, Integral) or self.max_vocab < 1
-        ):
-            raise ValueError(f"max_vocab must be None or a positive integer, got {self.max_vocab!r}.")
-        if not isinstance(self.min_freq, Integral) or self.min_freq < 1:
-            raise ValueError(f"min_freq must be a positive integer, got {self.min_freq!r}.")
+        check_positive_int(self, "max_len", "min_freq")
+        if self.max_vocab is not None:
+            check_positive_int(self, "max_vocab")
         if self.analyzer not in ("word", "char"):
             raise ValueError(f"analyzer must be 'word' or 'char', got {self.analyzer!r}.")
         if self.handle_unknown not in ("token", "ignore"):
@@ -108,20 +102,13 @@ class TextSequencer(TransformerMixin, BaseEstimator):
             analyzer=self.analyzer,
             token_pattern=self.token_pattern if self.analyzer == "word" else None,
         ).build_analyzer()
-        docs = []
-        for i, value in enumerate(column.values):
-            if is_missing(value):
-                raise ValueError(
-                    f"{column.where(i)}: text is missing (None/NaN). Fill it "
-                    "(e.g. with an empty string) or drop the row."
-                )
+
+        def tokens(value):
             if not isinstance(value, str):
-                raise TypeError(
-                    f"{column.where(i)}: expected a string, got "
-                    f"{type(value).__name__} {value!r}."
-                )
-            docs.append(analyze(value))
-        return column, docs
+                raise MediaTypeError(f"expected a string, got {type(value).__name__} {value!r}")
+            return analyze(value)
+
+        return column, column.decode(tokens, "text")
 
     def fit(self, X, y=None):
         """Learn the vocabulary.
@@ -148,9 +135,7 @@ class TextSequencer(TransformerMixin, BaseEstimator):
             kept = kept[: self.max_vocab]
         self.vocabulary_ = {token: i + 2 for i, token in enumerate(kept)}
         self.vocab_size_ = len(self.vocabulary_) + 2
-        self.n_features_in_ = 1
-        if column.name is not None:
-            self.feature_names_in_ = np.array([column.name], dtype=object)
+        column.record_input(self)
         return self
 
     def transform(self, X):
