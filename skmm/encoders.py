@@ -32,12 +32,16 @@ class _Recurrent(EncoderSpec):
     kinds = ("tokens", "frames")
     cell = None
 
-    def __init__(self, *, hidden_size=None, num_layers=1, bidirectional=False, dropout=None, embedding_dim=None):
+    def __init__(
+        self, *, hidden_size=None, num_layers=1, bidirectional=False, dropout=None,
+        embedding_dim=None, pooling="meanmax",
+    ):
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.bidirectional = bidirectional
         self.dropout = dropout
         self.embedding_dim = embedding_dim
+        self.pooling = pooling
 
     def build(self, info, *, hidden_size, dropout):
         tokens = info.kind == "tokens"
@@ -50,6 +54,7 @@ class _Recurrent(EncoderSpec):
             dropout=self._dropout(dropout),
             vocab_size=info.vocab_size if tokens else None,
             embedding_dim=self.embedding_dim,
+            pooling=self.pooling,
         )
 
 
@@ -67,6 +72,9 @@ class RNN(_Recurrent):
         Between layers and on embeddings (None: the estimator's).
     embedding_dim : int or None
         Token embedding size (None: the hidden size).
+    pooling : {"last", "mean", "max", "meanmax"}, default="meanmax"
+        Final hidden state, or mean / max / both of the outputs over the
+        real (unpadded) steps.
     """
 
     cell = "rnn"

@@ -46,7 +46,7 @@ def test_encoders_param_picks_by_name_or_object(frame, make_prep):
     ).fit(X, y)
     enc = clf.net_.module_.encoders
     assert type(enc["text"].rnn).__name__ == "LSTM"
-    assert enc["audio"].output_dim == 16
+    assert enc["audio"].output_dim == 8 * 2 * 2  # two directions, mean and max pooled
 
 
 @pytest.mark.parametrize("encoders, match", [

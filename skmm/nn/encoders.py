@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 _CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
+POOLINGS = ("last", "mean", "max", "meanmax")
 
 
 class RecurrentEncoder(nn.Module):
@@ -31,15 +32,24 @@ class RecurrentEncoder(nn.Module):
         Between stacked layers and on the embedding.
     vocab_size, embedding_dim : int or None
         Token input: size of the vocabulary and of its embedding.
+    pooling : {"last", "mean", "max", "meanmax"}
+        How the states become one vector: the final hidden state, or the
+        mean / max / both (concatenated) of the outputs over the real steps.
+        Pooling over steps gives every step a direct gradient path, which
+        matters when the signal (a spoken word) sits anywhere in a long
+        sequence.
     """
 
     def __init__(
         self, input_size, hidden_size, *, cell="gru", num_layers=1, bidirectional=False,
-        dropout=0.0, vocab_size=None, embedding_dim=None,
+        dropout=0.0, vocab_size=None, embedding_dim=None, pooling="meanmax",
     ):
         super().__init__()
         if cell not in _CELLS:
             raise ValueError(f"cell must be one of {sorted(_CELLS)}, got {cell!r}.")
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}.")
+        self.pooling = pooling
         self.embedding = None
         if vocab_size is not None:
             embedding_dim = embedding_dim or hidden_size
@@ -51,7 +61,7 @@ class RecurrentEncoder(nn.Module):
             bidirectional=bidirectional, dropout=dropout if num_layers > 1 else 0.0,
         )
         self.directions = 2 if bidirectional else 1
-        self.output_dim = hidden_size * self.directions
+        self.output_dim = hidden_size * self.directions * (2 if pooling == "meanmax" else 1)
 
     def forward(self, x, lengths=None):
         if self.embedding is not None:
@@ -61,12 +71,21 @@ class RecurrentEncoder(nn.Module):
         # An empty sequence (empty text) reads one padding step: a zero input.
         lengths = lengths.clamp(min=1).cpu()
         packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-        _, hidden = self.rnn(packed)
-        if isinstance(hidden, tuple):  # LSTM: (h, c)
-            hidden = hidden[0]
-        # Last layer's final state of each direction.
-        last = hidden[-self.directions:]
-        return torch.cat(list(last), dim=1)
+        outputs, hidden = self.rnn(packed)
+        if self.pooling == "last":
+            if isinstance(hidden, tuple):  # LSTM: (h, c)
+                hidden = hidden[0]
+            # Last layer's final state of each direction.
+            return torch.cat(list(hidden[-self.directions:]), dim=1)
+        outputs, _ = pad_packed_sequence(outputs, batch_first=True)
+        mask = (torch.arange(outputs.shape[1])[None, :] < lengths[:, None]).to(outputs.device)
+        mask = mask.unsqueeze(-1)
+        pooled = []
+        if self.pooling in ("mean", "meanmax"):
+            pooled.append((outputs * mask).sum(1) / lengths.to(outputs.device)[:, None])
+        if self.pooling in ("max", "meanmax"):
+            pooled.append(outputs.masked_fill(~mask, float("-inf")).amax(1))
+        return torch.cat(pooled, dim=1)
 
 
 class ConvEncoder(nn.Module):
