@@ -6,6 +6,7 @@ never seen in training. Prints test accuracy and fit time of:
 
 * a classical baseline on each single modality,
 * the classical baseline on all modalities,
+* an skmm network on each single modality,
 * the skmm fusion network on all modalities.
 
 Run with ``make demo`` (or ``python examples/demo.py``); a few minutes on
@@ -21,12 +22,15 @@ from skmm.datasets import make_av_digits
 from skmm.preprocessing import AudioFeaturizer, ImageLoader, TextSequencer
 
 
-def fusion_net(max_epochs, verbose):
-    prep = ModalityTransformer([
-        ("text", TextSequencer(max_len=16), "text"),
-        ("image", ImageLoader(size=(28, 28)), "image"),
-        ("audio", AudioFeaturizer(n_mels=40), "audio"),
-    ])
+PREPROCESSORS = {
+    "text": lambda: TextSequencer(max_len=16),
+    "image": lambda: ImageLoader(size=(28, 28)),
+    "audio": lambda: AudioFeaturizer(n_mels=40),
+}
+
+
+def skmm_net(modalities, max_epochs, verbose):
+    prep = ModalityTransformer([(name, PREPROCESSORS[name](), name) for name in modalities])
     return MultimodalClassifier(prep, fusion="concat", max_epochs=max_epochs, random_state=0, verbose=verbose)
 
 
@@ -48,8 +52,11 @@ def main():
         ("baseline: audio (MFCC stats + logistic)", "audio", make_baseline(audio="audio")),
         ("baseline: all three (concatenated features)", "text+image+audio",
          make_baseline(text="text", image="image", audio="audio")),
+        ("skmm: text net (embedding + GRU)", "text", skmm_net(["text"], args.max_epochs, args.verbose)),
+        ("skmm: image net (CNN)", "image", skmm_net(["image"], args.max_epochs, args.verbose)),
+        ("skmm: audio net (log-mel + LSTM)", "audio", skmm_net(["audio"], args.max_epochs, args.verbose)),
         ("skmm: fusion net (concat; GRU, CNN, LSTM)", "text+image+audio",
-         fusion_net(args.max_epochs, args.verbose)),
+         skmm_net(["text", "image", "audio"], args.max_epochs, args.verbose)),
     ]
     rows = []
     for name, modalities, model in models:

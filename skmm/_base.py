@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader
 
 from ._params import check_positive_int
 from ._skorch_net import ModalityNet
-from .encoders import resolve_encoder
+from .encoders import resolve_encoder, resolve_encoder_choice
 from .fusion import resolve_fusion
 from .nn.inputs import ModalityDataset, as_modalities, check_matches, collate_identity, describe, to_tensors
 from .nn.model import MultimodalNetwork, make_head
@@ -101,6 +101,42 @@ class BaseMultimodal(BaseEstimator):
                 f"preprocessor must be a transformer such as ModalityTransformer, got {self.preprocessor!r}."
             )
 
+    def set_params(self, **params):
+        """Set parameters; ``fusion__<p>`` and ``encoders__<name>__<p>`` reach choices given by name.
+
+        ``fusion="low_rank", fusion__rank=4`` first turns the name into its
+        object (:mod:`skmm.fusion`), then sets ``rank`` on it, so a grid can
+        search a fusion's parameters without building objects by hand.
+        """
+        nested_fusion, nested_encoders, plain = {}, {}, {}
+        for key, value in params.items():
+            if key.startswith("fusion__"):
+                nested_fusion[key[len("fusion__"):]] = value
+            elif key.startswith("encoders__"):
+                name, _, param = key[len("encoders__"):].partition("__")
+                if not param:
+                    raise ValueError(f"{key!r}: use encoders__<modality>__<parameter>.")
+                nested_encoders.setdefault(name, {})[param] = value
+            else:
+                plain[key] = value
+        super().set_params(**plain)
+        if nested_fusion:
+            self.fusion = resolve_fusion(self.fusion)
+            self.fusion.set_params(**nested_fusion)
+        if nested_encoders:
+            encoders = dict(self.encoders or {})
+            for name, sub_params in nested_encoders.items():
+                choice = encoders.get(name)
+                if choice is None:
+                    raise ValueError(
+                        f"encoders__{name}__...: choose modality {name!r}'s encoder first "
+                        f"(e.g. encoders={{{name!r}: 'gru'}})."
+                    )
+                encoders[name] = resolve_encoder_choice(choice, name)
+                encoders[name].set_params(**sub_params)
+            self.encoders = encoders
+        return self
+
     def _seed(self):
         if isinstance(self.random_state, Integral):
             return int(self.random_state)
@@ -123,7 +159,7 @@ class BaseMultimodal(BaseEstimator):
         if len(y) != n:
             raise ValueError(f"X has {n} samples but y has {len(y)}.")
 
-    def _modalities(self, X, fitting):
+    def _modalities(self, X, fitting=False):
         """Preprocess X (if the estimator owns a preprocessor) into a dict of arrays."""
         if self.preprocessor is not None:
             if fitting:
@@ -133,8 +169,7 @@ class BaseMultimodal(BaseEstimator):
                 X = self.preprocessor_.transform(X)
         return as_modalities(X)
 
-    def _dataset(self, X, y=None, fitting=False):
-        data = self._modalities(X, fitting)
+    def _dataset(self, data, y=None, fitting=False):
         if fitting:
             self.modalities_ = describe(data)
         else:
@@ -153,7 +188,7 @@ class BaseMultimodal(BaseEstimator):
             encoders[name] = spec.build(info, hidden_size=self.hidden_size, dropout=self.dropout)
         fusion = resolve_fusion(self.fusion).build(
             {name: enc.output_dim for name, enc in encoders.items()},
-            hidden_size=self.hidden_size, dropout=self.dropout,
+            hidden_size=self.hidden_size, dropout=self.dropout, n_outputs=n_outputs,
         )
         head = make_head(fusion.output_dim, self.hidden_size, n_outputs, self.dropout)
         return MultimodalNetwork(encoders, fusion, head)
@@ -211,7 +246,7 @@ class BaseMultimodal(BaseEstimator):
         self._check_X_y(X, y)
         target, n_outputs = self._encode_target(y)
         seed = self._seed()
-        dataset = self._dataset(X, target, fitting=True)
+        dataset = self._dataset(self._modalities(X, fitting=True), target, fitting=True)
         # A private RNG stream: seeded fits repeat exactly and do not disturb
         # (or depend on) the user's global torch RNG.
         with torch.random.fork_rng(devices=[]):
@@ -221,9 +256,18 @@ class BaseMultimodal(BaseEstimator):
             self.net_.fit(dataset, target)
         return self
 
-    def _forward(self, X):
+    def _input(self, X):
+        """X as predict takes it -> dict of modality arrays (after the preprocessor).
+
+        Inspection tools perturb this dict and call ``_predict``/``_proba``
+        on it, so media are decoded once rather than once per perturbation.
+        """
         check_is_fitted(self, "net_")
-        dataset = self._dataset(X)
+        return self._modalities(X)
+
+    def _forward(self, data):
+        """Network outputs (logits or scaled values) for a dict of modality arrays."""
+        dataset = self._dataset(data)
         with torch.no_grad():
             return self.net_.forward(dataset, training=False, device="cpu")
 

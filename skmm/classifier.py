@@ -125,8 +125,10 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         proba : ndarray of shape (n_samples, n_classes)
             Columns follow ``classes_``.
         """
-        logits = self._forward(X)
-        return torch.softmax(logits.double(), dim=1).numpy()
+        return self._proba(self._input(X))
+
+    def _proba(self, data):
+        return torch.softmax(self._forward(data).double(), dim=1).numpy()
 
     def predict(self, X):
         """Most probable class of each sample.
@@ -135,5 +137,7 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         -------
         y : ndarray of shape (n_samples,)
         """
-        proba = self.predict_proba(X)
-        return self.classes_[proba.argmax(axis=1)]
+        return self._predict(self._input(X))
+
+    def _predict(self, data):
+        return self.classes_[self._proba(data).argmax(axis=1)]

@@ -149,10 +149,8 @@ ENCODERS = {"rnn": RNN, "gru": GRU, "lstm": LSTM, "cnn": CNN, "mlp": MLP}
 DEFAULT_ENCODERS = {"tokens": "gru", "frames": "lstm", "image": "cnn", "vector": "mlp"}
 
 
-def resolve_encoder(choice, name, info):
-    """An EncoderSpec for modality ``name`` from a name, a spec or None."""
-    if choice is None:
-        choice = DEFAULT_ENCODERS[info.kind]
+def resolve_encoder_choice(choice, name):
+    """An EncoderSpec from a name or a spec (kind not checked)."""
     if isinstance(choice, str):
         if choice not in ENCODERS:
             raise ValueError(
@@ -164,6 +162,12 @@ def resolve_encoder(choice, name, info):
             f"encoders[{name!r}] must be an encoder name or an skmm.encoders "
             f"object, got {type(choice).__name__}."
         )
+    return choice
+
+
+def resolve_encoder(choice, name, info):
+    """An EncoderSpec for modality ``name`` from a name, a spec or None."""
+    choice = resolve_encoder_choice(DEFAULT_ENCODERS[info.kind] if choice is None else choice, name)
     if info.kind not in choice.kinds:
         raise ValueError(
             f"encoders[{name!r}]: {type(choice).__name__} encodes {', '.join(choice.kinds)}, "

@@ -8,13 +8,17 @@ from .nn.fusion import ConcatFusion
 
 
 class FusionSpec(BaseEstimator):
-    """Base of fusion choices: parameters plus ``build(dims, *, hidden_size, dropout)``."""
+    """Base of fusion choices: parameters plus ``build``.
+
+    ``build(dims, *, hidden_size, dropout, n_outputs)`` gets each modality's
+    encoder size by name and returns an ``nn.Module`` with ``output_dim``.
+    """
 
 
 class Concat(FusionSpec):
     """Concatenate the modality vectors (early, feature-level fusion)."""
 
-    def build(self, dims, *, hidden_size, dropout):
+    def build(self, dims, *, hidden_size, dropout, n_outputs):
         return ConcatFusion(dims)
 
 

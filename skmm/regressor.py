@@ -66,5 +66,8 @@ class MultimodalRegressor(RegressorMixin, BaseMultimodal):
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs_)
         """
-        out = self._forward(X).double().numpy() * self.y_scale_ + self.y_mean_
+        return self._predict(self._input(X))
+
+    def _predict(self, data):
+        out = self._forward(data).double().numpy() * self.y_scale_ + self.y_mean_
         return out[:, 0] if self.y_ndim_ == 1 else out

@@ -201,3 +201,21 @@ def test_plain_array_is_one_vector_modality():
     assert clf.score(X, y) > 0.85
     with pytest.raises(ValueError, match="fitted on vector"):
         clf.predict(X[:, :3])
+
+
+def test_nested_encoder_and_fusion_params_from_a_pipeline(frame, make_prep):
+    X, y = frame
+    pipe = Pipeline([("prep", make_prep()), ("net", MultimodalClassifier(encoders={"text": "lstm"}, **FAST))])
+    pipe.set_params(net__encoders__text__hidden_size=5, net__encoders__text__bidirectional=True)
+    text = pipe.get_params()["net__encoders"]["text"]
+    assert isinstance(text, LSTM) and text.hidden_size == 5 and text.bidirectional
+    pipe.set_params(net__max_epochs=1).fit(X, y)
+    assert pipe[-1].net_.module_.encoders["text"].output_dim == 5 * 2 * 2
+    from skmm.fusion import Concat
+
+    pipe.set_params(net__fusion="concat")
+    with pytest.raises(ValueError, match="Invalid parameter 'rank'"):
+        pipe.set_params(net__fusion__rank=3)
+    assert isinstance(pipe[-1].fusion, Concat)
+    with pytest.raises(ValueError, match="choose modality 'audio'"):
+        pipe.set_params(net__encoders__audio__hidden_size=3)
