@@ -190,7 +190,11 @@ class BaseMultimodal(BaseEstimator):
             {name: enc.output_dim for name, enc in encoders.items()},
             hidden_size=self.hidden_size, dropout=self.dropout, n_outputs=n_outputs,
         )
-        head = make_head(fusion.output_dim, self.hidden_size, n_outputs, self.dropout)
+        if getattr(fusion, "is_output", False):
+            # Late fusion already ends in per-modality heads.
+            head = torch.nn.Identity()
+        else:
+            head = make_head(fusion.output_dim, self.hidden_size, n_outputs, self.dropout)
         return MultimodalNetwork(encoders, fusion, head)
 
     def _make_net(self, module, seed):
