@@ -18,7 +18,9 @@ from ._params import check_positive_int
 from ._skorch_net import ModalityNet
 from .encoders import resolve_encoder, resolve_encoder_choice
 from .fusion import resolve_fusion
-from .nn.inputs import ModalityDataset, as_modalities, check_matches, collate_identity, describe, to_tensors
+from .nn.inputs import (
+    ModalityDataset, as_modalities, check_matches, collate_identity, describe, to_tensors, without,
+)
 from .nn.model import MultimodalNetwork, make_head
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
@@ -49,6 +51,7 @@ class BaseMultimodal(BaseEstimator):
         optimizer="adam",
         weight_decay=0.0,
         validation_fraction=None,
+        modality_dropout=0.0,
         callbacks=None,
         device="cpu",
         random_state=None,
@@ -65,6 +68,7 @@ class BaseMultimodal(BaseEstimator):
         self.optimizer = optimizer
         self.weight_decay = weight_decay
         self.validation_fraction = validation_fraction
+        self.modality_dropout = modality_dropout
         self.callbacks = callbacks
         self.device = device
         self.random_state = random_state
@@ -92,6 +96,8 @@ class BaseMultimodal(BaseEstimator):
             raise ValueError(
                 f"validation_fraction must be None or in (0, 1), got {self.validation_fraction!r}."
             )
+        if not isinstance(self.modality_dropout, Real) or not 0 <= self.modality_dropout < 1:
+            raise ValueError(f"modality_dropout must be in [0, 1), got {self.modality_dropout!r}.")
         if self.encoders is not None and not isinstance(self.encoders, dict):
             raise TypeError(
                 f"encoders must be a dict of modality name -> encoder, got {type(self.encoders).__name__}."
@@ -223,6 +229,7 @@ class BaseMultimodal(BaseEstimator):
             callbacks=callbacks or None,
             device=self.device,
             verbose=self.verbose,
+            modality_dropout=self.modality_dropout,
         )
 
     def _valid_callbacks(self):
@@ -268,6 +275,10 @@ class BaseMultimodal(BaseEstimator):
         """
         check_is_fitted(self, "net_")
         return self._modalities(X)
+
+    def _without(self, data, name):
+        """``data`` with modality ``name`` absent from every sample (for inspection)."""
+        return without(data, name)
 
     def _forward(self, data):
         """Network outputs (logits or scaled values) for a dict of modality arrays."""

@@ -15,6 +15,10 @@ class MediaError(ValueError):
     """A value that cannot be decoded; the caller adds column and row."""
 
 
+class MissingMediaError(MediaError):
+    """A media file that does not exist: absent data under ``on_missing="mask"``."""
+
+
 class MediaTypeError(TypeError):
     """A value of the wrong kind (a number in a text column); column and row are added."""
 
@@ -77,7 +81,7 @@ class Column:
         if len(self) == 0:
             raise ValueError(f"{self.where_all()} is empty: at least one row is needed.")
 
-    def decode(self, decode, what):
+    def decode(self, decode, what, on_missing="error"):
         """Apply ``decode`` to every value, naming the row of any failure.
 
         Parameters
@@ -87,16 +91,27 @@ class Column:
             value and :class:`MediaTypeError` on a value of the wrong kind.
         what : str
             What a value is ("image", "audio"), for the messages.
+        on_missing : {"error", "mask"}
+            What None/NaN and files that do not exist give: an error naming
+            the row, or None in the output (the sample lacks this modality).
         """
+        masking = on_missing == "mask"
         decoded = []
         for i, value in enumerate(self.values):
             if is_missing(value):
+                if masking:
+                    decoded.append(None)
+                    continue
                 raise ValueError(
                     f"{self.where(i)}: {what} is missing (None/NaN); drop the "
-                    "row or fill it."
+                    "row, fill it, or pass on_missing='mask' to treat it as absent."
                 )
             try:
                 decoded.append(decode(value))
+            except MissingMediaError as exc:
+                if not masking:
+                    raise ValueError(f"{self.where(i)}: {exc}") from None
+                decoded.append(None)
             except MediaError as exc:
                 raise ValueError(f"{self.where(i)}: {exc}") from None
             except MediaTypeError as exc:
@@ -108,6 +123,10 @@ class Column:
         estimator.n_features_in_ = 1
         if self.name is not None:
             estimator.feature_names_in_ = np.array([self.name], dtype=object)
+
+    def check_some_present(self, decoded, what):
+        if all(value is None for value in decoded):
+            raise ValueError(f"{self.where_all()}: every {what} is missing; nothing to learn from.")
 
     def where_all(self):
         return f"column {self.name!r}" if self.name is not None else self.owner

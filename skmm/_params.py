@@ -9,3 +9,9 @@ def check_positive_int(estimator, *names):
         value = getattr(estimator, name)
         if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+
+
+def check_on_missing(estimator):
+    """``on_missing`` must be "error" or "mask"."""
+    if estimator.on_missing not in ("error", "mask"):
+        raise ValueError(f"on_missing must be 'error' or 'mask', got {estimator.on_missing!r}.")

@@ -2,17 +2,47 @@
 
 from __future__ import annotations
 
+import torch
 from skorch import NeuralNet
 from skorch.utils import to_tensor
+
+
+def drop_modalities(batch, p):
+    """Mark each present modality of each sample absent with probability ``p``.
+
+    A sample always keeps at least one of the modalities it has, so training
+    sees every subset a partly missing test set can show.
+    """
+    names = sorted(batch)
+    present = torch.stack([batch[name]["present"] for name in names], dim=1)
+    kept = present & (torch.rand(present.shape, device=present.device) >= p)
+    none_left = ~kept.any(dim=1)
+    kept[none_left] = present[none_left]
+    return {
+        name: {**batch[name], "present": kept[:, i]} for i, name in enumerate(names)
+    }
 
 
 class ModalityNet(NeuralNet):
     """skorch ``NeuralNet`` whose module takes the whole batch dict.
 
     skorch would spread a dict batch over ``forward`` as keyword arguments;
-    skmm's network reads ``{modality: {"x": ..., "lengths": ...}}`` as one
-    argument instead, so any modality name works.
+    skmm's network reads ``{modality: {"x": ..., "lengths": ..., "present":
+    ...}}`` as one argument instead, so any modality name works.
+
+    Parameters
+    ----------
+    modality_dropout : float, default=0.0
+        In training, drop each modality of each sample with this probability
+        (see :func:`drop_modalities`).
     """
 
+    def __init__(self, *args, modality_dropout=0.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.modality_dropout = modality_dropout
+
     def infer(self, x, **fit_params):
-        return self.module_(to_tensor(x, device=self.device), **fit_params)
+        x = to_tensor(x, device=self.device)
+        if self.modality_dropout and self.module_.training:
+            x = drop_modalities(x, self.modality_dropout)
+        return self.module_(x, **fit_params)

@@ -52,6 +52,11 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
     validation_fraction : float or None, default=None
         Hold out this stratified fraction of the training data to report
         validation loss and accuracy each epoch.
+    modality_dropout : float, default=0.0
+        In training, hide each modality of each sample with this
+        probability (keeping at least one), so the network learns to predict
+        from any subset; pair with the preprocessors' ``on_missing="mask"``
+        when samples may lack a modality at predict time.
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks (e.g. ``EarlyStopping``, ``Checkpoint``).
     device : str, default="cpu"

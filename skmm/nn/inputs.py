@@ -10,6 +10,10 @@ frames    float (n, steps, features)  NaN frames are padding (AudioFeaturizer)
 image     float (n, C, H, W)
 vector    float (n, features)
 ========  ==========================  ==========================================
+
+A sample lacks a modality (it is *absent*) when its row holds no token, or is
+all NaN (the preprocessors' ``on_missing="mask"`` output). Every batch entry
+carries a boolean ``present`` tensor that the fusions read.
 """
 
 from __future__ import annotations
@@ -142,9 +146,19 @@ def check_matches(data, infos):
             )
 
 
-def _rows_with_nan(array):
-    flat = np.isnan(array.reshape(len(array), -1)).any(axis=1)
-    return np.flatnonzero(flat)
+def _nan_rows(array):
+    """(absent, partial): rows entirely NaN, and rows with some NaN."""
+    nan = np.isnan(array.reshape(len(array), -1))
+    every = nan.all(axis=1)
+    return every, nan.any(axis=1) & ~every
+
+
+def without(data, name):
+    """A copy of ``data`` in which no sample has modality ``name`` (all absent)."""
+    out = dict(data)
+    array = np.asarray(data[name])
+    out[name] = np.zeros_like(array) if np.issubdtype(array.dtype, np.integer) else np.full(array.shape, np.nan, np.float32)
+    return out
 
 
 def to_tensors(data, infos):
@@ -159,7 +173,8 @@ def to_tensors(data, infos):
             x = torch.as_tensor(array, dtype=torch.int64)
             # Ids the embedding never saw (e.g. from a refitted vocabulary) read as unknown.
             x = torch.where(x >= info.vocab_size, torch.full_like(x, UNKNOWN_ID), x)
-            tensors[name] = {"x": x, "lengths": (x != 0).sum(1)}
+            lengths = (x != 0).sum(1)
+            tensors[name] = {"x": x, "lengths": lengths, "present": lengths > 0}
         elif info.kind == "frames":
             array = np.asarray(array, dtype=np.float32)
             valid = ~np.isnan(array).any(axis=2)
@@ -174,19 +189,24 @@ def to_tensors(data, infos):
             tensors[name] = {
                 "x": torch.from_numpy(np.nan_to_num(array, nan=0.0)),
                 "lengths": torch.from_numpy(lengths.astype(np.int64)),
+                "present": torch.from_numpy(lengths > 0),
             }
         else:
             array = np.asarray(array, dtype=np.float32)
-            bad = _rows_with_nan(array)
-            if bad.size:
+            absent, partial = _nan_rows(array)
+            if partial.any():
                 raise ValueError(
-                    f"modality {name!r}, row {int(bad[0])}: holds NaN; impute it "
-                    "or drop the row."
+                    f"modality {name!r}, row {int(np.flatnonzero(partial)[0])}: holds "
+                    "some NaN; impute it or drop the row (an all-NaN row means "
+                    "the sample lacks the modality)."
                 )
-            if not np.isfinite(array).all():
-                row = int(np.flatnonzero(~np.isfinite(array.reshape(len(array), -1)).all(axis=1))[0])
+            if np.isinf(array).any():
+                row = int(np.flatnonzero(np.isinf(array.reshape(len(array), -1)).any(axis=1))[0])
                 raise ValueError(f"modality {name!r}, row {row}: holds infinite values.")
-            tensors[name] = {"x": torch.from_numpy(np.ascontiguousarray(array))}
+            tensors[name] = {
+                "x": torch.from_numpy(np.nan_to_num(array, nan=0.0)),
+                "present": torch.from_numpy(~absent),
+            }
     return tensors
 
 

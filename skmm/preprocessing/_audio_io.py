@@ -8,7 +8,7 @@ import librosa
 import numpy as np
 import soundfile as sf
 
-from .._columns import MediaError, MediaTypeError
+from .._columns import MediaError, MediaTypeError, MissingMediaError
 
 
 def _mono(wave, what):
@@ -41,7 +41,7 @@ def decode_audio(value, sample_rate):
     if isinstance(value, (str, os.PathLike)):
         path = os.fspath(value)
         if not os.path.isfile(path):
-            raise MediaError(f"audio file {path!r} does not exist")
+            raise MissingMediaError(f"audio file {path!r} does not exist")
         try:
             wave, rate = sf.read(path, dtype="float32", always_2d=True)
         except (sf.LibsndfileError, RuntimeError, OSError) as exc:

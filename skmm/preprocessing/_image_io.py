@@ -7,7 +7,7 @@ import os
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from .._columns import MediaError, MediaTypeError
+from .._columns import MediaError, MediaTypeError, MissingMediaError
 
 # ITU-R 601 luma, as Pillow's own "RGB" -> "L" conversion.
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -79,7 +79,7 @@ def decode_image(value):
     if isinstance(value, (str, os.PathLike)):
         path = os.fspath(value)
         if not os.path.isfile(path):
-            raise MediaError(f"image file {path!r} does not exist")
+            raise MissingMediaError(f"image file {path!r} does not exist")
         try:
             with Image.open(path) as img:
                 img.load()

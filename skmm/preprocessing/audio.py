@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._columns import Column
-from .._params import check_positive_int
+from .._params import check_on_missing, check_positive_int
 from ._audio_io import decode_audio
 from .logmel import LogMel
 
@@ -44,6 +44,10 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         training clip; longer clips at transform are truncated to it.
     normalize : bool, default=True
         Standardise each mel band with the training mean and std.
+    on_missing : {"error", "mask"}, default="error"
+        A missing value (None/NaN, or a file that does not exist) raises a ValueError naming the
+        row, or with "mask" gives an all-NaN row so the network treats the
+        sample as lacking this modality.
 
     Attributes
     ----------
@@ -78,6 +82,7 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         fmax=None,
         max_duration=None,
         normalize=True,
+        on_missing="error",
     ):
         self.sample_rate = sample_rate
         self.n_mels = n_mels
@@ -87,9 +92,11 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         self.fmax = fmax
         self.max_duration = max_duration
         self.normalize = normalize
+        self.on_missing = on_missing
 
     def _check_params(self):
         check_positive_int(self, "sample_rate", "n_mels", "n_fft", "hop_length")
+        check_on_missing(self)
         if self.max_duration is not None and (
             not isinstance(self.max_duration, Real) or self.max_duration <= 0
         ):
@@ -104,12 +111,18 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         """Decode and featurise every clip: (column, list of (T_i, n_mels))."""
         column = Column(X, type(self).__name__)
         rate = self.sample_rate
-        waves = column.decode(lambda value: decode_audio(value, rate), "audio")
-        return column, self._logmel()(waves)
+        waves = column.decode(lambda value: decode_audio(value, rate), "audio", self.on_missing)
+        present = [i for i, wave in enumerate(waves) if wave is not None]
+        frames = [None] * len(waves)
+        for i, f in zip(present, self._logmel()([waves[i] for i in present])):
+            frames[i] = f
+        return column, frames
 
     def _pad(self, frames):
         out = np.full((len(frames), self.max_frames_, self.n_mels), np.nan, dtype=np.float32)
         for i, f in enumerate(frames):
+            if f is None:
+                continue  # absent: stays NaN
             f = f[: self.max_frames_]
             out[i, : len(f)] = (f - self.mean_) / self.std_
         return out
@@ -136,12 +149,13 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         self._check_params()
         column, frames = self._frames(X)
         column.check_not_empty()
-        longest = max(len(f) for f in frames)
+        column.check_some_present(frames, "audio clip")
+        longest = max(len(f) for f in frames if f is not None)
         if self.max_duration is not None:
             longest = min(longest, 1 + int(self.max_duration * self.sample_rate) // self.hop_length)
         self.max_frames_ = longest
         if self.normalize:
-            stacked = np.concatenate([f[:longest] for f in frames])
+            stacked = np.concatenate([f[:longest] for f in frames if f is not None])
             self.mean_ = stacked.mean(axis=0)
             std = stacked.std(axis=0)
             self.std_ = np.where(std > 1e-6, std, 1.0).astype(np.float32)

@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._columns import Column
+from .._params import check_on_missing
 from ._image_io import decode_image, resize, to_channels
 
 
@@ -30,6 +31,10 @@ class ImageLoader(TransformerMixin, BaseEstimator):
     normalize : bool, default=True
         Standardise each channel with the training mean and std; otherwise
         keep values in [0, 1].
+    on_missing : {"error", "mask"}, default="error"
+        A missing value (None/NaN, or a file that does not exist) raises a ValueError naming the
+        row, or with "mask" gives an all-NaN image so the network treats the
+        sample as lacking this modality.
 
     Attributes
     ----------
@@ -51,10 +56,11 @@ class ImageLoader(TransformerMixin, BaseEstimator):
 
     modality = "image"
 
-    def __init__(self, size=(32, 32), *, channels=None, normalize=True):
+    def __init__(self, size=(32, 32), *, channels=None, normalize=True, on_missing="error"):
         self.size = size
         self.channels = channels
         self.normalize = normalize
+        self.on_missing = on_missing
 
     def _check_params(self):
         size = self.size
@@ -66,29 +72,34 @@ class ImageLoader(TransformerMixin, BaseEstimator):
             raise ValueError(f"size must be (height, width) of positive integers, got {size!r}.")
         if self.channels not in (None, 1, 3):
             raise ValueError(f"channels must be None, 1 or 3, got {self.channels!r}.")
+        check_on_missing(self)
 
     def _decode(self, X):
         column = Column(X, type(self).__name__)
-        return column, column.decode(decode_image, "image")
+        return column, column.decode(decode_image, "image", self.on_missing)
 
     def _stack(self, images, channels):
         size = tuple(self.size)
-        out = np.empty((len(images), channels, *size), dtype=np.float32)
+        out = np.full((len(images), channels, *size), np.nan, dtype=np.float32)
         for i, image in enumerate(images):
+            if image is None:
+                continue  # absent: stays NaN
             out[i] = resize(to_channels(image, channels), size).transpose(2, 0, 1)
         return out
 
     def _fit_decoded(self, column, images):
         column.check_not_empty()
+        column.check_some_present(images, "image")
         if self.channels is None:
-            self.channels_ = 3 if any(image.shape[-1] == 3 for image in images) else 1
+            self.channels_ = 3 if any(im is not None and im.shape[-1] == 3 for im in images) else 1
         else:
             self.channels_ = self.channels
         stacked = self._stack(images, self.channels_)
         if self.normalize:
-            self.mean_ = stacked.mean(axis=(0, 2, 3))
+            present = stacked[[im is not None for im in images]]
+            self.mean_ = present.mean(axis=(0, 2, 3))
             # A constant channel would divide by zero; leave its scale alone.
-            std = stacked.std(axis=(0, 2, 3))
+            std = present.std(axis=(0, 2, 3))
             self.std_ = np.where(std > 1e-6, std, 1.0).astype(np.float32)
         else:
             self.mean_ = np.zeros(self.channels_, dtype=np.float32)

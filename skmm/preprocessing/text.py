@@ -9,7 +9,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils.validation import check_is_fitted
 
 from .._columns import Column, MediaTypeError
-from .._params import check_positive_int
+from .._params import check_on_missing, check_positive_int
 
 PAD_ID = 0
 UNKNOWN_ID = 1
@@ -44,6 +44,10 @@ class TextSequencer(TransformerMixin, BaseEstimator):
         it keeps one-character tokens such as digits.
     handle_unknown : {"token", "ignore"}, default="token"
         Map out-of-vocabulary tokens to id 1 or drop them.
+    on_missing : {"error", "mask"}, default="error"
+        A missing value (None/NaN) raises a ValueError naming the
+        row, or with "mask" gives a row of zeros (no tokens) so the network treats the
+        sample as lacking this modality.
 
     Attributes
     ----------
@@ -75,6 +79,7 @@ class TextSequencer(TransformerMixin, BaseEstimator):
         analyzer="word",
         token_pattern=r"(?u)\b\w+\b",
         handle_unknown="token",
+        on_missing="error",
     ):
         self.max_len = max_len
         self.max_vocab = max_vocab
@@ -83,9 +88,11 @@ class TextSequencer(TransformerMixin, BaseEstimator):
         self.analyzer = analyzer
         self.token_pattern = token_pattern
         self.handle_unknown = handle_unknown
+        self.on_missing = on_missing
 
     def _check_params(self):
         check_positive_int(self, "max_len", "min_freq")
+        check_on_missing(self)
         if self.max_vocab is not None:
             check_positive_int(self, "max_vocab")
         if self.analyzer not in ("word", "char"):
@@ -108,7 +115,7 @@ class TextSequencer(TransformerMixin, BaseEstimator):
                 raise MediaTypeError(f"expected a string, got {type(value).__name__} {value!r}")
             return analyze(value)
 
-        return column, column.decode(tokens, "text")
+        return column, column.decode(tokens, "text", self.on_missing)
 
     def fit(self, X, y=None):
         """Learn the vocabulary.
@@ -126,7 +133,8 @@ class TextSequencer(TransformerMixin, BaseEstimator):
         self._check_params()
         column, docs = self._tokenize(X)
         column.check_not_empty()
-        counts = Counter(token for doc in docs for token in doc)
+        column.check_some_present(docs, "text")
+        counts = Counter(token for doc in docs if doc is not None for token in doc)
         kept = sorted(
             (token for token, count in counts.items() if count >= self.min_freq),
             key=lambda token: (-counts[token], token),
@@ -157,6 +165,8 @@ class TextSequencer(TransformerMixin, BaseEstimator):
         lookup = self.vocabulary_.get
         keep_unknown = self.handle_unknown == "token"
         for i, doc in enumerate(docs):
+            if doc is None:
+                continue  # absent: no tokens
             row = [lookup(token, UNKNOWN_ID) for token in doc]
             if not keep_unknown:
                 row = [t for t in row if t != UNKNOWN_ID]
