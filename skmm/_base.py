@@ -6,10 +6,11 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _num_samples, check_is_fitted
 from skorch.callbacks import EpochScoring
 from skorch.dataset import ValidSplit
 from torch.utils.data import DataLoader
@@ -26,12 +27,14 @@ from .nn.model import MultimodalNetwork, make_head
 _OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
 
 
-def _n_samples(X):
-    if hasattr(X, "shape") and len(X.shape) > 0:
-        return X.shape[0]
-    if isinstance(X, dict):
-        return len(next(iter(X.values()))) if X else 0
-    return len(X)
+def _n_features(X):
+    """Columns of a DataFrame or 2-D array, modalities of a dict, else None."""
+    if isinstance(X, dict) and not sp.issparse(X):  # a DOK matrix is a dict
+        return len(X)
+    shape = getattr(X, "shape", None)
+    if shape is not None and len(shape) == 2:
+        return shape[1]
+    return None
 
 
 class BaseMultimodal(BaseEstimator):
@@ -143,6 +146,16 @@ class BaseMultimodal(BaseEstimator):
             self.encoders = encoders
         return self
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # densified per modality
+        tags.input_tags.dict = True  # ModalityTransformer's output
+        # Raw text and media paths go through the preprocessor, when there is one.
+        tags.input_tags.string = self.preprocessor is not None
+        # Seeded CPU runs repeat bit for bit; GPU kernels may not.
+        tags.non_deterministic = str(self.device) != "cpu"
+        return tags
+
     def _seed(self):
         if isinstance(self.random_state, Integral):
             return int(self.random_state)
@@ -151,19 +164,32 @@ class BaseMultimodal(BaseEstimator):
     # -- data -----------------------------------------------------------
     def _check_X_y(self, X, y):
         if y is None:
-            raise ValueError(f"{type(self).__name__}.fit needs y (the target).")
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        for attr in ("feature_names_in_", "n_features_in_"):
+            self.__dict__.pop(attr, None)
         if isinstance(X, pd.DataFrame):
             self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-            self.n_features_in_ = X.shape[1]
-        elif isinstance(X, dict):
-            self.n_features_in_ = len(X)
-        elif hasattr(X, "shape") and len(X.shape) == 2:
-            self.n_features_in_ = X.shape[1]
-        n = _n_samples(X)
+        width = _n_features(X)
+        if width is not None:
+            self.n_features_in_ = width
+        n, n_y = _num_samples(X), _num_samples(y)
         if n == 0:
             raise ValueError("X has 0 samples; at least one is needed.")
-        if len(y) != n:
-            raise ValueError(f"X has {n} samples but y has {len(y)}.")
+        if n == 1:
+            raise ValueError("n_samples=1: fitting needs at least 2 samples.")
+        if n_y != n:
+            raise ValueError(f"X has {n} samples but y has {n_y}.")
+
+    def _check_n_features(self, X):
+        """sklearn's check that predict gets as many features as fit did."""
+        width = _n_features(X)
+        if width is not None and hasattr(self, "n_features_in_") and width != self.n_features_in_:
+            raise ValueError(
+                f"X has {width} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input."
+            )
 
     def _modalities(self, X, fitting=False):
         """Preprocess X (if the estimator owns a preprocessor) into a dict of arrays."""
@@ -274,6 +300,7 @@ class BaseMultimodal(BaseEstimator):
         on it, so media are decoded once rather than once per perturbation.
         """
         check_is_fitted(self, "net_")
+        self._check_n_features(X)
         return self._modalities(X)
 
     def _without(self, data, name):

@@ -142,3 +142,12 @@ def is_missing(value):
         return value is pd.NA or value is pd.NaT
     except TypeError:  # pragma: no cover - exotic objects
         return False
+
+
+def one_column_tags(tags, estimator, string=True):
+    """Honest sklearn tags of a transformer that reads one column of values."""
+    tags.input_tags.one_d_array = True
+    tags.input_tags.two_d_array = False  # one column (a Series), not a matrix
+    tags.input_tags.string = string  # text, or media paths
+    tags.input_tags.allow_nan = getattr(estimator, "on_missing", "error") == "mask"
+    return tags

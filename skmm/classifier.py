@@ -7,6 +7,8 @@ import pandas as pd
 import torch
 from sklearn.base import ClassifierMixin
 from skorch.callbacks import EpochScoring
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseMultimodal
 
@@ -103,11 +105,16 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         return [("valid_acc", EpochScoring(_valid_accuracy, name="valid_acc", lower_is_better=False))]
 
     def _encode_target(self, y):
-        if isinstance(y, pd.DataFrame) or (np.ndim(y) == 2 and np.shape(y)[1] != 1):
+        if isinstance(y, pd.DataFrame) and y.shape[1] != 1:
             raise ValueError(
-                f"{type(self).__name__} takes one target column; got y of shape {np.shape(y)}."
+                f"{type(self).__name__} takes one target column; got y of shape {y.shape}."
             )
-        y = np.asarray(y).reshape(-1) if np.ndim(y) == 2 else np.asarray(y)
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if y.ndim != 1:
+            raise ValueError(f"{type(self).__name__} takes one target column; got y of shape {y.shape}.")
+        check_classification_targets(y)
         if pd.isna(y).any():
             raise ValueError(f"y holds missing labels (row {int(np.flatnonzero(pd.isna(y))[0])}).")
         self.classes_, encoded = np.unique(y, return_inverse=True)

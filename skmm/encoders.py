@@ -7,9 +7,13 @@ parameter (None) takes the estimator's ``hidden_size`` or ``dropout``.
 
 from __future__ import annotations
 
-from sklearn.base import BaseEstimator
+import copy
+from numbers import Integral
 
-from .nn.encoders import ConvEncoder, MLPEncoder, RecurrentEncoder
+from sklearn.base import BaseEstimator
+from torch import nn
+
+from .nn.encoders import ConvEncoder, CustomEncoder, DeconvEncoder, MLPEncoder, RecurrentEncoder
 
 
 class EncoderSpec(BaseEstimator):
@@ -98,23 +102,64 @@ class CNN(EncoderSpec):
     Parameters
     ----------
     channels : tuple of int, default=(16, 32)
-        Output channels of each block.
+        Output channels of each block (each halves the image).
     hidden_size : int or None
         Output size (None: the estimator's).
     dropout : float or None
         Before the output layer (None: the estimator's).
+    pooled : int, default=2
+        Side of the adaptive average pooling grid before the output layer.
     """
 
     kinds = ("image",)
 
-    def __init__(self, *, channels=(16, 32), hidden_size=None, dropout=None):
+    def __init__(self, *, channels=(16, 32), hidden_size=None, dropout=None, pooled=2):
         self.channels = channels
         self.hidden_size = hidden_size
         self.dropout = dropout
+        self.pooled = pooled
 
     def build(self, info, *, hidden_size, dropout):
         return ConvEncoder(
             info.features, self._size(hidden_size), channels=tuple(self.channels),
+            pooled=self.pooled, dropout=self._dropout(dropout),
+        )
+
+
+class Deconv(EncoderSpec):
+    """Conv blocks that downsample, transposed-conv blocks that upsample, over images.
+
+    Conv-batchnorm-ReLU-maxpool blocks (each halves the image), then
+    ConvTranspose2d-batchnorm-ReLU blocks (each doubles the feature map),
+    adaptive average pooling and a linear layer.
+
+    Parameters
+    ----------
+    channels : tuple of int, default=(16, 32)
+        Output channels of each downsampling block.
+    deconv_channels : tuple of int, default=(16,)
+        Output channels of each upsampling (transposed convolution) block.
+    hidden_size : int or None
+        Output size (None: the estimator's).
+    dropout : float or None
+        Before the output layer (None: the estimator's).
+    pooled : int, default=4
+        Side of the adaptive average pooling grid before the output layer.
+    """
+
+    kinds = ("image",)
+
+    def __init__(self, *, channels=(16, 32), deconv_channels=(16,), hidden_size=None, dropout=None, pooled=4):
+        self.channels = channels
+        self.deconv_channels = deconv_channels
+        self.hidden_size = hidden_size
+        self.dropout = dropout
+        self.pooled = pooled
+
+    def build(self, info, *, hidden_size, dropout):
+        return DeconvEncoder(
+            info.features, self._size(hidden_size), channels=tuple(self.channels),
+            deconv_channels=tuple(self.deconv_channels), pooled=self.pooled,
             dropout=self._dropout(dropout),
         )
 
@@ -145,7 +190,58 @@ class MLP(EncoderSpec):
         )
 
 
-ENCODERS = {"rnn": RNN, "gru": GRU, "lstm": LSTM, "cnn": CNN, "mlp": MLP}
+class Custom(EncoderSpec):
+    """Any torch module as a modality's encoder (e.g. a pretrained network).
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Maps a batch ``x`` of the modality (token ids, frames, images or
+        vectors, as tensors) to ``(n, output_dim)``; called as
+        ``module(x, lengths)`` when its ``forward`` takes a ``lengths``
+        argument (or a second positional one), else ``module(x)``. Each fit
+        trains a deep copy, so clones and refits never share weights and the
+        object given here is never modified.
+    output_dim : int
+        Size of the module's output.
+    freeze : bool, default=False
+        Keep the module's weights fixed (no gradients) and the module in
+        eval mode (batchnorm statistics, dropout off) during training.
+    kinds : tuple of str, default=("tokens", "frames", "image", "vector")
+        The data kinds it may encode.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from skmm import MultimodalClassifier
+    >>> from skmm.encoders import Custom
+    >>> pretrained = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU())
+    >>> clf = MultimodalClassifier(
+    ...     encoders={"x": Custom(pretrained, output_dim=8, freeze=True)},
+    ...     max_epochs=2, verbose=0, random_state=0)
+    >>> X, y = np.random.RandomState(0).rand(20, 4), np.arange(20) % 2
+    >>> clf.fit(X, y).predict(X).shape
+    (20,)
+    >>> bool((clf.net_.module_.encoders["x"].module[0].weight == pretrained[0].weight).all())
+    True
+    """
+
+    def __init__(self, module, output_dim, *, freeze=False, kinds=("tokens", "frames", "image", "vector")):
+        self.module = module
+        self.output_dim = output_dim
+        self.freeze = freeze
+        self.kinds = kinds
+
+    def build(self, info, *, hidden_size, dropout):
+        if not isinstance(self.module, nn.Module):
+            raise TypeError(f"Custom: module must be a torch.nn.Module, got {type(self.module).__name__}.")
+        if not isinstance(self.output_dim, Integral) or isinstance(self.output_dim, bool) or self.output_dim < 1:
+            raise ValueError(f"Custom: output_dim must be a positive integer, got {self.output_dim!r}.")
+        return CustomEncoder(copy.deepcopy(self.module), self.output_dim, freeze=self.freeze)
+
+
+ENCODERS = {"rnn": RNN, "gru": GRU, "lstm": LSTM, "cnn": CNN, "deconv": Deconv, "mlp": MLP}
 DEFAULT_ENCODERS = {"tokens": "gru", "frames": "lstm", "image": "cnn", "vector": "mlp"}
 
 

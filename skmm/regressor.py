@@ -43,9 +43,13 @@ class MultimodalRegressor(RegressorMixin, BaseMultimodal):
 
     def _encode_target(self, y):
         y = np.asarray(y)
-        if not np.issubdtype(y.dtype, np.number) and y.dtype != np.bool_:
-            raise TypeError(f"{type(self).__name__} needs numeric y, got dtype {y.dtype}.")
-        y = y.astype(np.float64)
+        try:
+            y = y.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"Unknown label type: {type(self).__name__} needs numeric y, got "
+                f"values such as {y.flat[0]!r}."
+            ) from None
         if y.ndim not in (1, 2):
             raise ValueError(f"y must be 1-D or 2-D, got shape {y.shape}.")
         if not np.isfinite(y).all():
@@ -58,6 +62,11 @@ class MultimodalRegressor(RegressorMixin, BaseMultimodal):
         self.y_scale_ = np.where(std > 0, std, 1.0)
         scaled = (y2 - self.y_mean_) / self.y_scale_
         return torch.as_tensor(scaled, dtype=torch.float32), self.n_outputs_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
 
     def predict(self, X):
         """Predicted targets.

@@ -1,7 +1,31 @@
 """Torch modules: encoders, fusions and the network that joins them."""
 
-from .encoders import ConvEncoder, MLPEncoder, RecurrentEncoder
-from .fusion import ConcatFusion
+from .encoders import ConvEncoder, CustomEncoder, DeconvEncoder, MLPEncoder, RecurrentEncoder
+from .fusion import (
+    AttentionFusion,
+    ConcatFusion,
+    ConditionFusion,
+    CrossAttentionFusion,
+    GatedFusion,
+    LateFusion,
+    LowRankFusion,
+    TensorFusion,
+)
 from .model import MultimodalNetwork
 
-__all__ = ["ConcatFusion", "ConvEncoder", "MLPEncoder", "MultimodalNetwork", "RecurrentEncoder"]
+__all__ = [
+    "AttentionFusion",
+    "ConcatFusion",
+    "ConditionFusion",
+    "ConvEncoder",
+    "CrossAttentionFusion",
+    "CustomEncoder",
+    "DeconvEncoder",
+    "GatedFusion",
+    "LateFusion",
+    "LowRankFusion",
+    "MLPEncoder",
+    "MultimodalNetwork",
+    "RecurrentEncoder",
+    "TensorFusion",
+]

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import torch
 from torch.utils.data import Dataset
 
@@ -62,14 +63,14 @@ def as_modalities(X):
     A Mapping (ModalityTransformer's output) is taken as it is; a plain 2-D
     numeric array or numeric DataFrame becomes one vector modality "x".
     """
-    if isinstance(X, Mapping):
+    if isinstance(X, Mapping) and not sp.issparse(X):  # a DOK matrix is a dict
         if not X:
             raise ValueError("X holds no modality.")
         data = {}
         for name, value in X.items():
             if not isinstance(name, str):
                 raise TypeError(f"modality names must be strings, got {name!r}.")
-            data[name] = np.asarray(value)
+            data[name] = _numeric_array(value, f"modality {name!r}")
         return data
     if isinstance(X, pd.DataFrame):
         non_numeric = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
@@ -79,17 +80,35 @@ def as_modalities(X):
                 "ModalityTransformer (as its first argument or in a Pipeline) "
                 "that turns text, image and audio columns into arrays."
             )
-    if isinstance(X, (str, bytes)) or not hasattr(X, "__len__"):
+    if isinstance(X, (str, bytes)) or not (hasattr(X, "__len__") or hasattr(X, "__array__")):
         raise TypeError(f"X must be a DataFrame, a mapping of arrays or an array, got {type(X).__name__}.")
-    array = np.asarray(X)
-    if array.dtype == object:
-        raise TypeError(
-            "X holds objects (e.g. strings or paths), not numbers: give the "
-            "estimator a ModalityTransformer that turns them into arrays."
-        )
+    array = _numeric_array(X, "X")
     if array.ndim != 2:
-        raise ValueError(f"an array X must be 2-D (samples, features), got shape {array.shape}.")
+        raise ValueError(
+            f"an array X must be 2-D (samples, features), got shape {array.shape}. "
+            "Reshape your data with X.reshape(-1, 1) for one feature or "
+            "X.reshape(1, -1) for one sample."
+        )
     return {"x": array}
+
+
+def _numeric_array(value, what):
+    """np.asarray, densifying sparse matrices and casting numbers held as objects."""
+    if sp.issparse(value):
+        value = value.toarray()
+    array = np.asarray(value)
+    if np.iscomplexobj(array):
+        raise ValueError(f"{what}: Complex data not supported.")
+    if array.dtype == object:
+        try:
+            array = array.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"{what} holds objects that are not numbers (e.g. strings or "
+                "paths): give the estimator a ModalityTransformer that turns "
+                f"them into arrays ({exc})."
+            ) from None
+    return array
 
 
 def _kind(name, array):
@@ -118,7 +137,10 @@ def describe(data):
         array = data[name]
         kind = _kind(name, array)
         if array.ndim >= 2 and 0 in array.shape[1:]:
-            raise ValueError(f"modality {name!r} has an empty axis: shape {array.shape}.")
+            raise ValueError(
+                f"modality {name!r} has 0 feature(s) (shape={array.shape}) while a "
+                "minimum of 1 is required."
+            )
         vocab = None
         if kind == "tokens":
             if array.min(initial=0) < 0:

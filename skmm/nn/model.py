@@ -6,16 +6,36 @@ from torch import nn
 
 
 class MultimodalNetwork(nn.Module):
-    """Encode each modality, fuse the vectors, map them to outputs.
+    """Encode each modality, fuse, map to outputs.
+
+    A batch is ``{name: {"x": Tensor, "lengths": Tensor (sequences),
+    "present": bool Tensor (n,) (optional)}}``; ``present`` False marks a
+    sample that lacks the modality.
+
+    Two kinds of fusion (see :mod:`skmm.nn.fusion`):
+
+    * a vector fusion takes the encoders' vectors:
+      ``fusion({name: (n, output_dim)}, present)``;
+    * a batch fusion (``fusion.takes_batch`` true) takes the raw batch and the
+      encoders, ``fusion(batch, encoders, present)``, and calls them itself,
+      for fusions that need more than one vector per modality (step states
+      for cross-attention, a condition passed into another encoder). If it
+      has ``bind(encoders)``, the network calls it once here, so the fusion
+      can check the encoders and create layers sized from them before the
+      optimiser sees the parameters.
+
+    ``present`` is a dict of the batch entries' "present" tensors, or None
+    when no entry has one (then fusions are called without it).
 
     Parameters
     ----------
     encoders : dict of str -> nn.Module
         One encoder per modality, each with ``output_dim``.
     fusion : nn.Module
-        Takes ``{name: (batch, output_dim)}``; has ``output_dim``.
+        Has ``output_dim``.
     head : nn.Module
-        Maps the fused vector to the outputs (logits or values).
+        Maps the fused vector to the outputs (logits or values);
+        ``nn.Identity`` after a fusion that already produces them.
     """
 
     def __init__(self, encoders, fusion, head):
@@ -23,6 +43,8 @@ class MultimodalNetwork(nn.Module):
         self.encoders = nn.ModuleDict(encoders)
         self.fusion = fusion
         self.head = head
+        if getattr(fusion, "takes_batch", False) and hasattr(fusion, "bind"):
+            fusion.bind(self.encoders)
 
     def encode(self, batch):
         """Per-modality vectors of a batch ``{name: {"x": ..., "lengths": ...}}``."""
@@ -31,8 +53,37 @@ class MultimodalNetwork(nn.Module):
             for name, encoder in self.encoders.items()
         }
 
+    @staticmethod
+    def present(batch):
+        """``{name: bool (n,)}`` of the entries that carry "present", or None."""
+        present = {name: entry["present"] for name, entry in batch.items() if "present" in entry}
+        return present or None
+
+    def fuse(self, batch):
+        """The fused vector (or, after a late fusion, the outputs) of a batch."""
+        present = self.present(batch)
+        if getattr(self.fusion, "takes_batch", False):
+            return self.fusion(batch, self.encoders, present)
+        features = self.encode(batch)
+        return self.fusion(features) if present is None else self.fusion(features, present)
+
     def forward(self, batch):
-        return self.head(self.fusion(self.encode(batch)))
+        return self.head(self.fuse(batch))
+
+    def modality_weights(self, batch):
+        """Per-sample weight of each modality, ``(n, n_modalities)``, in sorted-name order.
+
+        For fusions that weigh modalities: attention (softmax weights), gated
+        (mean gate of each modality), late with ``weights="learned"``. Absent
+        modalities get 0. Runs in the current train/eval mode and grad
+        setting (use ``eval()`` and ``torch.no_grad()`` to read them).
+        """
+        if not hasattr(self.fusion, "modality_weights"):
+            raise ValueError(
+                f"{type(self.fusion).__name__} has no per-modality weights; they exist for "
+                "fusion='attention', 'gated' and Late(weights='learned')."
+            )
+        return self.fusion.modality_weights(self.encode(batch), self.present(batch))
 
 
 def make_head(in_features, hidden_size, n_outputs, dropout):

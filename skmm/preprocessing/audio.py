@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._columns import Column
+from .._columns import Column, one_column_tags
 from .._params import check_on_missing, check_positive_int
 from ._audio_io import decode_audio
 from .logmel import LogMel
@@ -93,6 +93,9 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         self.max_duration = max_duration
         self.normalize = normalize
         self.on_missing = on_missing
+
+    def __sklearn_tags__(self):
+        return one_column_tags(super().__sklearn_tags__(), self)
 
     def _check_params(self):
         check_positive_int(self, "sample_rate", "n_mels", "n_fft", "hop_length")

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._columns import Column
+from .._columns import Column, one_column_tags
 from .._params import check_on_missing
 from ._image_io import decode_image, resize, to_channels
 
@@ -61,6 +61,9 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         self.channels = channels
         self.normalize = normalize
         self.on_missing = on_missing
+
+    def __sklearn_tags__(self):
+        return one_column_tags(super().__sklearn_tags__(), self)
 
     def _check_params(self):
         size = self.size

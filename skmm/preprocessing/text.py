@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils.validation import check_is_fitted
 
-from .._columns import Column, MediaTypeError
+from .._columns import Column, MediaTypeError, one_column_tags
 from .._params import check_on_missing, check_positive_int
 
 PAD_ID = 0
@@ -89,6 +89,9 @@ class TextSequencer(TransformerMixin, BaseEstimator):
         self.token_pattern = token_pattern
         self.handle_unknown = handle_unknown
         self.on_missing = on_missing
+
+    def __sklearn_tags__(self):
+        return one_column_tags(super().__sklearn_tags__(), self)
 
     def _check_params(self):
         check_positive_int(self, "max_len", "min_freq")
