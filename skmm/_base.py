@@ -184,6 +184,8 @@ class BaseMultimodal(BaseEstimator):
 
     def _check_n_features(self, X):
         """sklearn's check that predict gets as many features as fit did."""
+        if isinstance(X, dict) and not sp.issparse(X):
+            return  # check_matches names the missing or extra modalities
         width = _n_features(X)
         if width is not None and hasattr(self, "n_features_in_") and width != self.n_features_in_:
             raise ValueError(
