@@ -199,7 +199,7 @@ def test_plain_array_is_one_vector_modality():
     clf = MultimodalClassifier(random_state=0, **{**FAST, "max_epochs": 30}).fit(X, y)
     assert list(clf.modalities_) == ["x"] and clf.n_features_in_ == 4
     assert clf.score(X, y) > 0.85
-    with pytest.raises(ValueError, match="fitted on vector"):
+    with pytest.raises(ValueError, match="X has 3 features, but MultimodalClassifier is expecting 4"):
         clf.predict(X[:, :3])
 
 
