@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from numbers import Integral, Real
 
 import numpy as np
@@ -11,10 +12,11 @@ import torch
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _num_samples, check_is_fitted
-from skorch.callbacks import EpochScoring
+from skorch.callbacks import Checkpoint
 from skorch.dataset import ValidSplit
 from torch.utils.data import DataLoader
 
+from . import persistence
 from ._params import check_positive_int
 from ._skorch_net import ModalityNet
 from .encoders import resolve_encoder, resolve_encoder_choice
@@ -56,6 +58,7 @@ class BaseMultimodal(BaseEstimator):
         validation_fraction=None,
         modality_dropout=0.0,
         callbacks=None,
+        checkpoint_dir=None,
         device="cpu",
         random_state=None,
         verbose=1,
@@ -73,6 +76,7 @@ class BaseMultimodal(BaseEstimator):
         self.validation_fraction = validation_fraction
         self.modality_dropout = modality_dropout
         self.callbacks = callbacks
+        self.checkpoint_dir = checkpoint_dir
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -234,6 +238,9 @@ class BaseMultimodal(BaseEstimator):
     def _make_net(self, module, seed):
         optimizer = _OPTIMIZERS.get(self.optimizer, self.optimizer)
         callbacks = list(self.callbacks or [])
+        if self.checkpoint_dir is not None:
+            # First, so an epoch is saved before a later callback can fail.
+            callbacks.insert(0, ("checkpoint", self._checkpoint()))
         train_split = None
         if self.validation_fraction is not None:
             train_split = ValidSplit(
@@ -262,6 +269,31 @@ class BaseMultimodal(BaseEstimator):
 
     def _valid_callbacks(self):
         return []
+
+    def _checkpoint(self):
+        # monitor=None: save after every epoch, so an interrupted fit loses at most one.
+        return Checkpoint(
+            monitor=None, dirname=str(self.checkpoint_dir), f_params="params.pt",
+            f_optimizer="optimizer.pt", f_criterion=None, f_history="history.json",
+            load_best=False,
+        )
+
+    def _train(self, dataset, target):
+        """Train ``net_``, resuming from ``checkpoint_dir`` when it holds a checkpoint."""
+        if self.checkpoint_dir is None or not os.path.isfile(
+            os.path.join(self.checkpoint_dir, "history.json")
+        ):
+            self.net_.fit(dataset, target)
+            return
+        self.net_.initialize()
+        self.net_.load_params(checkpoint=self._checkpoint())
+        done = len(self.net_.history)
+        if done < self.max_epochs:
+            if self.verbose:
+                print(f"Resuming from the checkpoint in {self.checkpoint_dir} after epoch {done}.")
+            self.net_.partial_fit(dataset, target, epochs=self.max_epochs - done)
+            # History's own indexing returns copies; mark the stored epoch dict.
+            list.__getitem__(self.net_.history, done)["resumed_from_epoch"] = done
 
     # -- fit / predict --------------------------------------------------
     def fit(self, X, y):
@@ -292,7 +324,51 @@ class BaseMultimodal(BaseEstimator):
             torch.manual_seed(seed)
             module = self._build_module(n_outputs)
             self.net_ = self._make_net(module, seed)
-            self.net_.fit(dataset, target)
+            self._train(dataset, target)
+        return self
+
+    def save_params(self, f_params):
+        """Save weights and fitted state (preprocessor included) in a safe format.
+
+        The file holds only plain data and tensors (``torch.save``); loading
+        it runs no code, unlike a pickle. Training history is not kept.
+
+        Parameters
+        ----------
+        f_params : str, path or file object
+        """
+        check_is_fitted(self, "net_")
+        persistence.save(self, f_params)
+
+    def load_params(self, f_params, map_location=None):
+        """Load what :meth:`save_params` wrote into this (unfitted) estimator.
+
+        Construct the estimator with the same parameters as the saved one,
+        then call this instead of ``fit``; it predicts identically.
+
+        Parameters
+        ----------
+        f_params : str, path or file object
+        map_location : str or torch.device, default=None
+            Where tensors are loaded; None uses this estimator's ``device``,
+            so weights saved from a GPU load on a CPU-only machine.
+
+        Returns
+        -------
+        self
+        """
+        name, fitted, module_state = persistence.load(
+            f_params, self.device if map_location is None else map_location
+        )
+        if name != type(self).__name__:
+            raise ValueError(f"{f_params!r} holds a {name}, not a {type(self).__name__}.")
+        self.__dict__.update(fitted)
+        with torch.random.fork_rng(devices=[]):
+            module = self._build_module(self._n_outputs())
+        module.load_state_dict(module_state)
+        self.net_ = self._make_net(module, seed=0)
+        self.net_.initialize()
+        self.net_.module_.load_state_dict(module_state)
         return self
 
     def _input(self, X):

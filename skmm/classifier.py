@@ -60,7 +60,12 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         from any subset; pair with the preprocessors' ``on_missing="mask"``
         when samples may lack a modality at predict time.
     callbacks : list of skorch callbacks or None, default=None
-        Extra skorch callbacks (e.g. ``EarlyStopping``, ``Checkpoint``).
+        Extra skorch callbacks (e.g. ``EarlyStopping``).
+    checkpoint_dir : str, path or None, default=None
+        Save weights, optimizer state and history there after every epoch.
+        If it already holds a checkpoint, ``fit`` resumes from it and trains
+        the remaining epochs (the history marks the first resumed epoch with
+        ``resumed_from_epoch``); delete the folder to start over.
     device : str, default="cpu"
         Torch device to train on.
     random_state : int, RandomState or None, default=None
@@ -123,6 +128,9 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
                 f"y has a single class ({self.classes_[0]!r}); a classifier needs at least 2 classes."
             )
         return torch.as_tensor(encoded, dtype=torch.int64), len(self.classes_)
+
+    def _n_outputs(self):
+        return len(self.classes_)
 
     def predict_proba(self, X):
         """Class probabilities.

@@ -63,6 +63,9 @@ class MultimodalRegressor(RegressorMixin, BaseMultimodal):
         scaled = (y2 - self.y_mean_) / self.y_scale_
         return torch.as_tensor(scaled, dtype=torch.float32), self.n_outputs_
 
+    def _n_outputs(self):
+        return self.n_outputs_
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
