@@ -188,8 +188,10 @@ class BaseMultimodal(BaseEstimator):
 
     def _check_n_features(self, X):
         """sklearn's check that predict gets as many features as fit did."""
-        if isinstance(X, dict) and not sp.issparse(X):
-            return  # check_matches names the missing or extra modalities
+        if self.preprocessor is not None or (isinstance(X, dict) and not sp.issparse(X)):
+            # The preprocessor picks columns by name (extra ones are ignored),
+            # and check_matches names missing modalities: both say more.
+            return
         width = _n_features(X)
         if width is not None and hasattr(self, "n_features_in_") and width != self.n_features_in_:
             raise ValueError(
