@@ -12,7 +12,8 @@ import torch
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _num_samples, check_is_fitted
-from skorch.callbacks import Checkpoint
+from skorch.callbacks import Checkpoint, EarlyStopping, LRScheduler
+from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
 from skorch.dataset import ValidSplit
 from torch.utils.data import DataLoader
 
@@ -27,6 +28,7 @@ from .nn.inputs import (
 from .nn.model import MultimodalNetwork, make_head
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+_SCHEDULES = (None, "cosine", "plateau")
 
 
 def _n_features(X):
@@ -56,7 +58,11 @@ class BaseMultimodal(BaseEstimator):
         optimizer="adam",
         weight_decay=0.0,
         validation_fraction=None,
+        early_stopping=False,
+        n_iter_no_change=5,
+        lr_schedule=None,
         modality_dropout=0.0,
+        task_weights=None,
         callbacks=None,
         checkpoint_dir=None,
         device="cpu",
@@ -74,7 +80,11 @@ class BaseMultimodal(BaseEstimator):
         self.optimizer = optimizer
         self.weight_decay = weight_decay
         self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.lr_schedule = lr_schedule
         self.modality_dropout = modality_dropout
+        self.task_weights = task_weights
         self.callbacks = callbacks
         self.checkpoint_dir = checkpoint_dir
         self.device = device
@@ -83,7 +93,9 @@ class BaseMultimodal(BaseEstimator):
 
     # -- parameters -----------------------------------------------------
     def _check_params(self):
-        check_positive_int(self, "hidden_size", "max_epochs", "batch_size")
+        check_positive_int(self, "hidden_size", "max_epochs", "batch_size", "n_iter_no_change")
+        if self.lr_schedule not in _SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {list(_SCHEDULES)}, got {self.lr_schedule!r}.")
         if not isinstance(self.dropout, Real) or not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
         if not isinstance(self.lr, Real) or self.lr <= 0:
@@ -244,14 +256,28 @@ class BaseMultimodal(BaseEstimator):
             # First, so an epoch is saved before a later callback can fail.
             callbacks.insert(0, ("checkpoint", self._checkpoint()))
         train_split = None
-        if self.validation_fraction is not None:
-            train_split = ValidSplit(
-                self.validation_fraction, stratified=self._stratify, random_state=seed
-            )
+        fraction = self.validation_fraction
+        if fraction is None and self.early_stopping:
+            fraction = 0.1  # as MLPClassifier: early stopping holds out 10%
+        if fraction is not None:
+            # Stratify by the single target; several targets split at random.
+            stratified = self._stratify and len(getattr(self, "task_sizes_", [None])) == 1
+            train_split = ValidSplit(fraction, stratified=stratified, random_state=seed)
             callbacks += self._valid_callbacks()
+        monitor = "valid_loss" if fraction is not None else "train_loss"
+        if self.early_stopping:
+            callbacks.append(("early_stopping", EarlyStopping(
+                monitor=monitor, patience=self.n_iter_no_change, load_best=True)))
+        if self.lr_schedule == "cosine":
+            callbacks.append(("lr_schedule", LRScheduler(CosineAnnealingLR, T_max=self.max_epochs)))
+        elif self.lr_schedule == "plateau":
+            callbacks.append(("lr_schedule", LRScheduler(
+                ReduceLROnPlateau, monitor=monitor, patience=max(1, self.n_iter_no_change // 2))))
+        criterion, criterion_params = self._criterion()
         return ModalityNet(
             module,
-            criterion=self._criterion(),
+            criterion=criterion,
+            **{f"criterion__{k}": v for k, v in criterion_params.items()},
             optimizer=optimizer,
             lr=self.lr,
             optimizer__weight_decay=self.weight_decay,
@@ -271,6 +297,26 @@ class BaseMultimodal(BaseEstimator):
 
     def _valid_callbacks(self):
         return []
+
+    def _task_weights(self):
+        """``task_weights`` as a list in target order (None: equal)."""
+        weights = self.task_weights
+        if weights is None:
+            return None
+        names = getattr(self, "target_names_", None)
+        if isinstance(weights, dict):
+            if names is None or set(weights) != set(names):
+                raise ValueError(
+                    f"task_weights names {sorted(weights)} but the targets are "
+                    f"{names if names is not None else 'unnamed (pass y as a DataFrame)'}."
+                )
+            weights = [weights[name] for name in names]
+        weights = [float(w) for w in weights]
+        if len(weights) != self._n_targets() or min(weights) < 0 or sum(weights) <= 0:
+            raise ValueError(
+                f"task_weights must give {self._n_targets()} non-negative weights, got {self.task_weights!r}."
+            )
+        return weights
 
     def _checkpoint(self):
         # monitor=None: save after every epoch, so an interrupted fit loses at most one.

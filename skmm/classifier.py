@@ -11,10 +11,20 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseMultimodal
+from .nn.losses import MultiTaskCrossEntropy
 
 
-def _valid_accuracy(net, dataset, y):
-    return float((net.predict_proba(dataset).argmax(1) == np.asarray(y)).mean())
+class _ValidAccuracy:
+    """Validation accuracy for skorch's EpochScoring (mean over targets)."""
+
+    def __init__(self, sizes):
+        self.sizes = sizes
+
+    def __call__(self, net, dataset, y):
+        logits = net.forward(dataset, training=False)
+        y = np.asarray(y).reshape(len(logits), -1)
+        parts = torch.split(logits, self.sizes, dim=1)
+        return float(np.mean([(p.argmax(1).numpy() == y[:, i]).mean() for i, p in enumerate(parts)]))
 
 
 class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
@@ -54,13 +64,25 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
     validation_fraction : float or None, default=None
         Hold out this stratified fraction of the training data to report
         validation loss and accuracy each epoch.
+    early_stopping : bool, default=False
+        Stop when the validation loss has not improved for
+        ``n_iter_no_change`` epochs and keep the best weights (holds out
+        ``validation_fraction``, or 10% when that is None).
+    n_iter_no_change : int, default=5
+        Patience of early stopping (and of the "plateau" schedule).
+    lr_schedule : {None, "cosine", "plateau"}, default=None
+        Learning-rate schedule: cosine annealing over ``max_epochs``, or
+        divide by 10 when the (validation) loss stops improving.
     modality_dropout : float, default=0.0
         In training, hide each modality of each sample with this
         probability (keeping at least one), so the network learns to predict
         from any subset; pair with the preprocessors' ``on_missing="mask"``
         when samples may lack a modality at predict time.
+    task_weights : list, dict or None, default=None
+        With several target columns (``y`` a DataFrame): relative weight of
+        each target's loss, by position or by column name (None: equal).
     callbacks : list of skorch callbacks or None, default=None
-        Extra skorch callbacks (e.g. ``EarlyStopping``).
+        Extra skorch callbacks.
     checkpoint_dir : str, path or None, default=None
         Save weights, optimizer state and history there after every epoch.
         If it already holds a checkpoint, ``fit`` resumes from it and trains
@@ -76,8 +98,9 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
 
     Attributes
     ----------
-    classes_ : ndarray
-        Class labels.
+    classes_ : ndarray, or list of ndarray
+        Class labels; one array per target when ``y`` has several columns
+        (one head per target, trained with a joint weighted loss).
     modalities_ : dict
         Modality name -> :class:`~skmm.nn.inputs.ModalityInfo` seen in fit.
     net_ : skorch.NeuralNet
@@ -103,34 +126,63 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
 
     _stratify = True
 
+    @property
+    def _multi_task(self):
+        return isinstance(self.classes_, list)
+
     def _criterion(self):
-        return torch.nn.CrossEntropyLoss
+        if self._multi_task:
+            return MultiTaskCrossEntropy, {"sizes": self.task_sizes_, "weights": self._task_weights()}
+        return torch.nn.CrossEntropyLoss, {}
 
     def _valid_callbacks(self):
-        return [("valid_acc", EpochScoring(_valid_accuracy, name="valid_acc", lower_is_better=False))]
+        scoring = _ValidAccuracy(self.task_sizes_)
+        return [("valid_acc", EpochScoring(scoring, name="valid_acc", lower_is_better=False))]
+
+    def _encode_column(self, y, name):
+        where = "y" if name is None else f"y[{name!r}]"
+        check_classification_targets(y)
+        missing = pd.isna(y)
+        if missing.any():
+            raise ValueError(f"{where} holds missing labels (row {int(np.flatnonzero(missing)[0])}).")
+        classes, encoded = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(
+                f"{where} has a single class ({classes[0]!r}); a classifier needs at least 2 classes."
+            )
+        return classes, encoded
 
     def _encode_target(self, y):
-        if isinstance(y, pd.DataFrame) and y.shape[1] != 1:
-            raise ValueError(
-                f"{type(self).__name__} takes one target column; got y of shape {y.shape}."
-            )
-        y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        if y.ndim != 1:
-            raise ValueError(f"{type(self).__name__} takes one target column; got y of shape {y.shape}.")
-        check_classification_targets(y)
-        if pd.isna(y).any():
-            raise ValueError(f"y holds missing labels (row {int(np.flatnonzero(pd.isna(y))[0])}).")
-        self.classes_, encoded = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"y has a single class ({self.classes_[0]!r}); a classifier needs at least 2 classes."
-            )
-        return torch.as_tensor(encoded, dtype=torch.int64), len(self.classes_)
+        names = [str(c) for c in y.columns] if isinstance(y, pd.DataFrame) else None
+        if isinstance(y, pd.DataFrame) and y.shape[1] > 1:
+            columns = [y.iloc[:, i].to_numpy() for i in range(y.shape[1])]
+        else:
+            y = np.asarray(y)
+            if y.ndim == 2 and y.shape[1] == 1:
+                y = column_or_1d(y, warn=True)
+            if y.ndim not in (1, 2):
+                raise ValueError(f"y must be 1-D, or 2-D for several targets; got shape {y.shape}.")
+            columns = [y] if y.ndim == 1 else [y[:, i] for i in range(y.shape[1])]
+        encoded = []
+        classes = []
+        for i, column in enumerate(columns):
+            c, e = self._encode_column(column, None if len(columns) == 1 else (names or range(len(columns)))[i])
+            classes.append(c)
+            encoded.append(e)
+        self.task_sizes_ = [len(c) for c in classes]
+        self.target_names_ = names
+        if len(columns) == 1:
+            self.classes_ = classes[0]
+            return torch.as_tensor(encoded[0], dtype=torch.int64), self.task_sizes_[0]
+        # Several targets: one head slice per target, sklearn's list-of-classes convention.
+        self.classes_ = classes
+        return torch.as_tensor(np.stack(encoded, axis=1), dtype=torch.int64), sum(self.task_sizes_)
 
     def _n_outputs(self):
-        return len(self.classes_)
+        return sum(self.task_sizes_)
+
+    def _n_targets(self):
+        return len(self.task_sizes_)
 
     def predict_proba(self, X):
         """Class probabilities.
@@ -142,22 +194,40 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_classes)
+        proba : ndarray of shape (n_samples, n_classes), or a list of such
+            arrays (one per target) when fitted on several targets
             Columns follow ``classes_``.
         """
         return self._proba(self._input(X))
 
     def _proba(self, data):
-        return torch.softmax(self._forward(data).double(), dim=1).numpy()
+        logits = self._forward(data).double()
+        if not self._multi_task:
+            return torch.softmax(logits, dim=1).numpy()
+        return [torch.softmax(p, dim=1).numpy() for p in torch.split(logits, self.task_sizes_, dim=1)]
 
     def predict(self, X):
         """Most probable class of each sample.
 
         Returns
         -------
-        y : ndarray of shape (n_samples,)
+        y : ndarray of shape (n_samples,), or (n_samples, n_targets) when
+            fitted on several targets
         """
         return self._predict(self._input(X))
 
     def _predict(self, data):
-        return self.classes_[self._proba(data).argmax(axis=1)]
+        proba = self._proba(data)
+        if not self._multi_task:
+            return self.classes_[proba.argmax(axis=1)]
+        return np.column_stack([c[p.argmax(axis=1)] for c, p in zip(self.classes_, proba)])
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy; with several targets, the fraction of rows with every target right.
+
+        (The subset accuracy of :class:`sklearn.multioutput.MultiOutputClassifier`.)
+        """
+        if not self._multi_task:
+            return super().score(X, y, sample_weight=sample_weight)
+        hits = np.all(self.predict(X) == np.asarray(y), axis=1)
+        return float(np.average(hits, weights=sample_weight))

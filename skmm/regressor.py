@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.base import RegressorMixin
 
 from ._base import BaseMultimodal
+from .nn.losses import WeightedMSE
 
 
 class MultimodalRegressor(RegressorMixin, BaseMultimodal):
@@ -39,9 +41,13 @@ class MultimodalRegressor(RegressorMixin, BaseMultimodal):
     _stratify = False
 
     def _criterion(self):
-        return torch.nn.MSELoss
+        return WeightedMSE, {"n_targets": self.n_outputs_, "weights": self._task_weights()}
+
+    def _n_targets(self):
+        return self.n_outputs_
 
     def _encode_target(self, y):
+        y_frame = y if isinstance(y, pd.DataFrame) else None
         y = np.asarray(y)
         try:
             y = y.astype(np.float64)
@@ -55,6 +61,7 @@ class MultimodalRegressor(RegressorMixin, BaseMultimodal):
         if not np.isfinite(y).all():
             raise ValueError("y holds NaN or infinite values.")
         self.y_ndim_ = y.ndim
+        self.target_names_ = [str(c) for c in y_frame.columns] if y_frame is not None else None
         y2 = y.reshape(len(y), -1)
         self.n_outputs_ = y2.shape[1]
         self.y_mean_ = y2.mean(axis=0)

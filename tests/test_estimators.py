@@ -219,3 +219,43 @@ def test_nested_encoder_and_fusion_params_from_a_pipeline(frame, make_prep):
     assert isinstance(pipe[-1].fusion, Concat)
     with pytest.raises(ValueError, match="choose modality 'audio'"):
         pipe.set_params(net__encoders__audio__hidden_size=3)
+
+
+def test_several_targets_train_one_head_each(frame, make_prep):
+    X, y = frame
+    targets = pd.DataFrame({"label": y, "parity": np.where(y % 2 == 0, "even", "odd")})
+    clf = MultimodalClassifier(make_prep(), random_state=0, validation_fraction=0.2,
+                               task_weights={"label": 2.0, "parity": 1.0}, **FAST).fit(X, targets)
+    assert [c.tolist() for c in clf.classes_] == [[0, 1, 2], ["even", "odd"]]
+    pred = clf.predict(X)
+    assert pred.shape == (len(X), 2)
+    proba = clf.predict_proba(X)
+    assert [p.shape for p in proba] == [(len(X), 3), (len(X), 2)]
+    subset_accuracy = np.mean(np.all(pred == targets.to_numpy(), axis=1))
+    assert clf.score(X, targets) == pytest.approx(subset_accuracy) and subset_accuracy > 0.6
+    assert "valid_acc" in clf.history_[-1]
+    with pytest.raises(ValueError, match="task_weights names"):
+        MultimodalClassifier(make_prep(), task_weights={"x": 1}, **FAST).fit(X, targets)
+
+
+def test_regressor_task_weights_focus_the_loss(frame, make_prep):
+    X, y = frame
+    targets = np.stack([y * 10.0, np.random.RandomState(0).normal(size=len(y))], axis=1)
+    params = dict(random_state=0, **{**FAST, "max_epochs": 20})
+    weighted = MultimodalRegressor(make_prep(), task_weights=[1.0, 0.0], **params).fit(X, targets)
+    equal = MultimodalRegressor(make_prep(), **params).fit(X, targets)
+    err = lambda m: np.abs(m.predict(X)[:, 0] - targets[:, 0]).mean()
+    assert err(weighted) < err(equal)
+
+
+def test_early_stopping_and_schedules(frame, make_prep):
+    X, y = frame
+    clf = MultimodalClassifier(make_prep(), random_state=0, early_stopping=True, n_iter_no_change=2,
+                               lr_schedule="plateau", **{**FAST, "max_epochs": 60, "lr": 0.05}).fit(X, y)
+    assert len(clf.history_) < 60  # stopped early
+    assert "valid_loss" in clf.history_[-1]
+    cosine = MultimodalClassifier(make_prep(), random_state=0, lr_schedule="cosine", **{**FAST, "max_epochs": 4}).fit(X, y)
+    lrs = [g["lr"] for g in cosine.net_.optimizer_.param_groups]
+    assert lrs[0] < FAST["lr"]  # annealed
+    with pytest.raises(ValueError, match="lr_schedule"):
+        MultimodalClassifier(make_prep(), lr_schedule="warmup", **FAST).fit(X, y)
