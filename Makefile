@@ -23,5 +23,12 @@ test: env
 test-all: env
 	$(PY) -m pytest -q -m ""
 
+# The documentation site (Sphinx + numpydoc + sphinx-gallery): offline, warnings are
+# errors, the gallery's examples run in their fast mode. Output: docs/_build/html.
+.PHONY: docs
+docs: env
+	$(PY) -m pip install --quiet --upgrade-strategy only-if-needed -e ".[docs]"
+	$(PY) -m sphinx -b html -W --keep-going docs docs/_build/html
+
 clean:
 	rm -rf $(VENV) build *.egg-info

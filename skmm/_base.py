@@ -31,6 +31,13 @@ _OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torc
 _SCHEDULES = (None, "cosine", "plateau")
 
 
+def _n_rows(X):
+    """Samples in X; a dict of modality arrays counts rows, not keys."""
+    if isinstance(X, dict) and not sp.issparse(X):
+        return len(next(iter(X.values()))) if X else 0
+    return _num_samples(X)
+
+
 def _n_features(X):
     """Columns of a DataFrame or 2-D array, modalities of a dict, else None."""
     if isinstance(X, dict) and not sp.issparse(X):  # a DOK matrix is a dict
@@ -190,7 +197,7 @@ class BaseMultimodal(BaseEstimator):
         width = _n_features(X)
         if width is not None:
             self.n_features_in_ = width
-        n, n_y = _num_samples(X), _num_samples(y)
+        n, n_y = _n_rows(X), _num_samples(y)
         if n == 0:
             raise ValueError("X has 0 samples; at least one is needed.")
         if n == 1:

@@ -93,7 +93,8 @@ def plot_history(estimator, ax=None):
                             label="valid accuracy")
         right.set_ylabel("validation accuracy")
     if lines:
-        ax.legend(lines, [line.get_label() for line in lines], loc="best")
+        # Losses fall towards the bottom right and accuracy rises towards the top right.
+        ax.legend(lines, [line.get_label() for line in lines], loc="center right")
     ax.set_title("Training history")
     return ax.figure
 
@@ -135,7 +136,9 @@ def plot_modality_importance(result, ax=None):
     height = 0.8 / len(series)
     for k, (label, mean, std) in enumerate(series):
         offset = (k - (len(series) - 1) / 2) * height
-        ax.barh(positions + offset, mean, height=height, xerr=std, capsize=4, label=label)
+        std = np.asarray(std)
+        ax.barh(positions + offset, mean, height=height, xerr=std if std.any() else None,
+                capsize=4, label=label)
     ax.set_yticks(positions, names)
     ax.invert_yaxis()  # first modality on top
     ax.axvline(0, color="black", linewidth=0.8)

@@ -83,7 +83,7 @@ class MultimodalRegressor(RegressorMixin, BaseMultimodal):
 
         Returns
         -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_outputs_)
+        y : ndarray of shape (n_samples,) or (n_samples, ``n_outputs_``)
         """
         return self._predict(self._input(X))
 
