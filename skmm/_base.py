@@ -15,6 +15,7 @@ from sklearn.utils.validation import _num_samples, check_is_fitted
 from skorch.callbacks import Checkpoint, EarlyStopping, LRScheduler
 from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
 from skorch.dataset import ValidSplit
+from skorch.utils import to_tensor
 from torch.utils.data import DataLoader
 
 from . import persistence
@@ -445,6 +446,34 @@ class BaseMultimodal(BaseEstimator):
         dataset = self._dataset(data)
         with torch.no_grad():
             return self.net_.forward(dataset, training=False, device="cpu")
+
+    def modality_weights(self, X):
+        """The weight the fusion gives each modality, sample by sample.
+
+        For fusions that weigh modalities: ``"attention"`` (softmax weights),
+        ``"gated"`` (mean gate), ``Late(weights="learned")``; absent
+        modalities get 0.
+
+        Parameters
+        ----------
+        X : DataFrame, ModalityDict or array
+            As in ``predict``.
+
+        Returns
+        -------
+        weights : DataFrame of shape (n_samples, n_modalities)
+            Columns are the modality names (sorted); the index is X's when
+            X is a DataFrame.
+        """
+        dataset = self._dataset(self._input(X))
+        module = self.net_.module_
+        module.eval()
+        parts = []
+        with torch.no_grad():
+            for batch in self.net_.get_iterator(dataset, training=False):
+                parts.append(module.modality_weights(to_tensor(batch[0], self.net_.device)).cpu())
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        return pd.DataFrame(torch.cat(parts).numpy(), columns=sorted(self.modalities_), index=index)
 
     @property
     def history_(self):

@@ -259,3 +259,15 @@ def test_early_stopping_and_schedules(frame, make_prep):
     assert lrs[0] < FAST["lr"]  # annealed
     with pytest.raises(ValueError, match="lr_schedule"):
         MultimodalClassifier(make_prep(), lr_schedule="warmup", **FAST).fit(X, y)
+
+
+def test_attention_weights_readable_after_predict(frame, make_prep):
+    X, y = frame
+    clf = MultimodalClassifier(make_prep(), fusion="attention", random_state=0, **FAST).fit(X, y)
+    weights = clf.modality_weights(X.iloc[:7])
+    assert list(weights.columns) == ["audio", "image", "number", "text"]
+    assert weights.shape == (7, 4) and (weights.index == X.index[:7]).all()
+    np.testing.assert_allclose(weights.sum(axis=1), 1, rtol=1e-5)
+    concat = MultimodalClassifier(make_prep(), random_state=0, **{**FAST, "max_epochs": 1}).fit(X, y)
+    with pytest.raises(ValueError, match="has no per-modality weights"):
+        concat.modality_weights(X)
