@@ -206,7 +206,7 @@ class CrossAttention(FusionSpec):
         _positive("CrossAttention", "dim", self.dim, allow_none=True)
         _positive("CrossAttention", "num_heads", self.num_heads)
         return CrossAttentionFusion(
-            list(dims), dim=self.dim if self.dim is not None else hidden_size,
+            dims, dim=self.dim if self.dim is not None else hidden_size,
             num_heads=self.num_heads, dropout=self._dropout(dropout),
         )
 

@@ -350,3 +350,10 @@ def test_fusion_errors_surface_at_fit():
     clf.set_params(fusion="tensor", fusion__dim=None, fusion__max_features=1000)
     with pytest.raises(ValueError, match="low_rank"):
         clf.fit(X, y)
+
+
+def test_cross_attention_heads_must_divide_dim():
+    with pytest.raises(ValueError, match="must divide dim"):
+        FUSIONS["cross_attention"](dim=10, num_heads=4).build({"a": 3}, hidden_size=8, dropout=0, n_outputs=2)
+    fusion = FUSIONS["cross_attention"](num_heads=2).build({"b": 3, "a": 5}, hidden_size=6, dropout=0, n_outputs=2)
+    assert fusion.names == ["a", "b"] and fusion.output_dim == 12

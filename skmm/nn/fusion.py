@@ -355,7 +355,8 @@ class CrossAttentionFusion(nn.Module):
     Each encoder's ``encode_steps`` states are projected to ``dim``; each
     modality's steps then attend (``nn.MultiheadAttention``) to the steps of
     all other modalities (padding and absent modalities masked out as keys),
-    with a residual connection and layer norm; the result is mean-pooled
+    with a residual connection and layer norm (one attention layer and norm
+    shared by the modalities; the projections are per modality); the result is mean-pooled
     over the modality's real steps, and the modalities are concatenated
     (an absent modality's part is zeros). With one modality, it attends to
     itself. A sample whose other modalities are all absent keeps its own
@@ -367,7 +368,9 @@ class CrossAttentionFusion(nn.Module):
 
     Parameters
     ----------
-    names : sequence of str
+    dims : dict of str -> int
+        The modalities (only their names are used: ``bind`` sizes each
+        projection from its encoder's ``step_dim``).
     dim : int
         Common size of the projected steps.
     num_heads : int
@@ -377,11 +380,11 @@ class CrossAttentionFusion(nn.Module):
 
     takes_batch = True
 
-    def __init__(self, names, *, dim=64, num_heads=4, dropout=0.0):
+    def __init__(self, dims, *, dim=64, num_heads=4, dropout=0.0):
         super().__init__()
         if dim % num_heads:
             raise ValueError(f"cross-attention: num_heads ({num_heads}) must divide dim ({dim}).")
-        self.names = sorted(names)
+        self.names = sorted(dims)
         self.dim = dim
         self.attention = nn.MultiheadAttention(dim, num_heads, dropout=dropout, batch_first=True)
         self.norm = nn.LayerNorm(dim)
