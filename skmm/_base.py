@@ -18,7 +18,7 @@ from skorch.dataset import ValidSplit
 from skorch.utils import to_tensor
 from torch.utils.data import DataLoader
 
-from . import persistence
+from . import _persistence as persistence
 from ._params import check_positive_int
 from ._skorch_net import ModalityNet
 from .encoders import resolve_encoder, resolve_encoder_choice

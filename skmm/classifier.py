@@ -43,11 +43,16 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         DataFrame and the estimator fits a clone of it; otherwise put the
         transformer before the estimator in a Pipeline.
     encoders : dict or None, default=None
-        Modality name -> encoder name (``"gru"``, ``"lstm"``, ``"rnn"``,
-        ``"cnn"``, ``"mlp"``) or an :mod:`skmm.encoders` object. Modalities
-        not named get the default for their kind.
+        Modality name -> encoder name (``"rnn"``, ``"gru"``, ``"lstm"``,
+        ``"cnn"``, ``"deconv"``, ``"mlp"``) or an :mod:`skmm.encoders` object
+        (including :class:`skmm.encoders.Custom` around your own module).
+        Modalities not named get the default for their kind. Their
+        parameters are reachable as ``encoders__<modality>__<param>``.
     fusion : str or FusionSpec, default="concat"
-        How modality vectors are combined (see :mod:`skmm.fusion`).
+        How modality vectors are combined: ``"concat"``, ``"late"``,
+        ``"tensor"``, ``"low_rank"``, ``"attention"``, ``"gated"``,
+        ``"cross_attention"``, ``"condition"``, or an :mod:`skmm.fusion`
+        object; its parameters are reachable as ``fusion__<param>``.
     hidden_size : int, default=64
         Width of encoders and head (unless an encoder object sets its own).
     dropout : float, default=0.1

@@ -16,6 +16,8 @@ from torch import nn
 from .nn.encoders import ConvEncoder, CustomEncoder, DeconvEncoder, MLPEncoder, RecurrentEncoder
 
 
+__all__ = ["EncoderSpec", "RNN", "GRU", "LSTM", "CNN", "Deconv", "MLP", "Custom", "ENCODERS"]
+
 class EncoderSpec(BaseEstimator):
     """Base of encoder choices: parameters plus ``build``.
 

@@ -34,6 +34,8 @@ from .nn.fusion import (
 )
 
 
+__all__ = ["FusionSpec", "Concat", "Late", "Tensor", "LowRank", "Attention", "Gated", "CrossAttention", "Condition", "FUSIONS"]
+
 def _positive(owner, name, value, allow_none=False):
     if value is None and allow_none:
         return
