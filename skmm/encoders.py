@@ -23,6 +23,24 @@ class EncoderSpec(BaseEstimator):
 
     Subclasses set ``kinds`` (the data kinds they encode) and implement
     ``build(info, *, hidden_size, dropout) -> nn.Module`` with ``output_dim``.
+
+    Examples
+    --------
+    >>> from skmm.encoders import ENCODERS, MLP, EncoderSpec
+    >>> from skmm.nn.inputs import ModalityInfo
+    >>> all(issubclass(cls, EncoderSpec) for cls in ENCODERS.values())
+    True
+    >>> MLP.kinds
+    ('vector',)
+
+    ``build`` gets what ``fit`` learned of the modality; an unset
+    ``hidden_size`` takes the estimator's:
+
+    >>> info = ModalityInfo("vector", (5,))
+    >>> MLP().build(info, hidden_size=64, dropout=0.0).output_dim
+    64
+    >>> MLP(hidden_size=16).build(info, hidden_size=64, dropout=0.0).output_dim
+    16
     """
 
     kinds = ()
@@ -81,19 +99,99 @@ class RNN(_Recurrent):
     pooling : {"last", "mean", "max", "meanmax"}, default="meanmax"
         Final hidden state, or mean / max / both of the outputs over the
         real (unpadded) steps.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmm import MultimodalClassifier
+    >>> from skmm.encoders import RNN
+    >>> clf = MultimodalClassifier(encoders={"audio": RNN(hidden_size=32, pooling="last")})
+    >>> clf.get_params()["encoders"]["audio"].get_params()["hidden_size"]
+    32
+
+    The module it builds for frames of 13 features (``"meanmax"`` pooling
+    concatenates the mean and the max of the outputs):
+
+    >>> from skmm.nn.inputs import ModalityInfo
+    >>> module = RNN(hidden_size=8).build(ModalityInfo("frames", (20, 13)), hidden_size=64, dropout=0.0)
+    >>> module(torch.zeros(4, 20, 13)).shape
+    torch.Size([4, 16])
     """
 
     cell = "rnn"
 
 
 class GRU(_Recurrent):
-    """GRU over token ids (embedded) or frames; parameters as :class:`RNN`."""
+    """GRU over token ids (embedded) or frames; parameters as :class:`RNN`.
+
+    Parameters
+    ----------
+    hidden_size : int or None
+        Hidden units per direction (None: the estimator's ``hidden_size``).
+    num_layers : int, default=1
+        Stacked layers.
+    bidirectional : bool, default=False
+    dropout : float or None
+        Between layers and on embeddings (None: the estimator's).
+    embedding_dim : int or None
+        Token embedding size (None: the hidden size).
+    pooling : {"last", "mean", "max", "meanmax"}, default="meanmax"
+        Final hidden state, or mean / max / both of the outputs over the
+        real (unpadded) steps.
+
+    Examples
+    --------
+    >>> from skmm import MultimodalClassifier
+    >>> from skmm.encoders import GRU
+    >>> clf = MultimodalClassifier(encoders={"text": GRU(hidden_size=32, bidirectional=True)})
+    >>> clf.get_params()["encoders"]["text"].get_params()["hidden_size"]
+    32
+    >>> clf.set_params(encoders__text__hidden_size=64).encoders["text"]
+    GRU(bidirectional=True, hidden_size=64)
+
+    Over token ids (vocabulary of 100): two directions of 64 units, mean and
+    max pooled, give 256 features.
+
+    >>> from skmm.nn.inputs import ModalityInfo
+    >>> info = ModalityInfo("tokens", (12,), vocab_size=100)
+    >>> clf.encoders["text"].build(info, hidden_size=128, dropout=0.0).output_dim
+    256
+    """
 
     cell = "gru"
 
 
 class LSTM(_Recurrent):
-    """LSTM over token ids (embedded) or frames; parameters as :class:`RNN`."""
+    """LSTM over token ids (embedded) or frames; parameters as :class:`RNN`.
+
+    Parameters
+    ----------
+    hidden_size : int or None
+        Hidden units per direction (None: the estimator's ``hidden_size``).
+    num_layers : int, default=1
+        Stacked layers.
+    bidirectional : bool, default=False
+    dropout : float or None
+        Between layers and on embeddings (None: the estimator's).
+    embedding_dim : int or None
+        Token embedding size (None: the hidden size).
+    pooling : {"last", "mean", "max", "meanmax"}, default="meanmax"
+        Final hidden state, or mean / max / both of the outputs over the
+        real (unpadded) steps.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmm.encoders import LSTM
+    >>> from skmm.nn.inputs import ModalityInfo
+    >>> spec = LSTM(hidden_size=16, num_layers=2, pooling="last")
+    >>> spec.get_params()["num_layers"]
+    2
+    >>> module = spec.build(ModalityInfo("tokens", (12,), vocab_size=100), hidden_size=64, dropout=0.0)
+    >>> ids = torch.randint(1, 100, (3, 12))
+    >>> module(ids, torch.tensor([12, 5, 1])).shape
+    torch.Size([3, 16])
+    """
 
     cell = "lstm"
 
@@ -111,6 +209,23 @@ class CNN(EncoderSpec):
         Before the output layer (None: the estimator's).
     pooled : int, default=2
         Side of the adaptive average pooling grid before the output layer.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmm import MultimodalClassifier
+    >>> from skmm.encoders import CNN
+    >>> clf = MultimodalClassifier(encoders={"photo": CNN(channels=(8, 16), hidden_size=32)})
+    >>> clf.get_params()["encoders"]["photo"].get_params()["channels"]
+    (8, 16)
+
+    The module it builds for one-channel 28 x 28 images:
+
+    >>> from skmm.nn.inputs import ModalityInfo
+    >>> module = CNN(channels=(8,), hidden_size=32).build(
+    ...     ModalityInfo("image", (1, 28, 28)), hidden_size=64, dropout=0.0)
+    >>> module(torch.zeros(2, 1, 28, 28)).shape
+    torch.Size([2, 32])
     """
 
     kinds = ("image",)
@@ -147,6 +262,25 @@ class Deconv(EncoderSpec):
         Before the output layer (None: the estimator's).
     pooled : int, default=4
         Side of the adaptive average pooling grid before the output layer.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmm.encoders import Deconv
+    >>> from skmm.nn.inputs import ModalityInfo
+    >>> spec = Deconv(channels=(8, 16), deconv_channels=(8,))
+    >>> spec.get_params()["deconv_channels"]
+    (8,)
+
+    Two blocks halve a 28 x 28 image to 7 x 7, one transposed convolution
+    doubles it to 14 x 14: 196 regions of 8 channels for cross-attention.
+
+    >>> module = spec.build(ModalityInfo("image", (1, 28, 28)), hidden_size=32, dropout=0.0)
+    >>> x = torch.zeros(2, 1, 28, 28)
+    >>> module(x).shape
+    torch.Size([2, 32])
+    >>> module.encode_steps(x)[0].shape
+    torch.Size([2, 196, 8])
     """
 
     kinds = ("image",)
@@ -176,6 +310,17 @@ class MLP(EncoderSpec):
     num_layers : int, default=1
     dropout : float or None
         After each layer (None: the estimator's).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm import MultimodalClassifier
+    >>> from skmm.encoders import MLP
+    >>> X, y = np.random.RandomState(0).rand(20, 4), np.arange(20) % 2
+    >>> clf = MultimodalClassifier(encoders={"x": MLP(hidden_size=16, num_layers=2)},
+    ...                            max_epochs=2, verbose=0, random_state=0).fit(X, y)
+    >>> clf.net_.module_.encoders["x"].output_dim
+    16
     """
 
     kinds = ("vector",)

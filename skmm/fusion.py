@@ -48,6 +48,15 @@ class FusionSpec(BaseEstimator):
 
     ``build(dims, *, hidden_size, dropout, n_outputs)`` gets each modality's
     encoder size by name and returns an ``nn.Module`` with ``output_dim``.
+
+    Examples
+    --------
+    >>> from skmm.fusion import FUSIONS, FusionSpec
+    >>> all(issubclass(cls, FusionSpec) for cls in FUSIONS.values())
+    True
+    >>> fusion = FUSIONS["low_rank"]().build({"a": 8, "b": 4}, hidden_size=16, dropout=0.0, n_outputs=3)
+    >>> type(fusion).__name__, fusion.output_dim
+    ('LowRankFusion', 16)
     """
 
     def _size(self, hidden_size):
@@ -58,7 +67,23 @@ class FusionSpec(BaseEstimator):
 
 
 class Concat(FusionSpec):
-    """Concatenate the modality vectors (early, feature-level fusion)."""
+    """Concatenate the modality vectors (early, feature-level fusion).
+
+    Takes no parameters; ``fusion="concat"`` is the estimators' default.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmm import MultimodalClassifier
+    >>> from skmm.fusion import Concat
+    >>> MultimodalClassifier(fusion=Concat()).get_params()["fusion"]
+    Concat()
+    >>> fusion = Concat().build({"a": 8, "b": 4}, hidden_size=16, dropout=0.0, n_outputs=3)
+    >>> fusion.output_dim
+    12
+    >>> fusion({"a": torch.zeros(5, 8), "b": torch.zeros(5, 4)}).shape
+    torch.Size([5, 12])
+    """
 
     def build(self, dims, *, hidden_size, dropout, n_outputs):
         return ConcatFusion(dims)
@@ -78,6 +103,19 @@ class Late(FusionSpec):
         Width of each modality's head (None: the estimator's).
     dropout : float or None
         In each head (None: the estimator's).
+
+    Examples
+    --------
+    >>> from skmm import MultimodalClassifier
+    >>> from skmm.fusion import Late
+    >>> MultimodalClassifier(fusion=Late(weights="learned")).get_params()["fusion__weights"]
+    'learned'
+
+    Its output is already the network's (here 3 classes):
+
+    >>> fusion = Late().build({"a": 8, "b": 4}, hidden_size=16, dropout=0.0, n_outputs=3)
+    >>> fusion.output_dim, fusion.is_output
+    (3, True)
     """
 
     def __init__(self, *, weights="mean", hidden_size=None, dropout=None):
@@ -103,6 +141,18 @@ class Tensor(FusionSpec):
     max_features : int, default=65536
         A larger product raises ValueError (use ``"low_rank"`` instead, or a
         smaller ``dim``).
+
+    Examples
+    --------
+    >>> from skmm import MultimodalClassifier
+    >>> from skmm.fusion import Tensor
+    >>> MultimodalClassifier(fusion="tensor").set_params(fusion__dim=8).fusion
+    Tensor(dim=8)
+
+    Two modalities projected to 4 features each: ``(4 + 1) * (4 + 1)``.
+
+    >>> Tensor(dim=4).build({"a": 8, "b": 4}, hidden_size=16, dropout=0.0, n_outputs=3).output_dim
+    25
     """
 
     def __init__(self, *, dim=16, max_features=65536):
@@ -124,6 +174,15 @@ class LowRank(FusionSpec):
         Rank of the factorised fusion weight.
     output_dim : int or None
         Fused vector size (None: the estimator's ``hidden_size``).
+
+    Examples
+    --------
+    >>> from skmm import MultimodalClassifier
+    >>> from skmm.fusion import LowRank
+    >>> MultimodalClassifier(fusion=LowRank(rank=8)).get_params()["fusion__rank"]
+    8
+    >>> LowRank(rank=8).build({"a": 8, "b": 4}, hidden_size=16, dropout=0.0, n_outputs=3).output_dim
+    16
     """
 
     def __init__(self, *, rank=4, output_dim=None):
@@ -147,6 +206,19 @@ class Attention(FusionSpec):
         Projection size (None: the estimator's).
     dropout : float or None
         In the scorer (None: the estimator's).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmm import MultimodalClassifier
+    >>> from skmm.fusion import Attention
+    >>> MultimodalClassifier(fusion=Attention(hidden_size=32)).get_params()["fusion__hidden_size"]
+    32
+    >>> fusion = Attention().build({"a": 8, "b": 4}, hidden_size=16, dropout=0.0, n_outputs=3)
+    >>> fusion.output_dim
+    16
+    >>> fusion.modality_weights({"a": torch.zeros(5, 8), "b": torch.zeros(5, 4)}).shape
+    torch.Size([5, 2])
     """
 
     def __init__(self, *, hidden_size=None, dropout=None):
@@ -168,6 +240,15 @@ class Gated(FusionSpec):
         Before each modality's tanh layer (None: the estimator's).
     gate : {"softmax", "sigmoid"}, default="softmax"
         Gates compete across modalities (softmax) or are independent.
+
+    Examples
+    --------
+    >>> from skmm import MultimodalClassifier
+    >>> from skmm.fusion import Gated
+    >>> MultimodalClassifier(fusion=Gated(gate="sigmoid")).get_params()["fusion__gate"]
+    'sigmoid'
+    >>> Gated().build({"a": 8, "b": 4}, hidden_size=16, dropout=0.0, n_outputs=3).output_dim
+    16
     """
 
     def __init__(self, *, hidden_size=None, dropout=None, gate="softmax"):
@@ -197,6 +278,19 @@ class CrossAttention(FusionSpec):
         Attention heads; must divide ``dim``.
     dropout : float or None
         On the attention weights (None: the estimator's).
+
+    Examples
+    --------
+    >>> from skmm import MultimodalClassifier
+    >>> from skmm.fusion import CrossAttention
+    >>> MultimodalClassifier(fusion=CrossAttention(num_heads=2)).get_params()["fusion__num_heads"]
+    2
+
+    Each modality's attended steps are pooled to ``dim`` (here the
+    ``hidden_size`` of 16) and the modalities concatenated:
+
+    >>> CrossAttention().build({"a": 8, "b": 4}, hidden_size=16, dropout=0.0, n_outputs=3).output_dim
+    32
     """
 
     def __init__(self, *, dim=None, num_heads=4, dropout=None):
@@ -216,6 +310,9 @@ class CrossAttention(FusionSpec):
 class Condition(FusionSpec):
     """One modality's vector conditions another's recurrent encoder.
 
+    The fused vector is the concatenation of all modality vectors. Needs at
+    least two modalities.
+
     Parameters
     ----------
     source : str
@@ -225,8 +322,16 @@ class Condition(FusionSpec):
     mode : {"init", "input"}, default="init"
         As the target's initial hidden state, or added to each step's input.
 
-    The fused vector is the concatenation of all modality vectors. Needs at
-    least two modalities.
+    Examples
+    --------
+    >>> from skmm import MultimodalClassifier
+    >>> from skmm.fusion import Condition
+    >>> clf = MultimodalClassifier(fusion=Condition(source="image", target="text", mode="input"))
+    >>> clf.get_params()["fusion__source"], clf.get_params()["fusion__mode"]
+    ('image', 'input')
+    >>> Condition("image", "text").build(
+    ...     {"image": 8, "text": 16}, hidden_size=16, dropout=0.0, n_outputs=3).output_dim
+    24
     """
 
     def __init__(self, source=None, target=None, *, mode="init"):

@@ -172,6 +172,21 @@ def plot_confusion_matrix(estimator, X, y, ax=None, **kwargs):
     Returns
     -------
     fig : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skmm.plotting import plot_confusion_matrix
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(40, 3))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> clf = LogisticRegression().fit(X, y)
+    >>> fig = plot_confusion_matrix(clf, X, y, colorbar=False)
+    >>> fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()
+    ('Predicted label', 'True label')
     """
     _pyplot()
     from sklearn.metrics import ConfusionMatrixDisplay

@@ -72,6 +72,21 @@ class RecurrentEncoder(nn.Module):
     step_input_size : int
         Size of one step's input after embedding, as
         ``condition={"input": ...}`` takes it.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmm.nn import RecurrentEncoder
+    >>> encoder = RecurrentEncoder(None, 16, cell="lstm", bidirectional=True, vocab_size=100)
+    >>> encoder.step_dim, encoder.output_dim
+    (32, 64)
+    >>> ids = torch.randint(1, 100, (3, 12))
+    >>> lengths = torch.tensor([12, 5, 1])
+    >>> encoder(ids, lengths).shape
+    torch.Size([3, 64])
+    >>> states, mask = encoder.encode_steps(ids, lengths)
+    >>> states.shape, mask.sum(1).tolist()
+    (torch.Size([3, 12, 32]), [12, 5, 1])
     """
 
     def __init__(
@@ -201,6 +216,20 @@ class ConvEncoder(nn.Module):
     step_dim : int
         Channels of the last block: ``encode_steps`` gives one state per
         region of the last feature map.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmm.nn import ConvEncoder
+    >>> encoder = ConvEncoder(3, 32, channels=(8, 16))
+    >>> x = torch.zeros(2, 3, 28, 28)
+    >>> encoder(x).shape
+    torch.Size([2, 32])
+
+    Two blocks halve 28 x 28 to 7 x 7, 49 regions of 16 channels:
+
+    >>> encoder.encode_steps(x)[0].shape
+    torch.Size([2, 49, 16])
     """
 
     def __init__(self, in_channels, hidden_size, *, channels=(16, 32), pooled=2, dropout=0.0):
@@ -248,6 +277,20 @@ class DeconvEncoder(nn.Module):
     step_dim : int
         Channels of the last block; ``encode_steps`` gives one state per
         region of the (upsampled) last feature map.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmm.nn import DeconvEncoder
+    >>> encoder = DeconvEncoder(1, 32, channels=(8, 16), deconv_channels=(8,))
+    >>> x = torch.zeros(2, 1, 28, 28)
+    >>> encoder(x).shape
+    torch.Size([2, 32])
+
+    Down to 7 x 7, then up to 14 x 14: 196 regions of 8 channels.
+
+    >>> encoder.encode_steps(x)[0].shape
+    torch.Size([2, 196, 8])
     """
 
     def __init__(
@@ -292,6 +335,17 @@ class MLPEncoder(nn.Module):
     ----------
     output_dim, step_dim : int
         ``encode_steps`` gives one step: the output vector.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmm.nn import MLPEncoder
+    >>> encoder = MLPEncoder(10, 16, num_layers=2)
+    >>> x = torch.zeros(4, 10)
+    >>> encoder(x).shape
+    torch.Size([4, 16])
+    >>> encoder.encode_steps(x)[0].shape
+    torch.Size([4, 1, 16])
     """
 
     def __init__(self, in_features, hidden_size, *, num_layers=1, dropout=0.0):
@@ -345,6 +399,19 @@ class CustomEncoder(nn.Module):
 
     ``encode_steps`` uses the module's own ``encode_steps`` when it has one
     (then ``step_dim`` is the module's), else the output vector as one step.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmm.nn import CustomEncoder
+    >>> pretrained = torch.nn.Sequential(torch.nn.Linear(10, 8), torch.nn.ReLU())
+    >>> encoder = CustomEncoder(pretrained, 8, freeze=True)
+    >>> encoder(torch.zeros(4, 10)).shape
+    torch.Size([4, 8])
+    >>> any(p.requires_grad for p in encoder.parameters())
+    False
+    >>> encoder.train().module.training  # a frozen module stays in eval mode
+    False
     """
 
     def __init__(self, module, output_dim, *, freeze=False):

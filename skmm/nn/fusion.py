@@ -81,6 +81,21 @@ class ConcatFusion(nn.Module):
     ----------
     dims : dict of str -> int
         Each modality's vector size.
+
+    Examples
+    --------
+    >>> import torch
+    >>> features = {"a": torch.randn(5, 8), "b": torch.randn(5, 4)}
+    >>> from skmm.nn import ConcatFusion
+    >>> fusion = ConcatFusion({"a": 8, "b": 4})
+    >>> fusion(features).shape
+    torch.Size([5, 12])
+
+    Samples without ``"b"`` get zeros in its part:
+
+    >>> present = {"b": torch.tensor([True, False, True, True, False])}
+    >>> fusion(features, present)[:, 8:].abs().sum(1).eq(0).tolist()
+    [False, True, False, False, True]
     """
 
     def __init__(self, dims):
@@ -118,6 +133,17 @@ class LateFusion(nn.Module):
         Width of each head.
     dropout : float
     weights : {"mean", "learned"}
+
+    Examples
+    --------
+    >>> import torch
+    >>> features = {"a": torch.randn(5, 8), "b": torch.randn(5, 4)}
+    >>> from skmm.nn import LateFusion
+    >>> fusion = LateFusion({"a": 8, "b": 4}, n_outputs=3, hidden_size=16, weights="learned")
+    >>> fusion(features).shape
+    torch.Size([5, 3])
+    >>> fusion.modality_weights(features).shape
+    torch.Size([5, 2])
     """
 
     is_output = True
@@ -173,6 +199,17 @@ class TensorFusion(nn.Module):
         Size each modality is projected to (linear layer) before the product.
     max_features : int
         Largest allowed product size (ValueError above it).
+
+    Examples
+    --------
+    >>> import torch
+    >>> features = {"a": torch.randn(5, 8), "b": torch.randn(5, 4)}
+    >>> from skmm.nn import TensorFusion
+    >>> fusion = TensorFusion({"a": 8, "b": 4}, dim=4)
+    >>> fusion.output_dim  # (4 + 1) * (4 + 1)
+    25
+    >>> fusion(features).shape
+    torch.Size([5, 25])
     """
 
     def __init__(self, dims, *, dim=16, max_features=65536):
@@ -227,6 +264,17 @@ class LowRankFusion(nn.Module):
     dims : dict of str -> int
     rank : int
     output_dim : int
+
+    Examples
+    --------
+    >>> import torch
+    >>> features = {"a": torch.randn(5, 8), "b": torch.randn(5, 4)}
+    >>> from skmm.nn import LowRankFusion
+    >>> fusion = LowRankFusion({"a": 8, "b": 4}, rank=4, output_dim=16)
+    >>> fusion(features).shape
+    torch.Size([5, 16])
+    >>> fusion.factors["a"].shape  # (rank, d_a + 1, output_dim)
+    torch.Size([4, 9, 16])
     """
 
     def __init__(self, dims, *, rank=4, output_dim=64):
@@ -267,6 +315,18 @@ class AttentionFusion(nn.Module):
     dims : dict of str -> int
     hidden_size : int
     dropout : float
+
+    Examples
+    --------
+    >>> import torch
+    >>> features = {"a": torch.randn(5, 8), "b": torch.randn(5, 4)}
+    >>> from skmm.nn import AttentionFusion
+    >>> fusion = AttentionFusion({"a": 8, "b": 4}, hidden_size=16)
+    >>> fusion(features).shape
+    torch.Size([5, 16])
+    >>> weights = fusion.modality_weights(features)
+    >>> weights.shape, bool(torch.allclose(weights.sum(1), torch.ones(5)))
+    (torch.Size([5, 2]), True)
     """
 
     def __init__(self, dims, *, hidden_size=64, dropout=0.0):
@@ -309,6 +369,17 @@ class GatedFusion(nn.Module):
     hidden_size : int
     dropout : float
     gate : {"softmax", "sigmoid"}
+
+    Examples
+    --------
+    >>> import torch
+    >>> features = {"a": torch.randn(5, 8), "b": torch.randn(5, 4)}
+    >>> from skmm.nn import GatedFusion
+    >>> fusion = GatedFusion({"a": 8, "b": 4}, hidden_size=16)
+    >>> fusion(features).shape
+    torch.Size([5, 16])
+    >>> fusion.modality_weights(features).shape
+    torch.Size([5, 2])
     """
 
     def __init__(self, dims, *, hidden_size=64, dropout=0.0, gate="softmax"):
@@ -376,6 +447,19 @@ class CrossAttentionFusion(nn.Module):
     num_heads : int
         Attention heads (must divide ``dim``).
     dropout : float
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from skmm.nn import CrossAttentionFusion, MLPEncoder, RecurrentEncoder
+    >>> encoders = nn.ModuleDict({"a": MLPEncoder(8, 16), "b": RecurrentEncoder(4, 8)})
+    >>> fusion = CrossAttentionFusion({"a": 16, "b": 16}, dim=16, num_heads=2)
+    >>> fusion.bind(encoders)  # MultimodalNetwork does this itself
+    >>> batch = {"a": {"x": torch.randn(5, 8)},
+    ...          "b": {"x": torch.randn(5, 7, 4), "lengths": torch.tensor([7, 7, 3, 2, 1])}}
+    >>> fusion(batch, encoders).shape
+    torch.Size([5, 32])
     """
 
     takes_batch = True
@@ -449,6 +533,20 @@ class ConditionFusion(nn.Module):
     source, target : str
         Modality names; the target's encoder must be recurrent.
     mode : {"init", "input"}
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from skmm.nn import ConditionFusion, MLPEncoder, RecurrentEncoder
+    >>> encoders = nn.ModuleDict({"image": MLPEncoder(8, 16),
+    ...                           "text": RecurrentEncoder(None, 8, vocab_size=20)})
+    >>> fusion = ConditionFusion({"image": 16, "text": 16}, source="image", target="text")
+    >>> fusion.bind(encoders)  # MultimodalNetwork does this itself
+    >>> batch = {"image": {"x": torch.randn(5, 8)},
+    ...          "text": {"x": torch.randint(1, 20, (5, 6)), "lengths": torch.tensor([6, 4, 3, 2, 1])}}
+    >>> fusion(batch, encoders).shape
+    torch.Size([5, 32])
     """
 
     takes_batch = True

@@ -36,6 +36,26 @@ class MultimodalNetwork(nn.Module):
     head : nn.Module
         Maps the fused vector to the outputs (logits or values);
         ``nn.Identity`` after a fusion that already produces them.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from skmm.nn import AttentionFusion, MLPEncoder, MultimodalNetwork, RecurrentEncoder
+    >>> encoders = {"text": RecurrentEncoder(None, 8, vocab_size=50), "x": MLPEncoder(4, 16)}
+    >>> fusion = AttentionFusion({"text": 16, "x": 16}, hidden_size=16)
+    >>> network = MultimodalNetwork(encoders, fusion, nn.Linear(16, 3))
+    >>> batch = {
+    ...     "text": {"x": torch.randint(1, 50, (5, 6)), "lengths": torch.tensor([6, 5, 4, 2, 1])},
+    ...     "x": {"x": torch.randn(5, 4), "present": torch.tensor([True, True, False, True, False])},
+    ... }
+    >>> network(batch).shape
+    torch.Size([5, 3])
+
+    Samples without ``"x"`` weigh only the text:
+
+    >>> network.modality_weights(batch)[:, 1].eq(0).tolist()
+    [False, False, True, False, True]
     """
 
     def __init__(self, encoders, fusion, head):
