@@ -16,7 +16,6 @@ from skorch.callbacks import Checkpoint, EarlyStopping, LRScheduler
 from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
 from skorch.dataset import ValidSplit
 from skorch.utils import to_tensor
-from torch.utils.data import DataLoader
 
 from . import _persistence as persistence
 from ._params import check_positive_int
@@ -24,7 +23,7 @@ from ._skorch_net import ModalityNet
 from .encoders import resolve_encoder, resolve_encoder_choice
 from .fusion import resolve_fusion
 from .nn.inputs import (
-    ModalityDataset, as_modalities, check_matches, collate_identity, describe, to_tensors, without,
+    ModalityDataset, as_modalities, batch_loader, check_matches, describe, to_tensors, without,
 )
 from .nn.model import MultimodalNetwork, make_head
 
@@ -291,11 +290,9 @@ class BaseMultimodal(BaseEstimator):
             optimizer__weight_decay=self.weight_decay,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
-            iterator_train=DataLoader,
+            iterator_train=batch_loader,
             iterator_train__shuffle=True,
-            iterator_train__collate_fn=collate_identity,
-            iterator_valid=DataLoader,
-            iterator_valid__collate_fn=collate_identity,
+            iterator_valid=batch_loader,
             train_split=train_split,
             callbacks=callbacks or None,
             device=self.device,

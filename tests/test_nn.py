@@ -76,3 +76,17 @@ def test_bad_cell_and_pooling():
         RecurrentEncoder(3, 4, cell="transformer")
     with pytest.raises(ValueError, match="pooling"):
         RecurrentEncoder(3, 4, pooling="sum")
+
+
+def test_batch_loader_covers_every_row_once_per_epoch():
+    from skmm.nn.inputs import ModalityDataset, batch_loader
+
+    dataset = ModalityDataset({"v": {"x": torch.arange(10.0)[:, None]}}, torch.arange(10))
+    torch.manual_seed(0)
+    batches = list(batch_loader(dataset, batch_size=4, shuffle=True))
+    assert [len(y) for _, y in batches] == [4, 4, 2]
+    seen = torch.cat([y for _, y in batches])
+    assert sorted(seen.tolist()) == list(range(10)) and seen.tolist() != list(range(10))
+    ordered = torch.cat([y for _, y in batch_loader(dataset, batch_size=3)])
+    assert ordered.tolist() == list(range(10))
+    assert torch.equal(torch.cat([X["v"]["x"][:, 0] for X, _ in batches]), seen.float())

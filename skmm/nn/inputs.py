@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import DataLoader, Dataset
 
 from ..preprocessing.text import UNKNOWN_ID
 
@@ -261,4 +261,36 @@ class ModalityDataset(Dataset):
         return self._take(i)
 
     def __getitems__(self, indices):
-        return self._take(torch.as_tensor(indices, dtype=torch.int64))
+        if not isinstance(indices, torch.Tensor):
+            indices = torch.as_tensor(indices, dtype=torch.int64)
+        return self._take(indices)
+
+
+class BatchIndices:
+    """Batches of row indices as tensors (shuffled each epoch when asked).
+
+    DataLoader's own sampler yields one Python int per row and collects them
+    into lists; slicing one ``randperm`` tensor per epoch is about twice as
+    fast at batch size 64, and ``__getitems__`` takes the slice directly.
+    """
+
+    def __init__(self, n, batch_size, shuffle):
+        self.n, self.batch_size, self.shuffle = n, batch_size, shuffle
+
+    def __iter__(self):
+        order = torch.randperm(self.n) if self.shuffle else torch.arange(self.n)
+        return iter(order.split(self.batch_size))
+
+    def __len__(self):
+        return -(-self.n // self.batch_size)
+
+
+def batch_loader(dataset, batch_size, shuffle=False, **kwargs):
+    """skorch iterator: a DataLoader over whole-batch index tensors.
+
+    ``kwargs`` go to DataLoader (``num_workers``, ``pin_memory``, ...).
+    """
+    return DataLoader(
+        dataset, batch_sampler=BatchIndices(len(dataset), batch_size, shuffle),
+        collate_fn=collate_identity, **kwargs,
+    )
