@@ -1,7 +1,8 @@
 """Per-modality transformers: one column in, one array out."""
 
 from .audio import AudioFeaturizer
+from .decode_cache import decode_cache
 from .image import ImageLoader
 from .text import TextSequencer
 
-__all__ = ["AudioFeaturizer", "ImageLoader", "TextSequencer"]
+__all__ = ["AudioFeaturizer", "ImageLoader", "TextSequencer", "decode_cache"]

@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._columns import Column, one_column_tags
 from .._params import check_on_missing, check_positive_int
 from ._audio_io import decode_audio
+from .decode_cache import decode_cache
 from .logmel import LogMel
 
 
@@ -114,7 +115,9 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         """Decode and featurise every clip: (column, list of (T_i, n_mels))."""
         column = Column(X, type(self).__name__)
         rate = self.sample_rate
-        waves = column.decode(lambda value: decode_audio(value, rate), "audio", self.on_missing)
+        waves = column.decode(
+            lambda value: decode_cache.get(value, decode_audio, rate), "audio", self.on_missing
+        )
         present = [i for i, wave in enumerate(waves) if wave is not None]
         frames = [None] * len(waves)
         for i, f in zip(present, self._logmel()([waves[i] for i in present])):

@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._columns import Column, one_column_tags
 from .._params import check_on_missing
 from ._image_io import decode_image, resize, to_channels
+from .decode_cache import decode_cache
 
 
 class ImageLoader(TransformerMixin, BaseEstimator):
@@ -79,7 +80,9 @@ class ImageLoader(TransformerMixin, BaseEstimator):
 
     def _decode(self, X):
         column = Column(X, type(self).__name__)
-        return column, column.decode(decode_image, "image", self.on_missing)
+        return column, column.decode(
+            lambda value: decode_cache.get(value, decode_image), "image", self.on_missing
+        )
 
     def _stack(self, images, channels):
         size = tuple(self.size)

@@ -48,9 +48,10 @@ class LogMel:
             for start in range(0, len(order), self.batch_size):
                 chunk = order[start : start + self.batch_size]
                 longest = max(len(waves[i]) for i in chunk)
-                batch = torch.zeros(len(chunk), longest)
+                padded = np.zeros((len(chunk), longest), dtype=np.float32)
                 for row, i in enumerate(chunk):
-                    batch[row, : len(waves[i])] = torch.from_numpy(waves[i])
+                    padded[row, : len(waves[i])] = waves[i]
+                batch = torch.from_numpy(padded)
                 spec = torch.stft(
                     batch, self.n_fft, hop_length=self.hop_length, window=self.window,
                     center=True, pad_mode="constant", return_complex=True,

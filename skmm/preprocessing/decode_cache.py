@@ -1,0 +1,102 @@
+"""A content-keyed, size-bounded cache of decoded media files.
+
+Grid search refits the preprocessing for every candidate and fold, and
+``predict`` after ``fit`` reads the same files again. Decoding (PNG/JPEG
+inflation, audio reading and resampling) is the slow part of that work, and
+its result depends only on the file and the decode settings. So decoded
+images and waveforms are kept here, keyed by (absolute path, modification
+time, size, decoder, settings): an edited file is decoded anew, and
+candidates that differ in later steps (resizing, mel bands, vocabulary)
+share the decoding.
+
+The cache is per process (``GridSearchCV(n_jobs=2)`` workers each have
+theirs) and bounded by ``max_bytes`` (least recently used entries go
+first). Set ``decode_cache.max_bytes = 0``, or the environment variable
+``SKMM_DECODE_CACHE_MB=0``, to turn it off.
+
+Examples
+--------
+>>> from skmm.preprocessing import decode_cache
+>>> decode_cache.clear()
+>>> decode_cache.stats()
+{'decodes': 0, 'hits': 0, 'entries': 0, 'bytes': 0}
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+
+__all__ = ["DecodeCache", "decode_cache"]
+
+
+class DecodeCache:
+    """Least-recently-used cache of decoded media files, bounded in bytes.
+
+    Parameters
+    ----------
+    max_bytes : int
+        Budget for the cached arrays; 0 disables caching.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm.preprocessing.decode_cache import DecodeCache
+    >>> cache = DecodeCache(max_bytes=10_000)
+    >>> cache.get(np.zeros(3), lambda v: v + 1).tolist()  # not a path: decoded, not kept
+    [1.0, 1.0, 1.0]
+    >>> cache.stats()["entries"]
+    0
+    """
+
+    def __init__(self, max_bytes):
+        self.max_bytes = max_bytes
+        self.clear()
+
+    def clear(self):
+        """Drop every entry and reset the counters."""
+        self._store = OrderedDict()
+        self._bytes = 0
+        self.decodes = 0
+        self.hits = 0
+
+    def stats(self):
+        """Counters: decoder calls, cache hits, entries kept, bytes kept."""
+        return {"decodes": self.decodes, "hits": self.hits, "entries": len(self._store), "bytes": self._bytes}
+
+    def get(self, value, decode, *settings):
+        """``decode(value, *settings)``, from the cache when ``value`` is a file path.
+
+        Cached arrays are shared and read-only: callers copy before writing.
+        """
+        key = self._key(value, decode, settings)
+        if key is not None:
+            cached = self._store.get(key)
+            if cached is not None:
+                self._store.move_to_end(key)
+                self.hits += 1
+                return cached
+        self.decodes += 1
+        decoded = decode(value, *settings)
+        if key is not None and decoded.nbytes <= self.max_bytes:
+            decoded.flags.writeable = False
+            self._store[key] = decoded
+            self._bytes += decoded.nbytes
+            while self._bytes > self.max_bytes:
+                _, old = self._store.popitem(last=False)
+                self._bytes -= old.nbytes
+        return decoded
+
+    def _key(self, value, decode, settings):
+        if self.max_bytes <= 0 or not isinstance(value, (str, os.PathLike)):
+            return None
+        path = os.path.abspath(os.fspath(value))
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return None  # let the decoder report the missing file
+        return (path, stat.st_mtime_ns, stat.st_size, decode.__module__, decode.__qualname__, settings)
+
+
+#: The process-wide cache the preprocessors use.
+decode_cache = DecodeCache(int(float(os.environ.get("SKMM_DECODE_CACHE_MB", "1024")) * 2**20))
