@@ -281,6 +281,7 @@ class BaseMultimodal(BaseEstimator):
             callbacks.append(("lr_schedule", LRScheduler(
                 ReduceLROnPlateau, monitor=monitor, patience=max(1, self.n_iter_no_change // 2))))
         criterion, criterion_params = self._criterion()
+        on_gpu = str(self.device).startswith("cuda")
         return ModalityNet(
             module,
             criterion=criterion,
@@ -292,7 +293,10 @@ class BaseMultimodal(BaseEstimator):
             batch_size=self.batch_size,
             iterator_train=batch_loader,
             iterator_train__shuffle=True,
+            # Batches are built on the CPU; pinned pages make the copy to a GPU asynchronous.
+            iterator_train__pin_memory=on_gpu,
             iterator_valid=batch_loader,
+            iterator_valid__pin_memory=on_gpu,
             train_split=train_split,
             callbacks=callbacks or None,
             device=self.device,
