@@ -25,6 +25,8 @@ from .fusion import resolve_fusion
 from .nn.inputs import (
     ModalityDataset, as_modalities, batch_loader, check_matches, describe, to_tensors, without,
 )
+from .nn.lazy import LazyModalityDataset
+from .preprocessing.decode_cache import decode_cache
 from .nn.model import MultimodalNetwork, make_head
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
@@ -70,6 +72,9 @@ class BaseMultimodal(BaseEstimator):
         lr_schedule=None,
         modality_dropout=0.0,
         task_weights=None,
+        lazy=False,
+        lazy_fit_rows=2000,
+        num_workers=0,
         callbacks=None,
         checkpoint_dir=None,
         device="cpu",
@@ -92,6 +97,9 @@ class BaseMultimodal(BaseEstimator):
         self.lr_schedule = lr_schedule
         self.modality_dropout = modality_dropout
         self.task_weights = task_weights
+        self.lazy = lazy
+        self.lazy_fit_rows = lazy_fit_rows
+        self.num_workers = num_workers
         self.callbacks = callbacks
         self.checkpoint_dir = checkpoint_dir
         self.device = device
@@ -100,7 +108,15 @@ class BaseMultimodal(BaseEstimator):
 
     # -- parameters -----------------------------------------------------
     def _check_params(self):
-        check_positive_int(self, "hidden_size", "max_epochs", "batch_size", "n_iter_no_change")
+        check_positive_int(self, "hidden_size", "max_epochs", "batch_size", "n_iter_no_change", "lazy_fit_rows")
+        if not isinstance(self.num_workers, Integral) or self.num_workers < 0:
+            raise ValueError(f"num_workers must be an integer >= 0, got {self.num_workers!r}.")
+        if self.lazy and self.preprocessor is None:
+            raise ValueError(
+                "lazy=True needs the preprocessor inside the estimator "
+                "(MultimodalClassifier(ModalityTransformer([...]), lazy=True)): it "
+                "preprocesses each batch when the batch is fetched."
+            )
         if self.lr_schedule not in _SCHEDULES:
             raise ValueError(f"lr_schedule must be one of {list(_SCHEDULES)}, got {self.lr_schedule!r}.")
         if not isinstance(self.dropout, Real) or not 0 <= self.dropout < 1:
@@ -228,6 +244,20 @@ class BaseMultimodal(BaseEstimator):
                 X = self.preprocessor_.transform(X)
         return as_modalities(X)
 
+    def _lazy_fit_dataset(self, X, target, seed):
+        """Fit the preprocessor on a sample of rows; batches are preprocessed later."""
+        if not isinstance(X, pd.DataFrame):
+            raise TypeError(f"lazy=True takes a DataFrame of paths and text, got {type(X).__name__}.")
+        rng = np.random.RandomState(seed)
+        rows = np.sort(rng.permutation(len(X))[: self.lazy_fit_rows])
+        # Vocabulary, image and audio statistics and padded lengths come from
+        # this sample, so memory does not depend on the number of rows.
+        self.preprocessor_ = clone(self.preprocessor)
+        with decode_cache.paused():
+            sample = self.preprocessor_.fit_transform(X.iloc[rows])
+        self.modalities_ = describe(as_modalities(sample))
+        return LazyModalityDataset(X, self.preprocessor_, self.modalities_, target)
+
     def _dataset(self, data, y=None, fitting=False):
         if fitting:
             self.modalities_ = describe(data)
@@ -295,8 +325,10 @@ class BaseMultimodal(BaseEstimator):
             iterator_train__shuffle=True,
             # Batches are built on the CPU; pinned pages make the copy to a GPU asynchronous.
             iterator_train__pin_memory=on_gpu,
+            iterator_train__num_workers=self.num_workers,
             iterator_valid=batch_loader,
             iterator_valid__pin_memory=on_gpu,
+            iterator_valid__num_workers=self.num_workers,
             train_split=train_split,
             callbacks=callbacks or None,
             device=self.device,
@@ -374,7 +406,10 @@ class BaseMultimodal(BaseEstimator):
         self._check_X_y(X, y)
         target, n_outputs = self._encode_target(y)
         seed = self._seed()
-        dataset = self._dataset(self._modalities(X, fitting=True), target, fitting=True)
+        if self.lazy:
+            dataset = self._lazy_fit_dataset(X, target, seed)
+        else:
+            dataset = self._dataset(self._modalities(X, fitting=True), target, fitting=True)
         # A private RNG stream: seeded fits repeat exactly and do not disturb
         # (or depend on) the user's global torch RNG.
         with torch.random.fork_rng(devices=[]):
@@ -436,6 +471,10 @@ class BaseMultimodal(BaseEstimator):
         """
         check_is_fitted(self, "net_")
         self._check_n_features(X)
+        if self.lazy:
+            if not isinstance(X, pd.DataFrame):
+                raise TypeError(f"lazy=True takes a DataFrame of paths and text, got {type(X).__name__}.")
+            return LazyModalityDataset(X, self.preprocessor_, self.modalities_)
         return self._modalities(X)
 
     def _without(self, data, name):
@@ -444,7 +483,7 @@ class BaseMultimodal(BaseEstimator):
 
     def _forward(self, data):
         """Network outputs (logits or scaled values) for a dict of modality arrays."""
-        dataset = self._dataset(data)
+        dataset = data if isinstance(data, LazyModalityDataset) else self._dataset(data)
         with torch.no_grad():
             return self.net_.forward(dataset, training=False, device="cpu")
 

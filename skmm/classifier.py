@@ -83,6 +83,15 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         probability (keeping at least one), so the network learns to predict
         from any subset; pair with the preprocessors' ``on_missing="mask"``
         when samples may lack a modality at predict time.
+    lazy : bool, default=False
+        Keep only the frame in memory and preprocess each batch when it is
+        fetched (in ``num_workers`` processes), so a frame of media paths
+        larger than memory trains with bounded memory. The preprocessor is
+        fitted on ``lazy_fit_rows`` random rows. Needs ``preprocessor``.
+    lazy_fit_rows : int, default=2000
+        Rows the preprocessor is fitted on when ``lazy=True``.
+    num_workers : int, default=0
+        DataLoader worker processes (useful with ``lazy=True``).
     task_weights : list, dict or None, default=None
         With several target columns (``y`` a DataFrame): relative weight of
         each target's loss, by position or by column name (None: equal).

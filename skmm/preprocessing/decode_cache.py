@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
+from contextlib import contextmanager
 
 __all__ = ["DecodeCache", "decode_cache"]
 
@@ -59,6 +60,15 @@ class DecodeCache:
         self._bytes = 0
         self.decodes = 0
         self.hits = 0
+
+    @contextmanager
+    def paused(self):
+        """Decode without reading or filling the cache inside this block."""
+        budget, self.max_bytes = self.max_bytes, 0
+        try:
+            yield
+        finally:
+            self.max_bytes = budget
 
     def stats(self):
         """Counters: decoder calls, cache hits, entries kept, bytes kept."""

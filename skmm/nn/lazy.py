@@ -1,0 +1,52 @@
+"""A dataset that decodes its rows batch by batch, for frames larger than memory."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from ..preprocessing.decode_cache import decode_cache
+from .inputs import as_modalities, check_matches, to_tensors
+
+
+class LazyModalityDataset(Dataset):
+    """Rows of a DataFrame of media paths, preprocessed when a batch is fetched.
+
+    Only the frame (paths and text) stays in memory; each batch is decoded,
+    transformed by the fitted preprocessor and turned into tensors when the
+    DataLoader asks for it (in its worker processes with ``num_workers``),
+    so memory does not grow with the number of rows. The decode cache is
+    bypassed: a lazily read data set is read once per epoch by design.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The raw rows.
+    preprocessor : fitted transformer
+        Returns a dict of modality arrays (a fitted ModalityTransformer).
+    infos : dict
+        The ModalityInfo of each modality, from ``fit``.
+    y : Tensor or None
+        Encoded targets.
+    """
+
+    def __init__(self, frame, preprocessor, infos, y=None):
+        self.frame = frame
+        self.preprocessor = preprocessor
+        self.infos = infos
+        self.y = y
+
+    def __len__(self):
+        return len(self.frame)
+
+    def __getitems__(self, indices):
+        index = np.asarray(indices, dtype=np.int64)
+        with decode_cache.paused():
+            data = as_modalities(self.preprocessor.transform(self.frame.iloc[index]))
+        check_matches(data, self.infos)
+        tensors = to_tensors(data, self.infos)
+        return tensors, (None if self.y is None else self.y[torch.as_tensor(index)])
+
+    def __getitem__(self, i):
+        return self.__getitems__([i])
