@@ -42,6 +42,7 @@ skmm_api_modules = [
     "skmm.datasets",
     "skmm.inspection",
     "skmm.plotting",
+    "skmm.dask",
 ]
 autosummary_generate = True
 autodoc_default_options = {"members": True}
