@@ -43,6 +43,7 @@ skmm_api_modules = [
     "skmm.inspection",
     "skmm.plotting",
     "skmm.dask",
+    "skmm.accelerate",
 ]
 autosummary_generate = True
 autodoc_default_options = {"members": True}

@@ -312,7 +312,8 @@ class BaseMultimodal(BaseEstimator):
                 ReduceLROnPlateau, monitor=monitor, patience=max(1, self.n_iter_no_change // 2))))
         criterion, criterion_params = self._criterion()
         on_gpu = str(self.device).startswith("cuda")
-        return ModalityNet(
+        net_class, net_params = self._net_class()
+        return net_class(
             module,
             criterion=criterion,
             **{f"criterion__{k}": v for k, v in criterion_params.items()},
@@ -331,10 +332,14 @@ class BaseMultimodal(BaseEstimator):
             iterator_valid__num_workers=self.num_workers,
             train_split=train_split,
             callbacks=callbacks or None,
-            device=self.device,
             verbose=self.verbose,
             modality_dropout=self.modality_dropout,
+            **{"device": self.device, **net_params},
         )
+
+    def _net_class(self):
+        """The skorch net class and extra arguments (skmm.accelerate swaps them)."""
+        return ModalityNet, {}
 
     def _valid_callbacks(self):
         return []
