@@ -6,8 +6,22 @@ import torch
 from sklearn.base import clone
 
 from skmm import ModalityDict, MultimodalClassifier
-from skmm.encoders import CNN, ENCODERS, GRU, LSTM, MLP, RNN, Custom, Deconv, resolve_encoder
-from skmm.nn import ConvEncoder, CustomEncoder, DeconvEncoder, MLPEncoder, RecurrentEncoder
+from skmm.encoders import (
+    CNN,
+    ENCODERS,
+    GRU,
+    LSTM,
+    MLP,
+    RNN,
+    ConvEncoder,
+    Custom,
+    CustomEncoder,
+    Deconv,
+    DeconvEncoder,
+    MLPEncoder,
+    RecurrentEncoder,
+    resolve_encoder,
+)
 from skmm.nn.inputs import ModalityInfo
 
 

@@ -9,20 +9,24 @@ from sklearn.preprocessing import FunctionTransformer
 
 from skmm import ModalityDict, MultimodalClassifier
 from skmm.encoders import CNN, GRU, LSTM
-from skmm.fusion import FUSIONS, Condition, LowRank, Tensor, resolve_fusion
-from skmm.nn import (
+from skmm.fusion import (
+    FUSIONS,
     AttentionFusion,
     ConcatFusion,
+    Condition,
     ConditionFusion,
     CrossAttentionFusion,
     GatedFusion,
     LateFusion,
+    LowRank,
     LowRankFusion,
-    MultimodalNetwork,
+    Tensor,
     TensorFusion,
+    resolve_fusion,
 )
+from skmm.fusion.head import make_head
+from skmm.nn import MultimodalNetwork
 from skmm.nn.inputs import ModalityInfo
-from skmm.nn.model import make_head
 
 N, N_OUT, VOCAB = 5, 3, 9
 INFOS = {
