@@ -75,7 +75,10 @@ class CNN(EncoderSpec):
         "pooled": [POSITIVE_INT],
     }
 
-    def __init__(self, *, channels=(16, 32), hidden_size=None, dropout=None, pooled=2):
+    def __init__(
+        self, *, channels: Sequence[int] = (16, 32), hidden_size: int | None = None,
+        dropout: float | None = None, pooled: int = 2,
+    ) -> None:
         self.channels = channels
         self.hidden_size = hidden_size
         self.dropout = dropout

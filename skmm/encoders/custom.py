@@ -61,7 +61,10 @@ class Custom(EncoderSpec):
         "kinds": [tuple, list],
     }
 
-    def __init__(self, module, output_dim, *, freeze=False, kinds=("tokens", "frames", "image", "vector")):
+    def __init__(
+        self, module: nn.Module, output_dim: int, *, freeze: bool = False,
+        kinds: tuple[str, ...] = ("tokens", "frames", "image", "vector"),
+    ) -> None:
         self.module = module
         self.output_dim = output_dim
         self.freeze = freeze

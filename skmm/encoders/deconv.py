@@ -63,7 +63,10 @@ class Deconv(EncoderSpec):
         "pooled": [POSITIVE_INT],
     }
 
-    def __init__(self, *, channels=(16, 32), deconv_channels=(16,), hidden_size=None, dropout=None, pooled=4):
+    def __init__(
+        self, *, channels: Sequence[int] = (16, 32), deconv_channels: Sequence[int] = (16,),
+        hidden_size: int | None = None, dropout: float | None = None, pooled: int = 4,
+    ) -> None:
         self.channels = channels
         self.deconv_channels = deconv_channels
         self.hidden_size = hidden_size

@@ -44,7 +44,7 @@ class MLP(EncoderSpec):
         "dropout": [PROBABILITY, None],
     }
 
-    def __init__(self, *, hidden_size=None, num_layers=1, dropout=None):
+    def __init__(self, *, hidden_size: int | None = None, num_layers: int = 1, dropout: float | None = None) -> None:
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.dropout = dropout

@@ -29,9 +29,9 @@ class _Recurrent(EncoderSpec):
     }
 
     def __init__(
-        self, *, hidden_size=None, num_layers=1, bidirectional=False, dropout=None,
-        embedding_dim=None, pooling="meanmax",
-    ):
+        self, *, hidden_size: int | None = None, num_layers: int = 1, bidirectional: bool = False,
+        dropout: float | None = None, embedding_dim: int | None = None, pooling: str = "meanmax",
+    ) -> None:
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.bidirectional = bidirectional

@@ -47,11 +47,13 @@ class Attention(FusionSpec):
         "dropout": [PROBABILITY, None],
     }
 
-    def __init__(self, *, hidden_size=None, dropout=None):
+    def __init__(self, *, hidden_size: int | None = None, dropout: float | None = None) -> None:
         self.hidden_size = hidden_size
         self.dropout = dropout
 
-    def build_module(self, dims, *, hidden_size, dropout, n_outputs) -> AttentionFusion:
+    def build_module(
+        self, dims: Mapping[str, int], *, hidden_size: int, dropout: float, n_outputs: int,
+    ) -> AttentionFusion:
         return AttentionFusion(
             dims, hidden_size=or_default(self.hidden_size, hidden_size), dropout=or_default(self.dropout, dropout)
         )

@@ -32,7 +32,9 @@ class Concat(FusionSpec):
     torch.Size([5, 12])
     """
 
-    def build_module(self, dims, *, hidden_size, dropout, n_outputs) -> ConcatFusion:
+    def build_module(
+        self, dims: Mapping[str, int], *, hidden_size: int, dropout: float, n_outputs: int,
+    ) -> ConcatFusion:
         return ConcatFusion(dims)
 
 

@@ -52,12 +52,14 @@ class Condition(FusionSpec):
         "mode": [StrOptions({"init", "input"})],
     }
 
-    def __init__(self, source=None, target=None, *, mode="init"):
+    def __init__(self, source: str | None = None, target: str | None = None, *, mode: str = "init") -> None:
         self.source = source
         self.target = target
         self.mode = mode
 
-    def build_module(self, dims, *, hidden_size, dropout, n_outputs) -> ConditionFusion:
+    def build_module(
+        self, dims: Mapping[str, int], *, hidden_size: int, dropout: float, n_outputs: int,
+    ) -> ConditionFusion:
         return ConditionFusion(dims, source=self.source, target=self.target, mode=self.mode)
 
 

@@ -59,12 +59,14 @@ class CrossAttention(FusionSpec):
         "dropout": [PROBABILITY, None],
     }
 
-    def __init__(self, *, dim=None, num_heads=4, dropout=None):
+    def __init__(self, *, dim: int | None = None, num_heads: int = 4, dropout: float | None = None) -> None:
         self.dim = dim
         self.num_heads = num_heads
         self.dropout = dropout
 
-    def build_module(self, dims, *, hidden_size, dropout, n_outputs) -> CrossAttentionFusion:
+    def build_module(
+        self, dims: Mapping[str, int], *, hidden_size: int, dropout: float, n_outputs: int,
+    ) -> CrossAttentionFusion:
         return CrossAttentionFusion(
             dims, dim=or_default(self.dim, hidden_size), num_heads=self.num_heads,
             dropout=or_default(self.dropout, dropout),

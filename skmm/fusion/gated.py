@@ -49,12 +49,14 @@ class Gated(FusionSpec):
         "gate": [StrOptions({"softmax", "sigmoid"})],
     }
 
-    def __init__(self, *, hidden_size=None, dropout=None, gate="softmax"):
+    def __init__(self, *, hidden_size: int | None = None, dropout: float | None = None, gate: str = "softmax") -> None:
         self.hidden_size = hidden_size
         self.dropout = dropout
         self.gate = gate
 
-    def build_module(self, dims, *, hidden_size, dropout, n_outputs) -> GatedFusion:
+    def build_module(
+        self, dims: Mapping[str, int], *, hidden_size: int, dropout: float, n_outputs: int,
+    ) -> GatedFusion:
         return GatedFusion(
             dims, hidden_size=or_default(self.hidden_size, hidden_size), dropout=or_default(self.dropout, dropout),
             gate=self.gate,

@@ -54,12 +54,14 @@ class Late(FusionSpec):
         "dropout": [PROBABILITY, None],
     }
 
-    def __init__(self, *, weights="mean", hidden_size=None, dropout=None):
+    def __init__(self, *, weights: str = "mean", hidden_size: int | None = None, dropout: float | None = None) -> None:
         self.weights = weights
         self.hidden_size = hidden_size
         self.dropout = dropout
 
-    def build_module(self, dims, *, hidden_size, dropout, n_outputs) -> LateFusion:
+    def build_module(
+        self, dims: Mapping[str, int], *, hidden_size: int, dropout: float, n_outputs: int,
+    ) -> LateFusion:
         return LateFusion(
             dims, n_outputs, hidden_size=or_default(self.hidden_size, hidden_size),
             dropout=or_default(self.dropout, dropout), weights=self.weights,

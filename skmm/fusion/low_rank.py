@@ -50,11 +50,13 @@ class LowRank(FusionSpec):
         "output_dim": [POSITIVE_INT, None],
     }
 
-    def __init__(self, *, rank=4, output_dim=None):
+    def __init__(self, *, rank: int = 4, output_dim: int | None = None) -> None:
         self.rank = rank
         self.output_dim = output_dim
 
-    def build_module(self, dims, *, hidden_size, dropout, n_outputs) -> LowRankFusion:
+    def build_module(
+        self, dims: Mapping[str, int], *, hidden_size: int, dropout: float, n_outputs: int,
+    ) -> LowRankFusion:
         return LowRankFusion(dims, rank=self.rank, output_dim=or_default(self.output_dim, hidden_size))
 
 

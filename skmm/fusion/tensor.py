@@ -50,11 +50,13 @@ class Tensor(FusionSpec):
         "max_features": [POSITIVE_INT],
     }
 
-    def __init__(self, *, dim=16, max_features=65536):
+    def __init__(self, *, dim: int | None = 16, max_features: int = 65536) -> None:
         self.dim = dim
         self.max_features = max_features
 
-    def build_module(self, dims, *, hidden_size, dropout, n_outputs) -> TensorFusion:
+    def build_module(
+        self, dims: Mapping[str, int], *, hidden_size: int, dropout: float, n_outputs: int,
+    ) -> TensorFusion:
         return TensorFusion(dims, dim=self.dim, max_features=self.max_features)
 
 
