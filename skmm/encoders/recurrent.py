@@ -103,20 +103,7 @@ class RNN(_Recurrent):
 class GRU(_Recurrent):
     """GRU over token ids (embedded) or frames; as :class:`RNN`.
 
-    Parameters
-    ----------
-    hidden_size : int or None
-        Hidden units per direction (None: the estimator's ``hidden_size``).
-    num_layers : int, default=1
-        Stacked layers.
-    bidirectional : bool, default=False
-    dropout : float or None
-        Between layers and on embeddings (None: the estimator's).
-    embedding_dim : int or None
-        Token embedding size (None: the hidden size).
-    pooling : {"last", "mean", "max", "meanmax"}, default="meanmax"
-        Final hidden state, or mean / max / both of the outputs over the
-        real (unpadded) steps.
+    Parameters are those of :class:`RNN`.
 
     Examples
     --------
@@ -144,20 +131,7 @@ class GRU(_Recurrent):
 class LSTM(_Recurrent):
     """LSTM over token ids (embedded) or frames; as :class:`RNN`.
 
-    Parameters
-    ----------
-    hidden_size : int or None
-        Hidden units per direction (None: the estimator's ``hidden_size``).
-    num_layers : int, default=1
-        Stacked layers.
-    bidirectional : bool, default=False
-    dropout : float or None
-        Between layers and on embeddings (None: the estimator's).
-    embedding_dim : int or None
-        Token embedding size (None: the hidden size).
-    pooling : {"last", "mean", "max", "meanmax"}, default="meanmax"
-        Final hidden state, or mean / max / both of the outputs over the
-        real (unpadded) steps.
+    Parameters are those of :class:`RNN`.
 
     Examples
     --------
