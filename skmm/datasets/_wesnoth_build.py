@@ -186,7 +186,7 @@ def build(folder: Path, source: Path, *, image_size: int, min_units: int, seed: 
             except Exception as exc:  # soundfile raises its own LibsndfileError
                 raise ValueError(f"Cannot decode sound file {core / 'sounds' / rel}: {exc}") from exc
         table["image"] = "images/" + table["image"].map(lambda r: _media_name(r, ".png"))
-        table["audio"] = table["audio"].map(lambda r: None if r is None else "audio/" + _media_name(r, ".wav"))
+        table["audio"] = table["audio"].map(lambda r: None if pd.isna(r) else "audio/" + _media_name(r, ".wav"))
         table.to_csv(tmp / "index.csv", index=False, encoding="utf-8")
         meta = {
             "package": PACKAGE, "version": _package_version(source), "license": LICENSE,

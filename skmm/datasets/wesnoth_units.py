@@ -123,6 +123,16 @@ def fetch_wesnoth_units(
     >>> X, y = fetch_wesnoth_units(split="train", verbose=0)  # doctest: +SKIP
     >>> X.columns.tolist()  # doctest: +SKIP
     ['text', 'image', 'audio', 'lang', 'unit']
+
+    A folder that is not the game data is refused before anything is built:
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     try:
+    ...         fetch_wesnoth_units(tmp, source=tmp, verbose=0)
+    ...     except FileNotFoundError as exc:
+    ...         print("holds no data/core/units folder" in str(exc))
+    True
     """
     _check(split, test_size, min_units, image_size)
     root = _data_home(data_home)
