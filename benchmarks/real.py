@@ -96,7 +96,8 @@ def main(argv=None):
     data = (X_train, X_test, y_train, y_test)
     print(f"Wesnoth units: {len(X_train)} train / {len(X_test)} test rows, "
           f"{X_train['unit'].nunique()} / {X_test['unit'].nunique()} unit types, "
-          f"{y_train.nunique()} races; loaded in {loaded:.1f}s", flush=True)
+          f"{y_train.nunique()} races; loaded in {loaded:.1f}s; source: {X_train.attrs.get('package')} "
+          f"{X_train.attrs.get('version')} ({X_train.attrs.get('license')})", flush=True)
 
     rows = []
     for columns in [[m] for m in MODALITIES] + [list(MODALITIES)]:

@@ -95,6 +95,8 @@ def test_rows_columns_and_media(tmp_path, source):
     X, y = _fetch(tmp_path, source)
     assert X.columns.tolist() == ["text", "image", "audio", "lang", "unit"]
     assert y.name == "race"
+    assert X.attrs["package"] == "wesnoth-1.16-data" and X.attrs["license"].startswith("GPL-2+")
+    assert X.attrs["version"] == "unknown" and X.attrs["n_rows"] == len(X)  # no Debian changelog here
     # bats has 1 unit type < min_units; each kept unit: en + fr, and de for the first of each race.
     assert set(y) == {"elf", "orc"}
     assert len(X) == 6 * 2 + 2

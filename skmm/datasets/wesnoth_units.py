@@ -108,6 +108,8 @@ def fetch_wesnoth_units(
         Columns ``text`` (str), ``image`` and ``audio`` (absolute file paths;
         ``audio`` is NaN for the few units without any sound), ``lang`` and
         ``unit`` (the item: use it as ``groups`` in ``GroupKFold``).
+        ``X.attrs`` holds the provenance written at build time: ``package``,
+        ``version``, ``license``, ``source`` and counts.
     y : pandas.Series
         The race, named ``race``.
 
@@ -153,10 +155,7 @@ def fetch_wesnoth_units(
         "lang": table["lang"],
         "unit": table["unit"],
     })
+    # Provenance travels with the frame (package, version, licence, counts).
+    X.attrs.update(json.loads((folder / "meta.json").read_text(encoding="utf-8")))
     return X, table["race"].rename("race")
 
-
-def wesnoth_units_info(data_home=None, *, min_units=10, image_size=72) -> dict:
-    """The provenance recorded when the cache was built (package, version, licence, counts)."""
-    folder = _data_home(data_home) / f"{DATASET_VERSION}-min{min_units}-px{image_size}"
-    return json.loads((folder / "meta.json").read_text(encoding="utf-8"))
