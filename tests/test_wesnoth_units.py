@@ -180,3 +180,14 @@ def test_wml_reader(tmp_path, source):
     bad.write_text("[unit_type]\n  id=x\n[/attack]\n")
     with pytest.raises(ValueError, match=r"bad.cfg:3: \[/attack\] closes \[unit_type\]"):
         read_unit_types(bad, lists)
+
+
+def test_builds_are_reproducible(tmp_path, source):
+    """Two builds from the same source pick the same frames and sounds for every row."""
+    first, y1 = fetch_wesnoth_units(tmp_path / "a", source=source, min_units=3, image_size=16, verbose=0)
+    second, y2 = fetch_wesnoth_units(tmp_path / "b", source=source, min_units=3, image_size=16, verbose=0)
+    for column in ("image", "audio"):
+        first[column] = first[column].str.replace(str(tmp_path / "a"), "", regex=False)
+        second[column] = second[column].str.replace(str(tmp_path / "b"), "", regex=False)
+    pd.testing.assert_frame_equal(first, second)
+    pd.testing.assert_series_equal(y1, y2)
