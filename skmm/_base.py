@@ -12,12 +12,16 @@ import torch
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _num_samples, check_is_fitted
-from skorch.callbacks import Checkpoint, EarlyStopping, LRScheduler
+from skorch.callbacks import EarlyStopping, LRScheduler
 from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
 from skorch.dataset import ValidSplit
 from skorch.utils import to_tensor
 
+from . import _checkpoint as checkpoint
 from . import _persistence as persistence
+from ._config import NETWORK, configuration
+from ._config import describe as describe_config
+from ._seeding import cuda_generator, drawing_from, fit_generator
 from ._params import check_positive_int
 from ._skorch_net import ModalityNet
 from .encoders import resolve_encoder, resolve_encoder_choice
@@ -266,13 +270,14 @@ class BaseMultimodal(BaseEstimator):
         return ModalityDataset(to_tensors(data, self.modalities_), y)
 
     # -- network --------------------------------------------------------
-    def _build_module(self, n_outputs):
+    def _build_module(self, n_outputs, modalities=None):
+        modalities = self.modalities_ if modalities is None else modalities
         encoders = {}
         choices = self.encoders or {}
-        unknown = sorted(set(choices) - set(self.modalities_))
+        unknown = sorted(set(choices) - set(modalities))
         if unknown:
-            raise ValueError(f"encoders names modalities {unknown} that X does not have; it has {sorted(self.modalities_)}.")
-        for name, info in self.modalities_.items():
+            raise ValueError(f"encoders names modalities {unknown} that X does not have; it has {sorted(modalities)}.")
+        for name, info in modalities.items():
             spec = resolve_encoder(choices.get(name), name, info)
             encoders[name] = spec.build(info, hidden_size=self.hidden_size, dropout=self.dropout)
         fusion = resolve_fusion(self.fusion).build(
@@ -286,12 +291,9 @@ class BaseMultimodal(BaseEstimator):
             head = make_head(fusion.output_dim, self.hidden_size, n_outputs, self.dropout)
         return MultimodalNetwork(encoders, fusion, head)
 
-    def _make_net(self, module, seed):
+    def _make_net(self, module, seed, generator=None):
         optimizer = _OPTIMIZERS.get(self.optimizer, self.optimizer)
-        callbacks = list(self.callbacks or [])
-        if self.checkpoint_dir is not None:
-            # First, so an epoch is saved before a later callback can fail.
-            callbacks.insert(0, ("checkpoint", self._checkpoint()))
+        callbacks = []
         train_split = None
         fraction = self.validation_fraction
         if fraction is None and self.early_stopping:
@@ -310,6 +312,12 @@ class BaseMultimodal(BaseEstimator):
         elif self.lr_schedule == "plateau":
             callbacks.append(("lr_schedule", LRScheduler(
                 ReduceLROnPlateau, monitor=monitor, patience=max(1, self.n_iter_no_change // 2))))
+        if self.checkpoint_dir is not None and generator is not None:
+            # After skmm's own callbacks (the saved schedule has stepped) and
+            # before the user's, so an epoch is saved before one of those can fail.
+            callbacks.append(("checkpoint", checkpoint.EpochCheckpoint(
+                self.checkpoint_dir, self._configuration())))
+        callbacks += list(self.callbacks or [])
         criterion, criterion_params = self._criterion()
         on_gpu = str(self.device).startswith("cuda")
         net_class, net_params = self._net_class()
@@ -324,6 +332,10 @@ class BaseMultimodal(BaseEstimator):
             batch_size=self.batch_size,
             iterator_train=batch_loader,
             iterator_train__shuffle=True,
+            # The fit's own stream (skmm._seeding): shuffling, dropout, modality dropout.
+            iterator_train__generator=generator,
+            random_generator=generator,
+            cuda_generator=cuda_generator(self.device, seed) if generator is not None else None,
             # Batches are built on the CPU; pinned pages make the copy to a GPU asynchronous.
             iterator_train__pin_memory=on_gpu,
             iterator_train__num_workers=self.num_workers,
@@ -364,30 +376,44 @@ class BaseMultimodal(BaseEstimator):
             )
         return weights
 
-    def _checkpoint(self):
-        # monitor=None: save after every epoch, so an interrupted fit loses at most one.
-        return Checkpoint(
-            monitor=None, dirname=str(self.checkpoint_dir), f_params="params.pt",
-            f_optimizer="optimizer.pt", f_criterion=None, f_history="history.json",
-            load_best=False,
-        )
+    def _configuration(self, names=None):
+        """Plain-data configuration recorded in checkpoints and params files.
+
+        Fusion and encoders are described as resolved objects, so
+        ``fusion="low_rank"`` and ``fusion=LowRank()`` agree.
+        """
+        config = configuration(self, names)
+        if "fusion" in config:
+            config["fusion"] = describe_config(resolve_fusion(self.fusion))
+        if "encoders" in config and isinstance(self.encoders, dict):
+            config["encoders"] = describe_config(
+                {name: resolve_encoder_choice(choice, name) for name, choice in self.encoders.items()}
+            )
+        return config
 
     def _train(self, dataset, target):
         """Train ``net_``, resuming from ``checkpoint_dir`` when it holds a checkpoint."""
-        if self.checkpoint_dir is None or not os.path.isfile(
-            os.path.join(self.checkpoint_dir, "history.json")
-        ):
+        saver = next((
+            cb for cb in (self.net_.callbacks or []) if isinstance(cb, tuple) and cb[0] == "checkpoint"
+        ), (None, None))[1]
+        state = None
+        if saver is not None:
+            state = checkpoint.read(self.checkpoint_dir, saver.config)
+        if state is None:
             self.net_.fit(dataset, target)
-            return
-        self.net_.initialize()
-        self.net_.load_params(checkpoint=self._checkpoint())
-        done = len(self.net_.history)
-        if done < self.max_epochs:
-            if self.verbose:
-                print(f"Resuming from the checkpoint in {self.checkpoint_dir} after epoch {done}.")
-            self.net_.partial_fit(dataset, target, epochs=self.max_epochs - done)
-            # History's own indexing returns copies; mark the stored epoch dict.
-            list.__getitem__(self.net_.history, done)["resumed_from_epoch"] = done
+        else:
+            self.net_.initialize()
+            checkpoint.restore(self.net_, state, saver)
+            done = state["epochs"]
+            if done < self.max_epochs and not state["finished"]:
+                if self.verbose:
+                    print(f"Resuming from the checkpoint in {self.checkpoint_dir} after epoch {done}.")
+                self.net_.partial_fit(dataset, target, epochs=self.max_epochs - done)
+                # History's own indexing returns copies; mark the stored epoch dict.
+                list.__getitem__(self.net_.history, done)["resumed_from_epoch"] = done
+        if saver is not None:
+            # The final state (best weights after early stopping): a refit returns it as is.
+            saver.save(self.net_, finished=True)
 
     # -- fit / predict --------------------------------------------------
     def fit(self, X, y):
@@ -408,6 +434,8 @@ class BaseMultimodal(BaseEstimator):
         self
         """
         self._check_params()
+        if self.checkpoint_dir is not None:
+            checkpoint.check_writable(self.checkpoint_dir)
         self._check_X_y(X, y)
         target, n_outputs = self._encode_target(y)
         seed = self._seed()
@@ -415,13 +443,13 @@ class BaseMultimodal(BaseEstimator):
             dataset = self._lazy_fit_dataset(X, target, seed)
         else:
             dataset = self._dataset(self._modalities(X, fitting=True), target, fitting=True)
-        # A private RNG stream: seeded fits repeat exactly and do not disturb
-        # (or depend on) the user's global torch RNG.
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        # The fit's own random stream (skmm._seeding): seeded fits repeat
+        # exactly, in threads too, and leave the user's global torch RNG alone.
+        generator = fit_generator(seed)
+        with drawing_from(generator):
             module = self._build_module(n_outputs)
-            self.net_ = self._make_net(module, seed)
-            self._train(dataset, target)
+        self.net_ = self._make_net(module, seed, generator)
+        self._train(dataset, target)
         return self
 
     def save_params(self, f_params):

@@ -274,23 +274,30 @@ class BatchIndices:
     fast at batch size 64, and ``__getitems__`` takes the slice directly.
     """
 
-    def __init__(self, n, batch_size, shuffle):
+    def __init__(self, n, batch_size, shuffle, generator=None):
         self.n, self.batch_size, self.shuffle = n, batch_size, shuffle
+        self.generator = generator
 
     def __iter__(self):
-        order = torch.randperm(self.n) if self.shuffle else torch.arange(self.n)
+        order = torch.randperm(self.n, generator=self.generator) if self.shuffle else torch.arange(self.n)
         return iter(order.split(self.batch_size))
 
     def __len__(self):
         return -(-self.n // self.batch_size)
 
 
-def batch_loader(dataset, batch_size, shuffle=False, **kwargs):
+def batch_loader(dataset, batch_size, shuffle=False, generator=None, **kwargs):
     """skorch iterator: a DataLoader over whole-batch index tensors.
 
-    ``kwargs`` go to DataLoader (``num_workers``, ``pin_memory``, ...).
+    ``generator`` (the fit's own stream) drives the shuffling and the
+    DataLoader's worker seeds; ``kwargs`` go to DataLoader (``num_workers``,
+    ``pin_memory``, ...).
     """
+    if generator is None:
+        # DataLoader draws a worker seed per epoch; from its own generator,
+        # not the global one that fits in other threads are using.
+        generator = torch.Generator()
     return DataLoader(
-        dataset, batch_sampler=BatchIndices(len(dataset), batch_size, shuffle),
-        collate_fn=collate_identity, **kwargs,
+        dataset, batch_sampler=BatchIndices(len(dataset), batch_size, shuffle, generator),
+        collate_fn=collate_identity, generator=generator, **kwargs,
     )
