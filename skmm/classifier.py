@@ -195,6 +195,19 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
     def _n_outputs(self):
         return sum(self.task_sizes_)
 
+    def _check_loaded(self):
+        sizes = getattr(self, "task_sizes_", None)
+        classes = getattr(self, "classes_", None)
+        if not isinstance(sizes, list) or not sizes or not all(
+            isinstance(s, int) and not isinstance(s, bool) and s >= 2 for s in sizes
+        ):
+            raise ValueError(f"task_sizes_ must be a list of class counts >= 2, got {sizes!r}")
+        per_task = classes if isinstance(classes, list) else [classes]
+        if len(per_task) != len(sizes) or not all(
+            isinstance(c, np.ndarray) and c.ndim == 1 and len(c) == s for c, s in zip(per_task, sizes)
+        ):
+            raise ValueError("classes_ does not match task_sizes_")
+
     def _n_targets(self):
         return len(self.task_sizes_)
 

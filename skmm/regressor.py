@@ -73,6 +73,17 @@ class MultimodalRegressor(RegressorMixin, BaseMultimodal):
     def _n_outputs(self):
         return self.n_outputs_
 
+    def _check_loaded(self):
+        n = getattr(self, "n_outputs_", None)
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise ValueError(f"n_outputs_ must be a positive int, got {n!r}")
+        for name in ("y_mean_", "y_scale_"):
+            value = getattr(self, name, None)
+            if not isinstance(value, np.ndarray) or value.shape != (n,) or value.dtype.kind != "f":
+                raise ValueError(f"{name} must be a float array of shape ({n},)")
+        if getattr(self, "y_ndim_", None) not in (1, 2):
+            raise ValueError("y_ndim_ must be 1 or 2")
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
