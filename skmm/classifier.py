@@ -11,6 +11,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseMultimodal
+from ._columns import row_label
 from .nn.losses import MultiTaskCrossEntropy
 
 
@@ -153,12 +154,14 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         scoring = _ValidAccuracy(self.task_sizes_)
         return [("valid_acc", EpochScoring(scoring, name="valid_acc", lower_is_better=False))]
 
-    def _encode_column(self, y, name):
+    def _encode_column(self, y, name, labels=None):
         where = "y" if name is None else f"y[{name!r}]"
         check_classification_targets(y)
         missing = pd.isna(y)
         if missing.any():
-            raise ValueError(f"{where} holds missing labels (row {int(np.flatnonzero(missing)[0])}).")
+            raise ValueError(
+                f"{where} holds missing labels (row {row_label(y if labels is None else labels, np.flatnonzero(missing)[0])!r})."
+            )
         classes, encoded = np.unique(y, return_inverse=True)
         if len(classes) < 2:
             raise ValueError(
@@ -168,8 +171,9 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
 
     def _encode_target(self, y):
         names = [str(c) for c in y.columns] if isinstance(y, pd.DataFrame) else None
+        labels = y if hasattr(y, "index") else None  # row labels for messages
         if isinstance(y, pd.DataFrame) and y.shape[1] > 1:
-            columns = [y.iloc[:, i].to_numpy() for i in range(y.shape[1])]
+            columns = [y.iloc[:, i] for i in range(y.shape[1])]
         else:
             y = np.asarray(y)
             if y.ndim == 2 and y.shape[1] == 1:
@@ -180,7 +184,9 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         encoded = []
         classes = []
         for i, column in enumerate(columns):
-            c, e = self._encode_column(column, None if len(columns) == 1 else (names or range(len(columns)))[i])
+            c, e = self._encode_column(
+                column, None if len(columns) == 1 else (names or range(len(columns)))[i], labels
+            )
             classes.append(c)
             encoded.append(e)
         self.task_sizes_ = [len(c) for c in classes]
