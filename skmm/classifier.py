@@ -156,12 +156,12 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
 
     def _encode_column(self, y, name, labels=None):
         where = "y" if name is None else f"y[{name!r}]"
-        check_classification_targets(y)
-        missing = pd.isna(y)
+        missing = np.asarray(pd.isna(y))
         if missing.any():
             raise ValueError(
                 f"{where} holds missing labels (row {row_label(y if labels is None else labels, np.flatnonzero(missing)[0])!r})."
             )
+        check_classification_targets(y)
         classes, encoded = np.unique(y, return_inverse=True)
         if len(classes) < 2:
             raise ValueError(

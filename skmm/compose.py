@@ -72,17 +72,38 @@ def _first_non_number(data):
     return None
 
 
+def _first_non_finite(data):
+    """(column, row label, value) of the first NaN or infinite number, or None."""
+    frame = data.to_frame() if isinstance(data, pd.Series) else data
+    for column in frame.columns:
+        for label, value in frame[column].items():
+            if _is_bad_number(value):
+                return column, _label(label), value
+    return None
+
+
 def _explain_non_numbers(name, data, exc):
-    """Re-raise a transformer's conversion error naming the column, row label and value."""
-    if not isinstance(data, (pd.Series, pd.DataFrame)) or "convert" not in str(exc).lower():
+    """Re-raise a transformer's input error naming the column, row label and value."""
+    if not isinstance(data, (pd.Series, pd.DataFrame)):
         return
-    found = _first_non_number(data)
-    if found is not None:
-        column, label, value = found
-        raise ValueError(
-            f"modality {name!r}: column {column!r}, row {label!r}: {value!r} is not a number "
-            "(write decimals with a point, or convert the column with pd.to_numeric first)."
-        ) from exc
+    message = str(exc).lower()
+    if "convert" in message:
+        found = _first_non_number(data)
+        if found is not None:
+            column, label, value = found
+            raise ValueError(
+                f"modality {name!r}: column {column!r}, row {label!r}: {value!r} is not a number "
+                "(write decimals with a point, or convert the column with pd.to_numeric first)."
+            ) from exc
+    if "infinity" in message or "nan" in message:
+        found = _first_non_finite(data)
+        if found is not None:
+            column, label, value = found
+            problem = "NaN (missing)" if value != value else "infinite"
+            raise ValueError(
+                f"modality {name!r}: column {column!r}, row {label!r}: the value is {problem}; "
+                "impute it (e.g. SimpleImputer) or drop the row."
+            ) from exc
 
 
 def _check_numeric_rows(name, out, data):

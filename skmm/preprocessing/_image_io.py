@@ -16,7 +16,9 @@ _FLOAT_SLACK = 1e-3
 
 def _check_float_range(arr, what):
     """Refuse floats outside [0, 1] (e.g. 0..255 values held as floats)."""
-    low, high = float(arr.min(initial=0.0)), float(arr.max(initial=0.0))
+    if arr.size == 0:
+        return
+    low, high = float(arr.min()), float(arr.max())
     if low < -_FLOAT_SLACK or high > 1 + _FLOAT_SLACK:
         raise MediaError(
             f"{what} holds floats from {low:g} to {high:g}, but float images must be in [0, 1]; "
