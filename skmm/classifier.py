@@ -99,15 +99,19 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks.
     checkpoint_dir : str, path or None, default=None
-        Save weights, optimizer state and history there after every epoch.
-        If it already holds a checkpoint, ``fit`` resumes from it and trains
-        the remaining epochs (the history marks the first resumed epoch with
-        ``resumed_from_epoch``); delete the folder to start over.
+        Save weights, optimizer, schedule and random-generator state and
+        history there after every epoch (atomically, in ``checkpoint.pt``);
+        ``fit`` checks first that the folder is writable. If it already
+        holds a checkpoint of the same configuration, ``fit`` resumes from
+        it, exactly as if never interrupted (the history marks the first
+        resumed epoch with ``resumed_from_epoch``); delete the folder to
+        start over.
     device : str, default="cpu"
         Torch device to train on.
     random_state : int, RandomState or None, default=None
-        Seeds weight initialisation, shuffling, dropout and the validation
-        split. With an int, fits on the CPU repeat exactly.
+        Seeds weight initialisation, shuffling, dropout, modality dropout and
+        the validation split, all drawn from the fit's own generator. With
+        an int, fits on the CPU repeat exactly, in threads too.
     verbose : int, default=1
         0 is silent; 1 prints skorch's table of losses per epoch.
 
