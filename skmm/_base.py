@@ -519,6 +519,8 @@ class BaseMultimodal(BaseEstimator):
         staged.__dict__ = {k: v for k, v in vars(self).items() if k not in self._fitted_names()}
         staged.__dict__.update(fitted)
         try:
+            if (self.preprocessor is None) != ("preprocessor_" not in fitted):
+                raise ValueError("preprocessor_ in the file does not match this estimator's preprocessor")
             staged._check_loaded()
             n_outputs = staged._n_outputs()
             # Sized on the meta device first (no memory): a file claiming a huge

@@ -52,14 +52,13 @@ def configuration(estimator, names=None):
 def first_difference(saved, current, path=""):
     """``(path, saved value, current value)`` of the first difference, or None."""
     if isinstance(saved, dict) and isinstance(current, dict):
-        if set(saved) == {"class", "params"} == set(current) and saved["class"] != current["class"]:
+        described = set(saved) == {"class", "params"} == set(current)  # an estimator
+        if described and saved["class"] != current["class"]:
             return path, saved["class"], current["class"]
         for key in sorted(set(saved) | set(current), key=str):
-            if key == "class" and "params" in saved:
+            if described and key == "class":
                 continue
-            sub = key if key == "params" else f"{path}.{key}" if path else str(key)
-            if key == "params":
-                sub = path
+            sub = path if described else f"{path}.{key}" if path else str(key)
             if key not in saved or key not in current:
                 return sub, saved.get(key, "<absent>"), current.get(key, "<absent>")
             found = first_difference(saved[key], current[key], sub)

@@ -84,9 +84,9 @@ def _first_non_finite(data):
 
 def _explain_non_numbers(name, data, exc):
     """Re-raise a transformer's input error naming the column, row label and value."""
-    if not isinstance(data, (pd.Series, pd.DataFrame)):
-        return
     message = str(exc).lower()
+    if not isinstance(data, (pd.Series, pd.DataFrame)) or ", row " in message:
+        return  # skmm's preprocessors name the column and row themselves
     if "convert" in message:
         found = _first_non_number(data)
         if found is not None:

@@ -282,3 +282,12 @@ def test_a_transformer_outside_the_allow_list_is_refused_at_save(tmp_path):
     clf = MultimodalClassifier(prep, **FAST).fit(X.assign(num=X["num"].abs()), y)
     with pytest.raises(TypeError, match="FunctionTransformer, which the safe format does not store"):
         clf.save_params(tmp_path / "x.pt")
+
+
+def test_a_fitted_preprocessor_smuggled_into_a_file_without_one_is_refused(saved, tmp_path):
+    X, y = _frame()
+    data = _prep().fit_transform(X)
+    MultimodalClassifier(**FAST).fit(data, y).save_params(tmp_path / "plain.pt")
+    state = _state(tmp_path / "plain.pt")
+    state["fitted"]["preprocessor_"] = _state(saved[1])["fitted"]["preprocessor_"]
+    _refused(_write(state, tmp_path), r"preprocessor_ in the file does not match", MultimodalClassifier(**FAST))

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 from joblib import Parallel, delayed, parallel_backend
-from skorch.callbacks import Callback
+from test_reliability import _Crash
+from test_reliability import _Interrupt as _CrashAfter
 
 import skmm._checkpoint as checkpoint_module
 from skmm import MultimodalClassifier
@@ -34,19 +35,6 @@ def _assert_same_fit(a, b):
     for wa, wb in zip(_weights(a), _weights(b), strict=True):
         assert torch.equal(wa, wb)
     assert a.history_[:, "train_loss"] == b.history_[:, "train_loss"]
-
-
-class _Crash(RuntimeError):
-    pass
-
-
-class _CrashAfter(Callback):
-    def __init__(self, after):
-        self.after = after
-
-    def on_epoch_end(self, net, **kwargs):
-        if len(net.history) == self.after:
-            raise _Crash(f"killed after epoch {self.after}")
 
 
 def _fit(seed, data, **extra):
