@@ -317,7 +317,7 @@ class BaseMultimodal(BaseEstimator):
             # After skmm's own callbacks (the saved schedule has stepped) and
             # before the user's, so an epoch is saved before one of those can fail.
             callbacks.append(("checkpoint", checkpoint.EpochCheckpoint(
-                self.checkpoint_dir, self._configuration())))
+                self.checkpoint_dir, self._configuration(), seed)))
         callbacks += list(self.callbacks or [])
         criterion, criterion_params = self._criterion()
         on_gpu = str(self.device).startswith("cuda")
@@ -392,14 +392,11 @@ class BaseMultimodal(BaseEstimator):
             )
         return config
 
-    def _train(self, dataset, target):
-        """Train ``net_``, resuming from ``checkpoint_dir`` when it holds a checkpoint."""
+    def _train(self, dataset, target, state=None):
+        """Train ``net_``, resuming from ``state`` (a read checkpoint) when given."""
         saver = next((
             cb for cb in (self.net_.callbacks or []) if isinstance(cb, tuple) and cb[0] == "checkpoint"
         ), (None, None))[1]
-        state = None
-        if saver is not None:
-            state = checkpoint.read(self.checkpoint_dir, saver.config)
         if state is None:
             self.net_.fit(dataset, target)
         else:
@@ -435,11 +432,14 @@ class BaseMultimodal(BaseEstimator):
         self
         """
         self._check_params()
+        resume = None
         if self.checkpoint_dir is not None:
             checkpoint.check_writable(self.checkpoint_dir)
+            resume = checkpoint.read(self.checkpoint_dir, self._configuration())
         self._check_X_y(X, y)
         target, n_outputs = self._encode_target(y)
-        seed = self._seed()
+        # A resumed fit continues the interrupted one's seed (random_state=None too).
+        seed = self._seed() if resume is None else resume["seed"]
         if self.lazy:
             dataset = self._lazy_fit_dataset(X, target, seed)
         else:
@@ -450,7 +450,7 @@ class BaseMultimodal(BaseEstimator):
         with drawing_from(generator):
             module = self._build_module(n_outputs)
         self.net_ = self._make_net(module, seed, generator)
-        self._train(dataset, target)
+        self._train(dataset, target, resume)
         return self
 
     def save_params(self, f_params):

@@ -110,11 +110,12 @@ def _restore_callbacks(net, states):
                 setattr(callback, key, value)
 
 
-def snapshot(net, config, finished=False):
+def snapshot(net, config, seed, finished=False):
     """Everything a resumed fit needs, as data ``torch.load(weights_only=True)`` reads."""
     return {
         "format": FORMAT,
         "config": config,
+        "seed": seed,
         "epochs": len(net.history),
         "finished": finished,
         "module": {k: v.detach().cpu() for k, v in net.module_.state_dict().items()},
@@ -134,11 +135,14 @@ class EpochCheckpoint(Callback):
         The checkpoint folder.
     config : dict
         The fit's configuration (``skmm._config.configuration``).
+    seed : int
+        The fit's seed (a resumed fit reuses it: validation split, sampling).
     """
 
-    def __init__(self, dirname, config):
+    def __init__(self, dirname, config, seed):
         self.dirname = dirname
         self.config = config
+        self.seed = seed
         self._pending = None
 
     @property
@@ -146,7 +150,7 @@ class EpochCheckpoint(Callback):
         return os.path.join(os.fspath(self.dirname), FILE)
 
     def save(self, net, finished=False):
-        atomic_save(snapshot(net, self.config, finished), self.path)
+        atomic_save(snapshot(net, self.config, self.seed, finished), self.path)
 
     def on_epoch_end(self, net, **kwargs):
         self.save(net)
@@ -190,6 +194,8 @@ def read(dirname, config, map_location="cpu"):
         history = History(json.loads(state["history"]))
         if not isinstance(state["epochs"], int) or len(history) != state["epochs"]:
             raise ValueError("its history does not match its epoch count")
+        if not isinstance(state["seed"], int) or isinstance(state["seed"], bool):
+            raise ValueError("its seed is not an integer")
     except Exception as exc:  # any failure to read it means the same thing to the user
         raise ValueError(
             f"the checkpoint {path!r} is damaged or not an skmm checkpoint "

@@ -236,3 +236,10 @@ def test_any_decoder_failure_names_column_row_and_file(tmp_path, monkeypatch, ex
     monkeypatch.setattr(Image.Image, "load", broken)
     with pytest.raises(ValueError, match=rf"column 'photo', row 0: cannot read image file .*odd.png' \({type(exc).__name__}"):
         ImageLoader().fit(pd.Series([str(path)], name="photo"))
+
+
+def test_a_samples_by_channels_array_is_refused_not_averaged():
+    stereo = np.zeros((16000, 2), np.float32)
+    with pytest.raises(ValueError, match=r"row 0: audio waveform has shape \(16000, 2\): waveforms are \(channels, samples\)"):
+        AudioFeaturizer().fit(pd.Series([stereo], name="voice"))
+    assert AudioFeaturizer().fit_transform([stereo.T]).shape[1] == 101

@@ -155,3 +155,12 @@ def test_an_old_skorch_checkpoint_is_not_silently_mixed_in(tmp_path):
     (tmp_path / "history.json").write_text("[]")
     with pytest.raises(ValueError, match=r"holds \['history.json'\] from an older skmm checkpoint"):
         _fit(0, _data(), checkpoint_dir=tmp_path)
+
+
+def test_an_unseeded_fit_resumes_with_its_own_seed(tmp_path):
+    data = _data()
+    with pytest.raises(_Crash):
+        _fit(None, data, checkpoint_dir=tmp_path, callbacks=[_CrashAfter(2)])
+    seed = torch.load(tmp_path / "checkpoint.pt", weights_only=True)["seed"]
+    resumed = _fit(None, data, checkpoint_dir=tmp_path)
+    _assert_same_fit(_fit(seed, data), resumed)

@@ -21,6 +21,7 @@ from ._paths import check_media_path
 
 #: Sample rates accepted (Hz): telephony's 1 kHz-ish floor to studio 768 kHz.
 RATES = (1_000, 768_000)
+_MAX_CHANNELS = 64
 _BLOCK = 1 << 20  # frames per read: memory follows the file's content, not its header
 _PCM = {np.dtype(np.int8): 2.0**7, np.dtype(np.int16): 2.0**15, np.dtype(np.int32): 2.0**31}
 
@@ -52,7 +53,13 @@ def _mono(wave, what):
         raise MediaTypeError(f"{what} must hold numbers, got dtype {wave.dtype}")
     wave = wave.astype(np.float32, copy=False)
     if wave.ndim == 2:
-        # librosa's convention: (channels, samples).
+        # librosa's convention: (channels, samples). Many channels and few
+        # samples is a (samples, channels) array, which would average to noise.
+        if wave.shape[0] > _MAX_CHANNELS and wave.shape[1] <= _MAX_CHANNELS:
+            raise MediaError(
+                f"{what} has shape {wave.shape}: waveforms are (channels, samples); "
+                "transpose a (samples, channels) array"
+            )
         wave = wave.mean(axis=0)
     elif wave.ndim != 1:
         raise MediaError(f"{what} must be 1-D or (channels, samples), got shape {wave.shape}")
