@@ -285,7 +285,44 @@ class _Decoder:
         except Exception as exc:  # noqa: BLE001 - any failure means a bad file
             self.fail(where, f"its parameters are not valid ({type(exc).__name__}: {exc})")
         estimator.__dict__.update(attrs)
+        problem = _check_fitted(estimator)
+        if problem:
+            self.fail(where, problem)
         return estimator
+
+
+def _is_int(value, low=0):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+def _is_vector(value, length):
+    return isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.shape == (length,)
+
+
+def _check_fitted(est):
+    """What is wrong with an skmm preprocessor's fitted attributes (None if fine).
+
+    Their values reach array allocations and lookups at ``transform``, so
+    their types and sizes are checked like the rest of the file.
+    """
+    state = vars(est)
+    if isinstance(est, TextSequencer) and "vocabulary_" in state:
+        vocab, size = state["vocabulary_"], state.get("vocab_size_")
+        if not (isinstance(vocab, dict) and _is_int(size, 2) and size == len(vocab) + 2
+                and all(isinstance(t, str) and _is_int(i, 2) and i < size for t, i in vocab.items())):
+            return "vocabulary_ must map tokens to ids 2..vocab_size_-1"
+    if isinstance(est, ImageLoader) and "channels_" in state:
+        channels = state["channels_"]
+        if channels not in (1, 3) or isinstance(channels, bool) or not all(
+            _is_vector(state.get(k), channels) for k in ("mean_", "std_")
+        ):
+            return "channels_ must be 1 or 3, with mean_ and std_ of that length"
+    if isinstance(est, AudioFeaturizer) and "max_frames_" in state:
+        if not _is_int(state["max_frames_"], 1) or not all(
+            _is_vector(state.get(k), est.n_mels) for k in ("mean_", "std_")
+        ):
+            return "max_frames_ must be a positive int, with mean_ and std_ of length n_mels"
+    return None
 
 
 def from_plain(value, source="params file"):

@@ -291,3 +291,15 @@ def test_a_fitted_preprocessor_smuggled_into_a_file_without_one_is_refused(saved
     state = _state(tmp_path / "plain.pt")
     state["fitted"]["preprocessor_"] = _state(saved[1])["fitted"]["preprocessor_"]
     _refused(_write(state, tmp_path), r"preprocessor_ in the file does not match", MultimodalClassifier(**FAST))
+
+
+@pytest.mark.parametrize("attr, value", [
+    ("vocabulary_", {"red": "not an id"}),
+    ("vocabulary_", {"red": 10**9}),
+    ("vocab_size_", 10**12),
+])
+def test_fitted_attributes_of_skmm_preprocessors_are_type_checked(saved, tmp_path, attr, value):
+    state = _state(saved[1])
+    text = state["fitted"]["preprocessor_"]["fitted"]["transformers_"][0]["__tuple__"][1]
+    text["fitted"][attr] = value
+    _refused(_write(state, tmp_path), r"\(TextSequencer\): vocabulary_ must map tokens to ids")
