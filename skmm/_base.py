@@ -409,8 +409,14 @@ class BaseMultimodal(BaseEstimator):
                 self.net_.partial_fit(dataset, target, epochs=self.max_epochs - done)
                 # History's own indexing returns copies; mark the stored epoch dict.
                 list.__getitem__(self.net_.history, done)["resumed_from_epoch"] = done
-        if saver is not None:
-            # The final state (best weights after early stopping): a refit returns it as is.
+        stopped_early = any(
+            isinstance(cb, EarlyStopping) and getattr(cb, "misses_", 0) >= cb.patience
+            for _, cb in self.net_.callbacks_
+        )
+        if saver is not None and (len(self.net_.history) >= self.max_epochs or stopped_early):
+            # The final state (best weights after early stopping): a refit returns it
+            # as is. skorch ends a fit quietly on Ctrl-C (KeyboardInterrupt); then the
+            # last epoch's checkpoint stays, and the next fit resumes from it.
             saver.save(self.net_, finished=True)
 
     # -- fit / predict --------------------------------------------------

@@ -164,3 +164,18 @@ def test_an_unseeded_fit_resumes_with_its_own_seed(tmp_path):
     seed = torch.load(tmp_path / "checkpoint.pt", weights_only=True)["seed"]
     resumed = _fit(None, data, checkpoint_dir=tmp_path)
     _assert_same_fit(_fit(seed, data), resumed)
+
+
+class _CtrlC(_CrashAfter):
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.after:
+            raise KeyboardInterrupt  # skorch ends the fit quietly, as on Ctrl-C
+
+
+def test_a_fit_stopped_by_ctrl_c_resumes_exactly(tmp_path):
+    data = _data()
+    stopped = _fit(3, data, checkpoint_dir=tmp_path, callbacks=[_CtrlC(2)])
+    assert len(stopped.history_) == 2
+    resumed = _fit(3, data, checkpoint_dir=tmp_path)
+    assert resumed.history_[2]["resumed_from_epoch"] == 2
+    _assert_same_fit(_fit(3, data), resumed)
