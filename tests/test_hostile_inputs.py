@@ -243,3 +243,25 @@ def test_a_samples_by_channels_array_is_refused_not_averaged():
     with pytest.raises(ValueError, match=r"row 0: audio waveform has shape \(16000, 2\): waveforms are \(channels, samples\)"):
         AudioFeaturizer().fit(pd.Series([stereo], name="voice"))
     assert AudioFeaturizer().fit_transform([stereo.T]).shape[1] == 101
+
+
+def test_pausing_the_decode_cache_in_one_thread_leaves_other_threads_alone(tmp_path):
+    import threading
+
+    path = tmp_path / "x.png"
+    Image.new("L", (4, 4)).save(path)
+    cache = type(decode_cache)(max_bytes=10_000)
+    inside, release = threading.Event(), threading.Event()
+
+    def paused_fit():
+        with cache.paused():
+            inside.set()
+            release.wait(5)
+
+    worker = threading.Thread(target=paused_fit)
+    worker.start()
+    inside.wait(5)
+    cache.get(str(path), lambda v: np.zeros(3))  # this thread still caches
+    release.set()
+    worker.join()
+    assert cache.stats()["entries"] == 1 and cache.max_bytes == 10_000
