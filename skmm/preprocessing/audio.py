@@ -111,12 +111,23 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
             self.sample_rate, self.n_fft, self.hop_length, self.n_mels, self.fmin, self.fmax
         )
 
+    def _max_samples(self):
+        """Samples worth reading: ``max_duration``, else (after fit) what the fitted frames use."""
+        if self.max_duration is not None:
+            return int(self.max_duration * self.sample_rate)
+        if hasattr(self, "max_frames_"):
+            # The last kept frame's window reaches n_fft // 2 past its centre.
+            return (self.max_frames_ - 1) * self.hop_length + self.n_fft
+        return None
+
     def _frames(self, X):
         """Decode and featurise every clip: (column, list of (T_i, n_mels))."""
         column = Column(X, type(self).__name__)
-        rate = self.sample_rate
+        rate, limit = self.sample_rate, self._max_samples()
+        # Clips are cut while read, before resampling and the STFT, so memory
+        # follows max_duration rather than the longest file.
         waves = column.decode(
-            lambda value: decode_cache.get(value, decode_audio, rate), "audio", self.on_missing
+            lambda value: decode_cache.get(value, decode_audio, rate, limit), "audio", self.on_missing
         )
         present = [i for i, wave in enumerate(waves) if wave is not None]
         frames = [None] * len(waves)
@@ -153,6 +164,7 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
     def fit_transform(self, X, y=None):
         """Fit and transform, decoding every clip once."""
         self._check_params()
+        self.__dict__.pop("max_frames_", None)  # a refit reads clips whole again
         column, frames = self._frames(X)
         column.check_not_empty()
         column.check_some_present(frames, "audio clip")

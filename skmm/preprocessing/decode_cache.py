@@ -25,6 +25,7 @@ Examples
 from __future__ import annotations
 
 import os
+import threading
 from collections import OrderedDict
 from contextlib import contextmanager
 
@@ -52,6 +53,9 @@ class DecodeCache:
 
     def __init__(self, max_bytes):
         self.max_bytes = max_bytes
+        # Pausing is per thread: a fit pausing it in one thread must not
+        # turn it off (or back on) for a fit in another.
+        self._local = threading.local()
         self.clear()
 
     def clear(self):
@@ -64,11 +68,12 @@ class DecodeCache:
     @contextmanager
     def paused(self):
         """Decode without reading or filling the cache inside this block."""
-        budget, self.max_bytes = self.max_bytes, 0
+        depth = getattr(self._local, "paused", 0)
+        self._local.paused = depth + 1
         try:
             yield
         finally:
-            self.max_bytes = budget
+            self._local.paused = depth
 
     def stats(self):
         """Counters: decoder calls, cache hits, entries kept, bytes kept."""
@@ -98,7 +103,7 @@ class DecodeCache:
         return decoded
 
     def _key(self, value, decode, settings):
-        if self.max_bytes <= 0 or not isinstance(value, (str, os.PathLike)):
+        if self.max_bytes <= 0 or getattr(self._local, "paused", 0) or not isinstance(value, (str, os.PathLike)):
             return None
         path = os.path.abspath(os.fspath(value))
         try:
