@@ -41,14 +41,14 @@ def main():
     clf = MultimodalClassifier(prep, max_epochs=3, random_state=0, verbose=0).fit(X, y)
     many = pd.concat([X] * -(-args.rows // len(X)), ignore_index=True).iloc[: args.rows]
     one = X.iloc[:1]
-    arrays_one, arrays_many = clf._input(one), clf._input(many)
+    arrays_one, arrays_many = clf.preprocess(one), clf.preprocess(many)
 
     print(f"torch CPU; best of {args.repeats}\n")
     print("| what | rows | seconds | rows per second |")
     print("|---|---:|---:|---:|")
     for label, run, rows in [
-        ("network only (preprocessed arrays)", lambda: clf._predict(arrays_one), 1),
-        ("network only (preprocessed arrays)", lambda: clf._predict(arrays_many), args.rows),
+        ("network only (preprocessed arrays)", lambda: clf.predict(arrays_one), 1),
+        ("network only (preprocessed arrays)", lambda: clf.predict(arrays_many), args.rows),
         ("predict on the frame (decodes media files)", lambda: clf.predict(one), 1),
         ("predict on the frame (decodes media files)", lambda: clf.predict(many), args.rows),
     ]:

@@ -15,6 +15,7 @@ import torch
 
 from skmm import ModalityTransformer, MultimodalClassifier
 from skmm.datasets import make_av_digits
+from skmm.estimators.network import build_network
 from skmm.nn.inputs import ModalityDataset, as_modalities, describe, to_tensors
 from skmm.preprocessing import AudioFeaturizer, ImageLoader, TextSequencer
 
@@ -72,7 +73,7 @@ def main():
             dataset = ModalityDataset(to_tensors(arrays, infos), target)
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(0)
-                module = clf._build_module(len(clf.classes_))
+                module = build_network(infos, None, clf.fusion, clf.hidden_size, clf.dropout, len(clf.classes_))
                 plain_loop(module, dataset, target, args.epochs, batch_size, clf.lr, 0)
             plain_times.append(time.perf_counter() - start)
         a, b = min(skmm_times), min(plain_times)

@@ -12,8 +12,7 @@ from __future__ import annotations
 from skorch.hf import AccelerateMixin
 
 from ._skorch_net import ModalityNet
-from .classifier import MultimodalClassifier
-from .regressor import MultimodalRegressor
+from .estimators import MultimodalClassifier, MultimodalRegressor
 
 __all__ = ["AcceleratedMultimodalClassifier", "AcceleratedMultimodalRegressor"]
 

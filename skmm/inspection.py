@@ -3,47 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import accuracy_score, get_scorer, r2_score
+from sklearn.metrics import get_scorer
 from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch, check_random_state
 
 from .modality_dict import ModalityDict
 
 __all__ = ["modality_importance"]
-
-
-class _OnModalities:
-    """The fitted estimator seen through its private hooks, on a dict of arrays.
-
-    Scorers call ``predict`` (and ``predict_proba``) on the data they are
-    given; this adapter answers them from an already preprocessed dict of
-    modality arrays, so media are decoded once however many perturbations
-    are scored.
-    """
-
-    def __init__(self, estimator):
-        self.estimator = estimator
-
-    def __sklearn_tags__(self):
-        return self.estimator.__sklearn_tags__()
-
-    def predict(self, data):
-        return self.estimator._predict(data)
-
-    def score(self, data, y):
-        return r2_score(y, self.predict(data))
-
-
-class _ClassifierOnModalities(_OnModalities):
-    @property
-    def classes_(self):
-        return self.estimator.classes_
-
-    def predict_proba(self, data):
-        return self.estimator._proba(data)
-
-    def score(self, data, y):
-        return accuracy_score(y, self.predict(data))
 
 
 def _final_estimator(estimator, X):
@@ -55,7 +21,7 @@ def _final_estimator(estimator, X):
             if step is not None and step != "passthrough":
                 X = step.transform(X)
         estimator = estimator.steps[-1][1]
-    if not (hasattr(estimator, "_input") and hasattr(estimator, "_predict")):
+    if not (callable(getattr(estimator, "preprocess", None)) and hasattr(estimator, "predict")):
         raise TypeError(
             "modality_importance needs a fitted MultimodalClassifier or "
             "MultimodalRegressor, or a Pipeline ending in one; got "
@@ -92,8 +58,8 @@ def modality_importance(estimator, X, y, scoring=None, n_repeats=5, random_state
     the estimator's own ``preprocessor`` run a single time, and only the
     network is run for each shuffle.
 
-    When the fitted estimator supports missing modalities (it has a
-    ``_without(data, name)`` method that marks a modality absent), each
+    When the fitted estimator supports missing modalities (its
+    ``without(data, name)`` marks a modality absent, as skmm's do), each
     modality is also removed outright and the drop in score is returned as
     ``removal_importances_mean`` (removal is deterministic, so
     ``removal_importances_std`` is 0). Otherwise those keys are absent.
@@ -114,10 +80,10 @@ def modality_importance(estimator, X, y, scoring=None, n_repeats=5, random_state
         ``None`` uses the estimator's ``score`` (accuracy for classifiers,
         R² for regressors); a string names a scikit-learn scorer
         (``"f1_macro"``, ``"neg_log_loss"``, ``"neg_mean_absolute_error"``,
-        ...); a callable is called as ``scorer(est, data, y)`` where ``est``
-        has ``predict`` (and, for classifiers, ``predict_proba`` and
-        ``classes_``) taking the preprocessed dict of modality arrays
-        ``data``. Higher scores must be better.
+        ...); a callable is called as ``scorer(est, data, y)`` with the
+        fitted skmm estimator ``est`` and ``data``, what its
+        ``preprocess`` returned (which its ``predict`` and
+        ``predict_proba`` take). Higher scores must be better.
     n_repeats : int, default=5
         Shuffles per modality.
     random_state : int, RandomState instance or None, default=None
@@ -169,22 +135,21 @@ def modality_importance(estimator, X, y, scoring=None, n_repeats=5, random_state
         raise ValueError(f"n_repeats must be a positive int, got {n_repeats!r}.")
     scorer = _make_scorer(scoring)
     est, Xt = _final_estimator(estimator, X)
-    data = ModalityDict(est._input(Xt))
+    data = est.preprocess(Xt)
     y = np.asarray(y)
     names = list(data)
     n_rows = len(next(iter(data.values())))
     if len(y) != n_rows:
         raise ValueError(f"X has {n_rows} samples but y has {len(y)}.")
 
-    scored = (_ClassifierOnModalities if hasattr(est, "_proba") else _OnModalities)(est)
-    baseline = float(scorer(scored, data, y))
+    baseline = float(scorer(est, data, y))
     rng = check_random_state(random_state)
     importances = np.empty((len(names), n_repeats))
     for i, name in enumerate(names):
         for r in range(n_repeats):
             shuffled = ModalityDict(data)
             shuffled[name] = data[name][rng.permutation(n_rows)]
-            importances[i, r] = baseline - float(scorer(scored, shuffled, y))
+            importances[i, r] = baseline - float(scorer(est, shuffled, y))
     result = Bunch(
         modalities=names,
         importances_mean=importances.mean(axis=1),
@@ -192,8 +157,8 @@ def modality_importance(estimator, X, y, scoring=None, n_repeats=5, random_state
         importances=importances,
         baseline_score=baseline,
     )
-    if callable(getattr(est, "_without", None)):
-        removal = np.array([baseline - float(scorer(scored, est._without(data, name), y)) for name in names])
+    if callable(getattr(est, "without", None)):
+        removal = np.array([baseline - float(scorer(est, est.without(data, name), y)) for name in names])
         result.removal_importances_mean = removal
         result.removal_importances_std = np.zeros_like(removal)
     return result

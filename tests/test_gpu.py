@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from skmm import MultimodalClassifier
+from skmm.estimators.data import predict_dataset
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -14,7 +15,7 @@ def test_cuda_moves_the_network_and_pins_batches(frame, make_prep):
     params = dict(max_epochs=3, batch_size=16, hidden_size=16, random_state=0, verbose=0)
     gpu = MultimodalClassifier(make_prep(), device="cuda", **params).fit(X, y)
     assert all(p.is_cuda for p in gpu.net_.module_.parameters())
-    loader = gpu.net_.get_iterator(gpu._dataset(gpu._input(X.head(4))), training=False)
+    loader = gpu.net_.get_iterator(predict_dataset(gpu, X.head(4)), training=False)
     assert loader.pin_memory
     batch = next(iter(loader))[0]
     assert not next(iter(batch.values()))["x"].is_cuda  # preprocessing stays on the CPU

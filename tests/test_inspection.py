@@ -78,7 +78,7 @@ def test_informative_modality_beats_noise(fitted):
     assert abs(result.importances_mean[1]) < 0.03
     assert result.importances_mean[0] > 10 * abs(result.importances_mean[1])
     # Removal importances come with estimators that can mark a modality absent.
-    assert ("removal_importances_mean" in result) == hasattr(clf, "_without")
+    assert ("removal_importances_mean" in result) == hasattr(clf, "without")
 
 
 def test_reproducible_with_random_state(fitted):
@@ -147,14 +147,14 @@ def test_string_and_callable_scoring(fitted):
 
     custom = modality_importance(clf, X, y, scoring=scorer, n_repeats=2, random_state=0)
     np.testing.assert_allclose(custom.importances, default.importances)
-    removals = 2 if hasattr(clf, "_without") else 0
+    removals = 2 if hasattr(clf, "without") else 0
     assert seen[0] == ["noise", "signal"] and len(seen) == 1 + 2 * 2 + removals
 
 
 class ClassifierWithRemoval(MultimodalClassifier):
     """Stands in for an estimator that supports missing modalities."""
 
-    def _without(self, data, name):
+    def without(self, data, name):
         data = ModalityDict(data)
         data[name] = np.zeros_like(data[name])
         return data
@@ -174,7 +174,7 @@ def test_removal_importances_when_supported():
 class ClassifierWithoutRemoval(MultimodalClassifier):
     """An estimator that cannot mark a modality absent."""
 
-    _without = None
+    without = None
 
 
 def test_no_removal_importances_when_unsupported():

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from skmm import MultimodalClassifier
+from skmm.estimators.data import predict_dataset
 from skmm.nn.lazy import LazyModalityDataset
 from skmm.preprocessing import decode_cache
 
@@ -16,7 +17,7 @@ def test_lazy_fit_predicts_like_the_eager_one(frame, make_prep):
     decode_cache.clear()
     lazy = MultimodalClassifier(make_prep(), lazy=True, **FAST).fit(X, y)
     assert decode_cache.stats()["entries"] == 0  # lazily read media are not kept
-    assert isinstance(lazy._input(X), LazyModalityDataset)
+    assert isinstance(predict_dataset(lazy, X), LazyModalityDataset)
     # With every row in the fitting sample, the two see the same data and seeds.
     np.testing.assert_allclose(lazy.predict_proba(X), eager.predict_proba(X), atol=1e-5)
     assert lazy.score(X, y) > 0.8
@@ -32,7 +33,7 @@ def test_lazy_fit_rows_sample_the_preprocessor(frame, make_prep):
 def test_lazy_with_worker_processes(frame, make_prep):
     X, y = frame
     clf = MultimodalClassifier(make_prep(), lazy=True, num_workers=2, **{**FAST, "max_epochs": 2}).fit(X, y)
-    assert clf.net_.get_iterator(clf._input(X), training=False).num_workers == 2
+    assert clf.net_.get_iterator(predict_dataset(clf, X), training=False).num_workers == 2
     assert clf.predict(X).shape == (len(X),)
 
 

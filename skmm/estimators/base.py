@@ -1,63 +1,44 @@
-"""What the classifier and the regressor share: preprocessing, building, training."""
+"""BaseMultimodal: the parameters, ``fit``, and the contract a classifier or regressor fills in.
+
+The work is done in small modules, each holding one responsibility:
+:mod:`.params` (constraints, nested ``set_params``), :mod:`.data` (X/y
+checks, eager or lazy datasets), :mod:`.network` (encoders, fusion, head),
+:mod:`.training` (skorch assembly, checkpoint, resume), :mod:`.inference`
+(the public inference path) and :mod:`.saving` (params files).
+"""
 
 from __future__ import annotations
 
-import copy
-import os
-from numbers import Integral, Real
+from abc import ABCMeta, abstractmethod
+
+from numbers import Integral
 
 import numpy as np
-import pandas as pd
-import scipy.sparse as sp
-import torch
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _num_samples, check_is_fitted
-from skorch.callbacks import EarlyStopping, LRScheduler
-from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
-from skorch.dataset import ValidSplit
-from skorch.utils import to_tensor
+from sklearn.utils.validation import check_is_fitted
 
-from . import _checkpoint as checkpoint
-from . import _persistence as persistence
-from ._config import NETWORK, configuration, first_difference, short
-from ._config import describe as describe_config
-from ._seeding import cuda_generator, drawing_from, fit_generator
-from ._params import check_positive_int
-from ._skorch_net import ModalityNet
-from .encoders import resolve_encoder, resolve_encoder_choice
-from .fusion import resolve_fusion
-from .fusion.head import make_head
-from .nn.inputs import (
-    ModalityDataset, as_modalities, batch_loader, check_matches, describe, to_tensors, without,
-)
-from .nn.lazy import LazyModalityDataset
-from .nn.model import MultimodalNetwork
-from .preprocessing.decode_cache import decode_cache
-
-_OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
-_SCHEDULES = (None, "cosine", "plateau")
+from .. import _checkpoint as checkpoint
+from .._seeding import drawing_from, fit_generator
+from .._skorch_net import ModalityNet
+from ..fusion import resolve_fusion
+from . import data, params
+from .inference import InferenceMixin
+from .network import build_network
+from .saving import SavingMixin
+from .training import TrainingMixin
 
 
-def _n_rows(X):
-    """Samples in X; a dict of modality arrays counts rows, not keys."""
-    if isinstance(X, dict) and not sp.issparse(X):
-        return len(next(iter(X.values()))) if X else 0
-    return _num_samples(X)
+class BaseMultimodal(InferenceMixin, TrainingMixin, SavingMixin, BaseEstimator, metaclass=ABCMeta):
+    """Shared parameters and fit/predict machinery; see MultimodalClassifier.
 
+    A subclass (the classifier, the regressor) declares what depends on the
+    task: :meth:`_encode_target`, :meth:`_criterion`, :meth:`_n_outputs`,
+    :attr:`_stratify`, and optionally :meth:`_n_targets`,
+    :meth:`_valid_callbacks`, :meth:`_check_loaded`, :meth:`_net_class`.
+    """
 
-def _n_features(X):
-    """Columns of a DataFrame or 2-D array, modalities of a dict, else None."""
-    if isinstance(X, dict) and not sp.issparse(X):  # a DOK matrix is a dict
-        return len(X)
-    shape = getattr(X, "shape", None)
-    if shape is not None and len(shape) == 2:
-        return shape[1]
-    return None
-
-
-class BaseMultimodal(BaseEstimator):
-    """Shared parameters and fit/predict machinery; see MultimodalClassifier."""
+    _parameter_constraints: dict = params.PARAMETER_CONSTRAINTS
 
     def __init__(
         self,
@@ -112,83 +93,62 @@ class BaseMultimodal(BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    # -- parameters -----------------------------------------------------
-    def _check_params(self):
-        check_positive_int(self, "hidden_size", "max_epochs", "batch_size", "n_iter_no_change", "lazy_fit_rows")
-        if not isinstance(self.num_workers, Integral) or self.num_workers < 0:
-            raise ValueError(f"num_workers must be an integer >= 0, got {self.num_workers!r}.")
-        if self.lazy and self.preprocessor is None:
-            raise ValueError(
-                "lazy=True needs the preprocessor inside the estimator "
-                "(MultimodalClassifier(ModalityTransformer([...]), lazy=True)): it "
-                "preprocesses each batch when the batch is fetched."
-            )
-        if self.lr_schedule not in _SCHEDULES:
-            raise ValueError(f"lr_schedule must be one of {list(_SCHEDULES)}, got {self.lr_schedule!r}.")
-        if not isinstance(self.dropout, Real) or not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
-        if not isinstance(self.lr, Real) or self.lr <= 0:
-            raise ValueError(f"lr must be a positive number, got {self.lr!r}.")
-        if not isinstance(self.weight_decay, Real) or self.weight_decay < 0:
-            raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay!r}.")
-        if self.optimizer not in _OPTIMIZERS and not (
-            isinstance(self.optimizer, type) and issubclass(self.optimizer, torch.optim.Optimizer)
-        ):
-            raise ValueError(
-                f"optimizer must be one of {sorted(_OPTIMIZERS)} or a torch.optim.Optimizer "
-                f"class, got {self.optimizer!r}."
-            )
-        if self.validation_fraction is not None and not (
-            isinstance(self.validation_fraction, Real) and 0 < self.validation_fraction < 1
-        ):
-            raise ValueError(
-                f"validation_fraction must be None or in (0, 1), got {self.validation_fraction!r}."
-            )
-        if not isinstance(self.modality_dropout, Real) or not 0 <= self.modality_dropout < 1:
-            raise ValueError(f"modality_dropout must be in [0, 1), got {self.modality_dropout!r}.")
-        if self.encoders is not None and not isinstance(self.encoders, dict):
-            raise TypeError(
-                f"encoders must be a dict of modality name -> encoder, got {type(self.encoders).__name__}."
-            )
-        if self.preprocessor is not None and not hasattr(self.preprocessor, "fit_transform"):
-            raise TypeError(
-                f"preprocessor must be a transformer such as ModalityTransformer, got {self.preprocessor!r}."
-            )
+    # -- the subclass contract ------------------------------------------
+    @property
+    @abstractmethod
+    def _stratify(self) -> bool:
+        """Whether a validation split is stratified by the (single) target."""
 
-    def set_params(self, **params):
+    @abstractmethod
+    def _encode_target(self, y):
+        """Check ``y``, record what predict needs (``classes_``, scales, ...) and encode it.
+
+        Returns
+        -------
+        target : Tensor
+            What the criterion compares the network's output with.
+        n_outputs : int
+            Width of the network's output.
+        """
+
+    @abstractmethod
+    def _criterion(self):
+        """``(loss class, its keyword arguments)``, after :meth:`_encode_target`."""
+
+    @abstractmethod
+    def _n_outputs(self) -> int:
+        """Width of the network's output, from the fitted (or loaded) attributes."""
+
+    def _n_targets(self) -> int:
+        """Number of target columns (``task_weights`` has one weight each)."""
+        return 1
+
+    def _valid_callbacks(self) -> list:
+        """skorch callbacks that score the validation split (besides its loss)."""
+        return []
+
+    def _check_loaded(self) -> None:
+        """Check the fitted attributes read from a params file agree with each other."""
+
+    def _net_class(self):
+        """The skorch net class and extra arguments (:mod:`skmm.accelerate` swaps them)."""
+        return ModalityNet, {}
+
+    # -- parameters -----------------------------------------------------
+    def set_params(self, **parameters):
         """Set parameters; ``fusion__<p>`` and ``encoders__<name>__<p>`` reach choices given by name.
 
         ``fusion="low_rank", fusion__rank=4`` first turns the name into its
         object (:mod:`skmm.fusion`), then sets ``rank`` on it, so a grid can
         search a fusion's parameters without building objects by hand.
         """
-        nested_fusion, nested_encoders, plain = {}, {}, {}
-        for key, value in params.items():
-            if key.startswith("fusion__"):
-                nested_fusion[key[len("fusion__"):]] = value
-            elif key.startswith("encoders__"):
-                name, _, param = key[len("encoders__"):].partition("__")
-                if not param:
-                    raise ValueError(f"{key!r}: use encoders__<modality>__<parameter>.")
-                nested_encoders.setdefault(name, {})[param] = value
-            else:
-                plain[key] = value
+        nested_fusion, nested_encoders, plain = params.split_nested(parameters)
         super().set_params(**plain)
         if nested_fusion:
-            self.fusion = resolve_fusion(self.fusion)
+            self.fusion = resolve_fusion(self.fusion)  # a name becomes its object, then gets the params
             self.fusion.set_params(**nested_fusion)
         if nested_encoders:
-            encoders = dict(self.encoders or {})
-            for name, sub_params in nested_encoders.items():
-                choice = encoders.get(name)
-                if choice is None:
-                    raise ValueError(
-                        f"encoders__{name}__...: choose modality {name!r}'s encoder first "
-                        f"(e.g. encoders={{{name!r}: 'gru'}})."
-                    )
-                encoders[name] = resolve_encoder_choice(choice, name)
-                encoders[name].set_params(**sub_params)
-            self.encoders = encoders
+            self.encoders = params.with_encoder_params(self.encoders, nested_encoders)
         return self
 
     def __sklearn_tags__(self):
@@ -206,221 +166,17 @@ class BaseMultimodal(BaseEstimator):
             return int(self.random_state)
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
-    # -- data -----------------------------------------------------------
-    def _check_X_y(self, X, y):
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
-            )
-        for attr in ("feature_names_in_", "n_features_in_"):
-            self.__dict__.pop(attr, None)
-        if isinstance(X, pd.DataFrame):
-            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-        width = _n_features(X)
-        if width is not None:
-            self.n_features_in_ = width
-        n, n_y = _n_rows(X), _num_samples(y)
-        if n == 0:
-            raise ValueError("X has 0 samples; at least one is needed.")
-        if n == 1:
-            raise ValueError("n_samples=1: fitting needs at least 2 samples.")
-        if n_y != n:
-            raise ValueError(f"X has {n} samples but y has {n_y}.")
-
-    def _check_n_features(self, X):
-        """sklearn's check that predict gets as many features as fit did."""
-        if self.preprocessor is not None or (isinstance(X, dict) and not sp.issparse(X)):
-            # The preprocessor picks columns by name (extra ones are ignored),
-            # and check_matches names missing modalities: both say more.
-            return
-        width = _n_features(X)
-        if width is not None and hasattr(self, "n_features_in_") and width != self.n_features_in_:
-            raise ValueError(
-                f"X has {width} features, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input."
-            )
-
-    def _modalities(self, X, fitting=False):
-        """Preprocess X (if the estimator owns a preprocessor) into a dict of arrays."""
-        if self.preprocessor is not None:
-            if fitting:
-                self.preprocessor_ = clone(self.preprocessor)
-                X = self.preprocessor_.fit_transform(X)
-            else:
-                X = self.preprocessor_.transform(X)
-        return as_modalities(X)
-
-    def _lazy_fit_dataset(self, X, target, seed):
-        """Fit the preprocessor on a sample of rows; batches are preprocessed later."""
-        if not isinstance(X, pd.DataFrame):
-            raise TypeError(f"lazy=True takes a DataFrame of paths and text, got {type(X).__name__}.")
-        rng = np.random.RandomState(seed)
-        rows = np.sort(rng.permutation(len(X))[: self.lazy_fit_rows])
-        # Vocabulary, image and audio statistics and padded lengths come from
-        # this sample, so memory does not depend on the number of rows.
-        self.preprocessor_ = clone(self.preprocessor)
-        with decode_cache.paused():
-            sample = self.preprocessor_.fit_transform(X.iloc[rows])
-        self.modalities_ = describe(as_modalities(sample))
-        return LazyModalityDataset(X, self.preprocessor_, self.modalities_, target)
-
-    def _dataset(self, data, y=None, fitting=False):
-        if fitting:
-            self.modalities_ = describe(data)
-        else:
-            check_matches(data, self.modalities_)
-        return ModalityDataset(to_tensors(data, self.modalities_), y)
-
-    # -- network --------------------------------------------------------
-    def _build_module(self, n_outputs, modalities=None):
-        modalities = self.modalities_ if modalities is None else modalities
-        encoders = {}
-        choices = self.encoders or {}
-        unknown = sorted(set(choices) - set(modalities))
-        if unknown:
-            raise ValueError(f"encoders names modalities {unknown} that X does not have; it has {sorted(modalities)}.")
-        for name, info in modalities.items():
-            spec = resolve_encoder(choices.get(name), name, info)
-            encoders[name] = spec.build(info, hidden_size=self.hidden_size, dropout=self.dropout)
-        fusion = resolve_fusion(self.fusion).build(
-            {name: enc.output_dim for name, enc in encoders.items()},
-            hidden_size=self.hidden_size, dropout=self.dropout, n_outputs=n_outputs,
-        )
-        if getattr(fusion, "is_output", False):
-            # Late fusion already ends in per-modality heads.
-            head = torch.nn.Identity()
-        else:
-            head = make_head(fusion.output_dim, self.hidden_size, n_outputs, self.dropout)
-        return MultimodalNetwork(encoders, fusion, head)
-
-    def _make_net(self, module, seed, generator=None):
-        optimizer = _OPTIMIZERS.get(self.optimizer, self.optimizer)
-        callbacks = []
-        train_split = None
-        fraction = self.validation_fraction
-        if fraction is None and self.early_stopping:
-            fraction = 0.1  # as MLPClassifier: early stopping holds out 10%
-        if fraction is not None:
-            # Stratify by the single target; several targets split at random.
-            stratified = self._stratify and len(getattr(self, "task_sizes_", [None])) == 1
-            train_split = ValidSplit(fraction, stratified=stratified, random_state=seed)
-            callbacks += self._valid_callbacks()
-        monitor = "valid_loss" if fraction is not None else "train_loss"
-        if self.early_stopping:
-            callbacks.append(("early_stopping", EarlyStopping(
-                monitor=monitor, patience=self.n_iter_no_change, load_best=True)))
-        if self.lr_schedule == "cosine":
-            callbacks.append(("lr_schedule", LRScheduler(CosineAnnealingLR, T_max=self.max_epochs)))
-        elif self.lr_schedule == "plateau":
-            callbacks.append(("lr_schedule", LRScheduler(
-                ReduceLROnPlateau, monitor=monitor, patience=max(1, self.n_iter_no_change // 2))))
-        if self.checkpoint_dir is not None and generator is not None:
-            # After skmm's own callbacks (the saved schedule has stepped) and
-            # before the user's, so an epoch is saved before one of those can fail.
-            callbacks.append(("checkpoint", checkpoint.EpochCheckpoint(
-                self.checkpoint_dir, self._configuration(), seed)))
-        callbacks += list(self.callbacks or [])
-        criterion, criterion_params = self._criterion()
-        on_gpu = str(self.device).startswith("cuda")
-        net_class, net_params = self._net_class()
-        return net_class(
-            module,
-            criterion=criterion,
-            **{f"criterion__{k}": v for k, v in criterion_params.items()},
-            optimizer=optimizer,
-            lr=self.lr,
-            optimizer__weight_decay=self.weight_decay,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train=batch_loader,
-            iterator_train__shuffle=True,
-            # The fit's own stream (skmm._seeding): shuffling, dropout, modality dropout.
-            iterator_train__generator=generator,
-            random_generator=generator,
-            cuda_generator=cuda_generator(self.device, seed) if generator is not None else None,
-            # Batches are built on the CPU; pinned pages make the copy to a GPU asynchronous.
-            iterator_train__pin_memory=on_gpu,
-            iterator_train__num_workers=self.num_workers,
-            iterator_valid=batch_loader,
-            iterator_valid__pin_memory=on_gpu,
-            iterator_valid__num_workers=self.num_workers,
-            train_split=train_split,
-            callbacks=callbacks or None,
-            verbose=self.verbose,
-            modality_dropout=self.modality_dropout,
-            **{"device": self.device, **net_params},
-        )
-
-    def _net_class(self):
-        """The skorch net class and extra arguments (skmm.accelerate swaps them)."""
-        return ModalityNet, {}
-
-    def _valid_callbacks(self):
-        return []
-
-    def _task_weights(self):
-        """``task_weights`` as a list in target order (None: equal)."""
-        weights = self.task_weights
-        if weights is None:
-            return None
-        names = getattr(self, "target_names_", None)
-        if isinstance(weights, dict):
-            if names is None or set(weights) != set(names):
-                raise ValueError(
-                    f"task_weights names {sorted(weights)} but the targets are "
-                    f"{names if names is not None else 'unnamed (pass y as a DataFrame)'}."
-                )
-            weights = [weights[name] for name in names]
-        weights = [float(w) for w in weights]
-        if len(weights) != self._n_targets() or min(weights) < 0 or sum(weights) <= 0:
-            raise ValueError(
-                f"task_weights must give {self._n_targets()} non-negative weights, got {self.task_weights!r}."
-            )
-        return weights
-
     def _configuration(self, names=None):
-        """Plain-data configuration recorded in checkpoints and params files.
+        """Plain-data configuration recorded in checkpoints and params files."""
+        return params.configuration_of(self, names)
 
-        Fusion and encoders are described as resolved objects, so
-        ``fusion="low_rank"`` and ``fusion=LowRank()`` agree.
-        """
-        config = configuration(self, names)
-        if "fusion" in config:
-            config["fusion"] = describe_config(resolve_fusion(self.fusion))
-        if "encoders" in config and isinstance(self.encoders, dict):
-            config["encoders"] = describe_config(
-                {name: resolve_encoder_choice(choice, name) for name, choice in self.encoders.items()}
-            )
-        return config
-
-    def _train(self, dataset, target, state=None):
-        """Train ``net_``, resuming from ``state`` (a read checkpoint) when given."""
-        saver = next((
-            cb for cb in (self.net_.callbacks or []) if isinstance(cb, tuple) and cb[0] == "checkpoint"
-        ), (None, None))[1]
-        if state is None:
-            self.net_.fit(dataset, target)
-        else:
-            self.net_.initialize()
-            checkpoint.restore(self.net_, state, saver)
-            done = state["epochs"]
-            if done < self.max_epochs and not state["finished"]:
-                if self.verbose:
-                    print(f"Resuming from the checkpoint in {self.checkpoint_dir} after epoch {done}.")
-                self.net_.partial_fit(dataset, target, epochs=self.max_epochs - done)
-                # History's own indexing returns copies; mark the stored epoch dict.
-                list.__getitem__(self.net_.history, done)["resumed_from_epoch"] = done
-        stopped_early = any(
-            isinstance(cb, EarlyStopping) and getattr(cb, "misses_", 0) >= cb.patience
-            for _, cb in self.net_.callbacks_
+    def _build_module(self, n_outputs):
+        return build_network(
+            self.modalities_, self.encoders, self.fusion, self.hidden_size, self.dropout, n_outputs
         )
-        if saver is not None and (len(self.net_.history) >= self.max_epochs or stopped_early):
-            # The final state (best weights after early stopping): a refit returns it
-            # as is. skorch ends a fit quietly on Ctrl-C (KeyboardInterrupt); then the
-            # last epoch's checkpoint stays, and the next fit resumes from it.
-            saver.save(self.net_, finished=True)
 
-    # -- fit / predict --------------------------------------------------
+    # -- fit --------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=False)  # the preprocessor validates its own
     def fit(self, X, y):
         """Fit the preprocessor (if any) and train the network.
 
@@ -438,19 +194,16 @@ class BaseMultimodal(BaseEstimator):
         -------
         self
         """
-        self._check_params()
+        params.check_params(self)
         resume = None
         if self.checkpoint_dir is not None:
             checkpoint.check_writable(self.checkpoint_dir)
             resume = checkpoint.read(self.checkpoint_dir, self._configuration())
-        self._check_X_y(X, y)
+        data.check_X_y(self, X, y)
         target, n_outputs = self._encode_target(y)
         # A resumed fit continues the interrupted one's seed (random_state=None too).
         seed = self._seed() if resume is None else resume["seed"]
-        if self.lazy:
-            dataset = self._lazy_fit_dataset(X, target, seed)
-        else:
-            dataset = self._dataset(self._modalities(X, fitting=True), target, fitting=True)
+        dataset = data.fit_dataset(self, X, target, seed)
         # The fit's own random stream (skmm._seeding): seeded fits repeat
         # exactly, in threads too, and leave the user's global torch RNG alone.
         generator = fit_generator(seed)
@@ -459,153 +212,6 @@ class BaseMultimodal(BaseEstimator):
         self.net_ = self._make_net(module, seed, generator)
         self._train(dataset, target, resume)
         return self
-
-    def save_params(self, f_params):
-        """Save weights, fitted state and configuration in a format that runs no code on load.
-
-        The file holds only plain data and tensors (``torch.save``), and the
-        fitted preprocessing as allow-listed classes with plain parameters
-        (see the user guide's "Saving and loading" page). Training history
-        is not kept.
-
-        Parameters
-        ----------
-        f_params : str, path or file object
-        """
-        check_is_fitted(self, "net_")
-        persistence.save(self, f_params, self._configuration(NETWORK))
-
-    def load_params(self, f_params, map_location=None):
-        """Load what :meth:`save_params` wrote into this estimator, all or nothing.
-
-        Construct the estimator with the same ``preprocessor``, ``encoders``,
-        ``fusion``, ``hidden_size`` and ``dropout`` as the saved one, then
-        call this instead of ``fit``; it predicts identically. The file is
-        decoded and checked completely (allow-listed classes, plain data,
-        the recorded configuration, every weight's shape) before anything
-        is assigned: on any error this estimator is left as it was.
-
-        Parameters
-        ----------
-        f_params : str, path or file object
-        map_location : str or torch.device, default=None
-            Where tensors are loaded; None uses this estimator's ``device``,
-            so weights saved from a GPU load on a CPU-only machine.
-
-        Returns
-        -------
-        self
-        """
-        source = os.fspath(f_params) if isinstance(f_params, (str, os.PathLike)) else "the params file"
-        name, config, fitted, module_state = persistence.load(
-            f_params, type(self), self.device if map_location is None else map_location
-        )
-        if name != type(self).__name__:
-            raise ValueError(f"{source!r} holds a {name}, not a {type(self).__name__}.")
-        difference = first_difference(config, self._configuration(NETWORK))
-        if difference is not None:
-            where, saved, current = difference
-            raise ValueError(
-                f"{source!r} was saved from an estimator with {where}={short(saved)}, but this one "
-                f"has {where}={short(current)}; construct it with the saved parameters."
-            )
-        staged = self._staged_load(fitted, module_state, source)
-        # Everything decoded and checked: only now does this estimator change.
-        for key in self._fitted_names():
-            delattr(self, key)
-        self.__dict__.update({key: getattr(staged, key) for key in staged._fitted_names()})
-        return self
-
-    def _fitted_names(self):
-        params = self.get_params(deep=False)
-        return [k for k in vars(self) if k.endswith("_") and not k.startswith("_") and k not in params]
-
-    def _staged_load(self, fitted, module_state, source):
-        """A copy of this estimator with the loaded state; this one is not touched."""
-        staged = copy.copy(self)
-        staged.__dict__ = {k: v for k, v in vars(self).items() if k not in self._fitted_names()}
-        staged.__dict__.update(fitted)
-        try:
-            if (self.preprocessor is None) != ("preprocessor_" not in fitted):
-                raise ValueError("preprocessor_ in the file does not match this estimator's preprocessor")
-            staged._check_loaded()
-            n_outputs = staged._n_outputs()
-            # Sized on the meta device first (no memory): a file claiming a huge
-            # vocabulary or output size is refused before anything is allocated.
-            with torch.device("meta"):
-                skeleton = staged._build_module(n_outputs)
-            expected = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
-            got = {k: tuple(v.shape) for k, v in module_state.items()}
-            if expected != got:
-                key = sorted(set(expected) ^ set(got)) or [k for k in sorted(expected) if expected[k] != got[k]]
-                raise ValueError(
-                    f"its weights do not fit the network this estimator builds ({key[0]}: "
-                    f"{got.get(key[0], 'absent')} in the file, {expected.get(key[0], 'absent')} here)"
-                )
-            with drawing_from(torch.Generator()):  # leave the global stream alone
-                module = staged._build_module(n_outputs)
-            module.load_state_dict(module_state)
-            staged.net_ = staged._make_net(module, seed=0)
-            staged.net_.initialize()
-            staged.net_.module_.load_state_dict(module_state)
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError, RuntimeError) as exc:
-            raise ValueError(f"{source!r} cannot be loaded: {exc}; nothing was loaded.") from None
-        return staged
-
-    def _check_loaded(self):
-        """Check the fitted attributes read from a params file agree with each other."""
-
-    def _input(self, X):
-        """X as predict takes it -> dict of modality arrays (after the preprocessor).
-
-        Inspection tools perturb this dict and call ``_predict``/``_proba``
-        on it, so media are decoded once rather than once per perturbation.
-        """
-        check_is_fitted(self, "net_")
-        self._check_n_features(X)
-        if self.lazy:
-            if not isinstance(X, pd.DataFrame):
-                raise TypeError(f"lazy=True takes a DataFrame of paths and text, got {type(X).__name__}.")
-            return LazyModalityDataset(X, self.preprocessor_, self.modalities_)
-        return self._modalities(X)
-
-    def _without(self, data, name):
-        """``data`` with modality ``name`` absent from every sample (for inspection)."""
-        return without(data, name)
-
-    def _forward(self, data):
-        """Network outputs (logits or scaled values) for a dict of modality arrays."""
-        dataset = data if isinstance(data, LazyModalityDataset) else self._dataset(data)
-        with torch.no_grad():
-            return self.net_.forward(dataset, training=False, device="cpu")
-
-    def modality_weights(self, X):
-        """The weight the fusion gives each modality, sample by sample.
-
-        For fusions that weigh modalities: ``"attention"`` (softmax weights),
-        ``"gated"`` (mean gate), ``Late(weights="learned")``; absent
-        modalities get 0.
-
-        Parameters
-        ----------
-        X : DataFrame, ModalityDict or array
-            As in ``predict``.
-
-        Returns
-        -------
-        weights : DataFrame of shape (n_samples, n_modalities)
-            Columns are the modality names (sorted); the index is X's when
-            X is a DataFrame.
-        """
-        dataset = self._dataset(self._input(X))
-        module = self.net_.module_
-        module.eval()
-        parts = []
-        with torch.no_grad():
-            for batch in self.net_.get_iterator(dataset, training=False):
-                parts.append(module.modality_weights(to_tensor(batch[0], self.net_.device)).cpu())
-        index = X.index if isinstance(X, pd.DataFrame) else None
-        return pd.DataFrame(torch.cat(parts).numpy(), columns=sorted(self.modalities_), index=index)
 
     @property
     def history_(self):

@@ -10,9 +10,9 @@ from skorch.callbacks import EpochScoring
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
-from ._base import BaseMultimodal
-from ._columns import row_label
-from .nn.losses import MultiTaskCrossEntropy
+from .._columns import row_label
+from ..nn.losses import MultiTaskCrossEntropy
+from .base import BaseMultimodal
 
 
 class _ValidAccuracy:
@@ -227,7 +227,7 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         Parameters
         ----------
         X : DataFrame, ModalityDict or array
-            As in ``fit``.
+            As in ``fit``, or what :meth:`preprocess` returned.
 
         Returns
         -------
@@ -235,10 +235,7 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
             arrays (one per target) when fitted on several targets
             Columns follow ``classes_``.
         """
-        return self._proba(self._input(X))
-
-    def _proba(self, data):
-        logits = self._forward(data).double()
+        logits = self._forward(X).double()
         if not self._multi_task:
             return torch.softmax(logits, dim=1).numpy()
         return [torch.softmax(p, dim=1).numpy() for p in torch.split(logits, self.task_sizes_, dim=1)]
@@ -246,15 +243,17 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
     def predict(self, X):
         """Most probable class of each sample.
 
+        Parameters
+        ----------
+        X : DataFrame, ModalityDict or array
+            As in ``fit``, or what :meth:`preprocess` returned.
+
         Returns
         -------
         y : ndarray of shape (n_samples,), or (n_samples, n_targets) when
             fitted on several targets
         """
-        return self._predict(self._input(X))
-
-    def _predict(self, data):
-        proba = self._proba(data)
+        proba = self.predict_proba(X)
         if not self._multi_task:
             return self.classes_[proba.argmax(axis=1)]
         return np.column_stack([c[p.argmax(axis=1)] for c, p in zip(self.classes_, proba)])

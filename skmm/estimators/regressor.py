@@ -7,8 +7,9 @@ import pandas as pd
 import torch
 from sklearn.base import RegressorMixin
 
-from ._base import BaseMultimodal
-from ._columns import row_label
+from .._columns import row_label
+from ..nn.losses import WeightedMSE
+from .base import BaseMultimodal
 
 
 def _numbers(values):
@@ -17,7 +18,6 @@ def _numbers(values):
     except (TypeError, ValueError):
         return False
     return True
-from .nn.losses import WeightedMSE
 
 
 class MultimodalRegressor(RegressorMixin, BaseMultimodal):
@@ -109,12 +109,14 @@ class MultimodalRegressor(RegressorMixin, BaseMultimodal):
     def predict(self, X):
         """Predicted targets.
 
+        Parameters
+        ----------
+        X : DataFrame, ModalityDict or array
+            As in ``fit``, or what :meth:`preprocess` returned.
+
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, ``n_outputs_``)
         """
-        return self._predict(self._input(X))
-
-    def _predict(self, data):
-        out = self._forward(data).double().numpy() * self.y_scale_ + self.y_mean_
+        out = self._forward(X).double().numpy() * self.y_scale_ + self.y_mean_
         return out[:, 0] if self.y_ndim_ == 1 else out

@@ -1,0 +1,126 @@
+"""The public inference path: preprocess once, then run the network as often as needed."""
+
+from __future__ import annotations
+
+import pandas as pd
+import torch
+from sklearn.utils.validation import check_is_fitted
+from skorch.utils import to_tensor
+
+from ..modality_dict import ModalityDict
+from ..nn.inputs import without
+from . import data
+
+
+class InferenceMixin:
+    """``preprocess``, ``without`` and ``modality_weights``; part of :class:`BaseMultimodal`.
+
+    ``predict``, ``predict_proba``, ``score`` and ``modality_weights`` take
+    raw X or what :meth:`preprocess` returned (a :class:`~skmm.ModalityDict`),
+    in eager and lazy mode alike.
+    """
+
+    def preprocess(self, X) -> ModalityDict:
+        """X as the network reads it: the fitted preprocessor's output, once.
+
+        ``predict``, ``predict_proba``, ``score`` and ``modality_weights``
+        accept the result in place of X, so media are decoded once however
+        often the network then runs on it, perturbed or not (see
+        :func:`skmm.inspection.modality_importance`). A ``ModalityDict``
+        passes through as it is. With ``lazy=True`` this decodes every row
+        of X into memory; ``predict`` on the raw frame does not.
+
+        Parameters
+        ----------
+        X : DataFrame, ModalityDict or array
+            As in ``predict``.
+
+        Returns
+        -------
+        data : ModalityDict
+            Modality name -> array, one row per row of X.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmm import MultimodalClassifier
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(40, 3)).astype("float32")
+        >>> y = (X[:, 0] > 0).astype(int)
+        >>> clf = MultimodalClassifier(max_epochs=2, random_state=0, verbose=0).fit(X, y)
+        >>> data = clf.preprocess(X)
+        >>> data
+        ModalityDict(x: float32(40, 3))
+        >>> bool((clf.predict(data) == clf.predict(X)).all())
+        True
+        """
+        return data.preprocess(self, X)
+
+    def without(self, prepared: ModalityDict, name: str) -> ModalityDict:
+        """A copy of ``prepared`` in which no sample has modality ``name``.
+
+        What the network then predicts is what it predicts for samples that
+        lack the modality (the preprocessors' ``on_missing="mask"``).
+
+        Parameters
+        ----------
+        prepared : ModalityDict
+            What :meth:`preprocess` returned.
+        name : str
+            The modality to remove.
+
+        Returns
+        -------
+        data : ModalityDict
+            ``prepared`` with ``name`` absent from every row; the other
+            modalities are the same arrays.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmm import ModalityDict, MultimodalClassifier
+        >>> rng = np.random.RandomState(0)
+        >>> X = ModalityDict(a=rng.normal(size=(40, 2)).astype("float32"),
+        ...                  b=rng.normal(size=(40, 2)).astype("float32"))
+        >>> clf = MultimodalClassifier(max_epochs=2, random_state=0, verbose=0).fit(X, X["a"][:, 0] > 0)
+        >>> clf.predict_proba(clf.without(clf.preprocess(X), "a")).shape
+        (40, 2)
+        """
+        check_is_fitted(self, "net_")
+        if name not in prepared:
+            raise ValueError(f"X has no modality {name!r}; it has {sorted(prepared)}.")
+        return ModalityDict(without(prepared, name))
+
+    def _forward(self, X):
+        """Network outputs (logits or scaled values) for raw or preprocessed X."""
+        dataset = data.predict_dataset(self, X)  # checks first that this estimator is fitted
+        with torch.no_grad():
+            return self.net_.forward(dataset, training=False, device="cpu")
+
+    def modality_weights(self, X):
+        """The weight the fusion gives each modality, sample by sample.
+
+        For fusions that weigh modalities: ``"attention"`` (softmax weights),
+        ``"gated"`` (mean gate), ``Late(weights="learned")``; absent
+        modalities get 0.
+
+        Parameters
+        ----------
+        X : DataFrame, ModalityDict or array
+            As in ``predict`` (or what :meth:`preprocess` returned).
+
+        Returns
+        -------
+        weights : DataFrame of shape (n_samples, n_modalities)
+            Columns are the modality names (sorted); the index is X's when
+            X is a DataFrame.
+        """
+        dataset = data.predict_dataset(self, X)
+        module = self.net_.module_
+        module.eval()
+        parts = []
+        with torch.no_grad():
+            for batch in self.net_.get_iterator(dataset, training=False):
+                parts.append(module.modality_weights(to_tensor(batch[0], self.net_.device)).cpu())
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        return pd.DataFrame(torch.cat(parts).numpy(), columns=sorted(self.modalities_), index=index)

@@ -1,0 +1,51 @@
+"""The torch network an estimator builds: one encoder per modality, a fusion, a head."""
+
+from __future__ import annotations
+
+import torch
+
+from ..encoders import resolve_encoder
+from ..fusion import resolve_fusion
+from ..fusion.head import make_head
+from ..nn.model import MultimodalNetwork
+
+
+def build_network(
+    modalities: dict, encoders: dict | None, fusion, hidden_size: int, dropout: float, n_outputs: int
+) -> MultimodalNetwork:
+    """The network for ``modalities`` (name -> ModalityInfo) as an estimator's parameters choose it.
+
+    Parameters
+    ----------
+    modalities : dict
+        Modality name -> :class:`~skmm.nn.inputs.ModalityInfo` (an estimator's ``modalities_``).
+    encoders : dict or None
+        Modality name -> encoder choice (the estimator's ``encoders``).
+    fusion : str or FusionSpec
+        The estimator's ``fusion``.
+    hidden_size, dropout : int, float
+        The estimator's parameters of the same names.
+    n_outputs : int
+        Width of the output (class scores or targets).
+
+    Returns
+    -------
+    network : MultimodalNetwork
+    """
+    choices = encoders or {}
+    unknown = sorted(set(choices) - set(modalities))
+    if unknown:
+        raise ValueError(f"encoders names modalities {unknown} that X does not have; it has {sorted(modalities)}.")
+    built = {
+        name: resolve_encoder(choices.get(name), name, info).build(info, hidden_size=hidden_size, dropout=dropout)
+        for name, info in modalities.items()
+    }
+    fused = resolve_fusion(fusion).build(
+        {name: enc.output_dim for name, enc in built.items()},
+        hidden_size=hidden_size, dropout=dropout, n_outputs=n_outputs,
+    )
+    if getattr(fused, "is_output", False):
+        head = torch.nn.Identity()  # late fusion already ends in per-modality heads
+    else:
+        head = make_head(fused.output_dim, hidden_size, n_outputs, dropout)
+    return MultimodalNetwork(built, fused, head)

@@ -1,0 +1,118 @@
+"""The estimators' parameters: declared constraints, the checks they cannot say, nested routing.
+
+The constraints are scikit-learn's (``Interval``, ``StrOptions``,
+``HasMethods``), checked by ``BaseEstimator._validate_params`` when ``fit``
+starts (``sklearn.base._fit_context``); a violation raises
+``InvalidParameterError``, a ValueError and a TypeError at once, naming the
+parameter and the estimator.
+"""
+
+from __future__ import annotations
+
+import os
+from numbers import Integral, Real
+
+import torch
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+
+from .._config import configuration, describe
+from .._spec_params import POSITIVE_INT
+from ..encoders import resolve_encoder_choice
+from ..fusion import resolve_fusion
+
+OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+_FRACTION_BELOW_ONE = Interval(Real, 0, 1, closed="left")
+
+PARAMETER_CONSTRAINTS = {
+    "preprocessor": [HasMethods(["fit_transform"]), None],
+    "encoders": [dict, None],
+    "fusion": "no_validation",  # a name or an object: resolve_fusion names what it cannot use
+    "hidden_size": [POSITIVE_INT],
+    "dropout": [_FRACTION_BELOW_ONE],
+    "max_epochs": [POSITIVE_INT],
+    "batch_size": [POSITIVE_INT],
+    "lr": [Interval(Real, 0, None, closed="neither")],
+    "optimizer": [StrOptions(set(OPTIMIZERS)), type],
+    "weight_decay": [Interval(Real, 0, None, closed="left")],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
+    "early_stopping": ["boolean"],
+    "n_iter_no_change": [POSITIVE_INT],
+    "lr_schedule": [StrOptions({"cosine", "plateau"}), None],
+    "modality_dropout": [_FRACTION_BELOW_ONE],
+    "task_weights": [dict, "array-like", None],  # checked against the targets in fit
+    "lazy": ["boolean"],
+    "lazy_fit_rows": [POSITIVE_INT],
+    "num_workers": [Interval(Integral, 0, None, closed="left")],
+    "callbacks": [list, tuple, None],
+    "checkpoint_dir": [str, os.PathLike, None],
+    "device": [str, torch.device],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+}
+
+_INTEGERS = ("hidden_size", "max_epochs", "batch_size", "n_iter_no_change", "lazy_fit_rows", "num_workers")
+
+
+def check_params(estimator) -> None:
+    """What the declared constraints cannot say: booleans as counts, optimizer classes, lazy's needs."""
+    for name in _INTEGERS:
+        if isinstance(getattr(estimator, name), bool):  # Interval(Integral) lets True through
+            raise ValueError(f"{name} must be an integer, got {getattr(estimator, name)!r}.")
+    optimizer = estimator.optimizer
+    if isinstance(optimizer, type) and not issubclass(optimizer, torch.optim.Optimizer):
+        raise ValueError(
+            f"optimizer must be one of {sorted(OPTIMIZERS)} or a torch.optim.Optimizer class, got {optimizer!r}."
+        )
+    if estimator.lazy and estimator.preprocessor is None:
+        raise ValueError(
+            "lazy=True needs the preprocessor inside the estimator "
+            "(MultimodalClassifier(ModalityTransformer([...]), lazy=True)): it "
+            "preprocesses each batch when the batch is fetched."
+        )
+
+
+def split_nested(params: dict) -> tuple[dict, dict, dict]:
+    """``(fusion's, {modality: encoder's}, the estimator's own)`` parameters of a ``set_params`` call."""
+    nested_fusion, nested_encoders, plain = {}, {}, {}
+    for key, value in params.items():
+        if key.startswith("fusion__"):
+            nested_fusion[key[len("fusion__"):]] = value
+        elif key.startswith("encoders__"):
+            name, _, param = key[len("encoders__"):].partition("__")
+            if not param:
+                raise ValueError(f"{key!r}: use encoders__<modality>__<parameter>.")
+            nested_encoders.setdefault(name, {})[param] = value
+        else:
+            plain[key] = value
+    return nested_fusion, nested_encoders, plain
+
+
+def with_encoder_params(encoders: dict | None, params: dict) -> dict:
+    """A copy of ``encoders`` whose named choices are objects with ``params[modality]`` set."""
+    encoders = dict(encoders or {})
+    for name, sub_params in params.items():
+        choice = encoders.get(name)
+        if choice is None:
+            raise ValueError(
+                f"encoders__{name}__...: choose modality {name!r}'s encoder first "
+                f"(e.g. encoders={{{name!r}: 'gru'}})."
+            )
+        encoders[name] = resolve_encoder_choice(choice, name)
+        encoders[name].set_params(**sub_params)
+    return encoders
+
+
+def configuration_of(estimator, names=None) -> dict:
+    """Plain-data configuration recorded in checkpoints and params files.
+
+    Fusion and encoders are described as resolved objects, so
+    ``fusion="low_rank"`` and ``fusion=LowRank()`` agree.
+    """
+    config = configuration(estimator, names)
+    if "fusion" in config:
+        config["fusion"] = describe(resolve_fusion(estimator.fusion))
+    if "encoders" in config and isinstance(estimator.encoders, dict):
+        config["encoders"] = describe(
+            {name: resolve_encoder_choice(choice, name) for name, choice in estimator.encoders.items()}
+        )
+    return config

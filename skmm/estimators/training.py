@@ -1,0 +1,129 @@
+"""The translation into skorch: the net with its callbacks, split and schedule; training and resuming."""
+
+from __future__ import annotations
+
+from skorch.callbacks import EarlyStopping, LRScheduler
+from skorch.dataset import ValidSplit
+from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
+
+from .. import _checkpoint as checkpoint
+from .._seeding import cuda_generator
+from ..nn.inputs import batch_loader
+from .params import OPTIMIZERS
+
+
+class TrainingMixin:
+    """Builds ``net_`` (a skorch net around the network) and trains it; part of :class:`BaseMultimodal`.
+
+    Reads the subclass contract (``_criterion``, ``_stratify``,
+    ``_valid_callbacks``, ``_net_class``, ``_n_targets``) declared in
+    :mod:`skmm.estimators.base`.
+    """
+
+    def _callbacks(self, seed, with_checkpoint):
+        """(train_split, callbacks) in the order skorch runs them."""
+        callbacks, train_split = [], None
+        fraction = self.validation_fraction
+        if fraction is None and self.early_stopping:
+            fraction = 0.1  # as MLPClassifier: early stopping holds out 10%
+        if fraction is not None:
+            # Stratify by the single target; several targets split at random.
+            stratified = self._stratify and self._n_targets() == 1
+            train_split = ValidSplit(fraction, stratified=stratified, random_state=seed)
+            callbacks += self._valid_callbacks()
+        monitor = "valid_loss" if fraction is not None else "train_loss"
+        if self.early_stopping:
+            callbacks.append(("early_stopping", EarlyStopping(
+                monitor=monitor, patience=self.n_iter_no_change, load_best=True)))
+        if self.lr_schedule == "cosine":
+            callbacks.append(("lr_schedule", LRScheduler(CosineAnnealingLR, T_max=self.max_epochs)))
+        elif self.lr_schedule == "plateau":
+            callbacks.append(("lr_schedule", LRScheduler(
+                ReduceLROnPlateau, monitor=monitor, patience=max(1, self.n_iter_no_change // 2))))
+        if self.checkpoint_dir is not None and with_checkpoint:
+            # After skmm's own callbacks (the saved schedule has stepped) and
+            # before the user's, so an epoch is saved before one of those can fail.
+            callbacks.append(("checkpoint", checkpoint.EpochCheckpoint(
+                self.checkpoint_dir, self._configuration(), seed)))
+        return train_split, callbacks + list(self.callbacks or [])
+
+    def _make_net(self, module, seed, generator=None):
+        """The skorch net around ``module``; ``generator`` is the fit's own stream (None: not training)."""
+        train_split, callbacks = self._callbacks(seed, with_checkpoint=generator is not None)
+        criterion, criterion_params = self._criterion()
+        on_gpu = str(self.device).startswith("cuda")
+        net_class, net_params = self._net_class()
+        return net_class(
+            module,
+            criterion=criterion,
+            **{f"criterion__{k}": v for k, v in criterion_params.items()},
+            optimizer=OPTIMIZERS.get(self.optimizer, self.optimizer),
+            lr=self.lr,
+            optimizer__weight_decay=self.weight_decay,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train=batch_loader,
+            iterator_train__shuffle=True,
+            # The fit's own stream (skmm._seeding): shuffling, dropout, modality dropout.
+            iterator_train__generator=generator,
+            random_generator=generator,
+            cuda_generator=cuda_generator(self.device, seed) if generator is not None else None,
+            # Batches are built on the CPU; pinned pages make the copy to a GPU asynchronous.
+            iterator_train__pin_memory=on_gpu,
+            iterator_train__num_workers=self.num_workers,
+            iterator_valid=batch_loader,
+            iterator_valid__pin_memory=on_gpu,
+            iterator_valid__num_workers=self.num_workers,
+            train_split=train_split,
+            callbacks=callbacks or None,
+            verbose=self.verbose,
+            modality_dropout=self.modality_dropout,
+            **{"device": self.device, **net_params},
+        )
+
+    def _task_weights(self):
+        """``task_weights`` as a list in target order (None: equal)."""
+        weights = self.task_weights
+        if weights is None:
+            return None
+        names = getattr(self, "target_names_", None)
+        if isinstance(weights, dict):
+            if names is None or set(weights) != set(names):
+                raise ValueError(
+                    f"task_weights names {sorted(weights)} but the targets are "
+                    f"{names if names is not None else 'unnamed (pass y as a DataFrame)'}."
+                )
+            weights = [weights[name] for name in names]
+        weights = [float(w) for w in weights]
+        if len(weights) != self._n_targets() or min(weights) < 0 or sum(weights) <= 0:
+            raise ValueError(
+                f"task_weights must give {self._n_targets()} non-negative weights, got {self.task_weights!r}."
+            )
+        return weights
+
+    def _train(self, dataset, target, state=None):
+        """Train ``net_``, resuming from ``state`` (a read checkpoint) when given."""
+        saver = next((
+            cb for name, cb in (c for c in (self.net_.callbacks or []) if isinstance(c, tuple)) if name == "checkpoint"
+        ), None)
+        if state is None:
+            self.net_.fit(dataset, target)
+        else:
+            self.net_.initialize()
+            checkpoint.restore(self.net_, state, saver)
+            done = state["epochs"]
+            if done < self.max_epochs and not state["finished"]:
+                if self.verbose:
+                    print(f"Resuming from the checkpoint in {self.checkpoint_dir} after epoch {done}.")
+                self.net_.partial_fit(dataset, target, epochs=self.max_epochs - done)
+                # History's own indexing returns copies; mark the stored epoch dict.
+                list.__getitem__(self.net_.history, done)["resumed_from_epoch"] = done
+        stopped_early = any(
+            isinstance(cb, EarlyStopping) and getattr(cb, "misses_", 0) >= cb.patience
+            for _, cb in self.net_.callbacks_
+        )
+        if saver is not None and (len(self.net_.history) >= self.max_epochs or stopped_early):
+            # The final state (best weights after early stopping): a refit returns it
+            # as is. skorch ends a fit quietly on Ctrl-C (KeyboardInterrupt); then the
+            # last epoch's checkpoint stays, and the next fit resumes from it.
+            saver.save(self.net_, finished=True)
