@@ -16,7 +16,7 @@ import torch
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from .._config import configuration, describe
-from .._spec_params import POSITIVE_INT
+from .._spec_params import POSITIVE_INT, reject_bools
 from ..encoders import resolve_encoder_choice
 from ..fusion import resolve_fusion
 
@@ -55,9 +55,7 @@ _INTEGERS = ("hidden_size", "max_epochs", "batch_size", "n_iter_no_change", "laz
 
 def check_params(estimator) -> None:
     """What the declared constraints cannot say: booleans as counts, optimizer classes, lazy's needs."""
-    for name in _INTEGERS:
-        if isinstance(getattr(estimator, name), bool):  # Interval(Integral) lets True through
-            raise ValueError(f"{name} must be an integer, got {getattr(estimator, name)!r}.")
+    reject_bools(estimator, *_INTEGERS)
     optimizer = estimator.optimizer
     if isinstance(optimizer, type) and not issubclass(optimizer, torch.optim.Optimizer):
         raise ValueError(

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from numbers import Real
+from typing import ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from .._columns import Column, one_column_tags
-from .._params import check_on_missing, check_positive_int
+from .._spec_params import ON_MISSING, POSITIVE_INT, reject_bools
 from ._audio_io import decode_audio
 from .decode_cache import decode_cache
 from .logmel import LogMel
@@ -71,6 +73,17 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
     """
 
     modality = "audio"
+    _parameter_constraints: ClassVar[dict] = {
+        "sample_rate": [POSITIVE_INT],
+        "n_mels": [POSITIVE_INT],
+        "n_fft": [POSITIVE_INT],
+        "hop_length": [POSITIVE_INT],
+        "fmin": "no_validation",  # LogMel checks the band against the sample rate
+        "fmax": "no_validation",
+        "max_duration": [Interval(Real, 0, None, closed="neither"), None],
+        "normalize": ["boolean"],
+        "on_missing": [ON_MISSING],
+    }
 
     def __init__(
         self,
@@ -98,13 +111,6 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         return one_column_tags(super().__sklearn_tags__(), self)
 
-    def _check_params(self):
-        check_positive_int(self, "sample_rate", "n_mels", "n_fft", "hop_length")
-        check_on_missing(self)
-        if self.max_duration is not None and (
-            not isinstance(self.max_duration, Real) or self.max_duration <= 0
-        ):
-            raise ValueError(f"max_duration must be None or a positive number, got {self.max_duration!r}.")
 
     def _logmel(self):
         return LogMel(
@@ -161,9 +167,10 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         self.fit_transform(X)
         return self
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
         """Fit and transform, decoding every clip once."""
-        self._check_params()
+        reject_bools(self, "sample_rate", "n_mels", "n_fft", "hop_length")
         self.__dict__.pop("max_frames_", None)  # a refit reads clips whole again
         column, frames = self._frames(X)
         column.check_not_empty()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from numbers import Integral
+from typing import ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Options
 from sklearn.utils.validation import check_is_fitted
 
 from .._columns import Column, one_column_tags
-from .._params import check_on_missing
+from .._spec_params import ON_MISSING
 from ._image_io import decode_image, resize, to_channels
 from .decode_cache import decode_cache
 
@@ -56,6 +58,12 @@ class ImageLoader(TransformerMixin, BaseEstimator):
     """
 
     modality = "image"
+    _parameter_constraints: ClassVar[dict] = {
+        "size": [tuple, list],  # of two positive ints: _check_size
+        "channels": [Options(Integral, {1, 3}), None],
+        "normalize": ["boolean"],
+        "on_missing": [ON_MISSING],
+    }
 
     def __init__(self, size=(32, 32), *, channels=None, normalize=True, on_missing="error"):
         self.size = size
@@ -66,7 +74,8 @@ class ImageLoader(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         return one_column_tags(super().__sklearn_tags__(), self)
 
-    def _check_params(self):
+    def _check_size(self):
+        """``size`` is two positive ints (a shape no declared constraint can say)."""
         size = self.size
         if (
             not isinstance(size, (tuple, list))
@@ -74,9 +83,6 @@ class ImageLoader(TransformerMixin, BaseEstimator):
             or not all(isinstance(s, Integral) and s > 0 for s in size)
         ):
             raise ValueError(f"size must be (height, width) of positive integers, got {size!r}.")
-        if self.channels not in (None, 1, 3):
-            raise ValueError(f"channels must be None, 1 or 3, got {self.channels!r}.")
-        check_on_missing(self)
 
     def _decode(self, X):
         column = Column(X, type(self).__name__)
@@ -135,9 +141,10 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         self.fit_transform(X)
         return self
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
         """Fit and transform, decoding every image once."""
-        self._check_params()
+        self._check_size()
         column, images = self._decode(X)
         return self._scale(self._fit_decoded(column, images))
 

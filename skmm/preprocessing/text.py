@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import ClassVar
+
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._columns import Column, MediaTypeError, one_column_tags
-from .._params import check_on_missing, check_positive_int
+from .._spec_params import ON_MISSING, POSITIVE_INT, reject_bools
 
 PAD_ID = 0
 UNKNOWN_ID = 1
@@ -68,6 +71,16 @@ class TextSequencer(TransformerMixin, BaseEstimator):
     """
 
     modality = "text"
+    _parameter_constraints: ClassVar[dict] = {
+        "max_len": [POSITIVE_INT],
+        "max_vocab": [POSITIVE_INT, None],
+        "min_freq": [POSITIVE_INT],
+        "lowercase": ["boolean"],
+        "analyzer": [StrOptions({"word", "char"})],
+        "token_pattern": [str],
+        "handle_unknown": [StrOptions({"token", "ignore"})],
+        "on_missing": [ON_MISSING],
+    }
 
     def __init__(
         self,
@@ -93,17 +106,6 @@ class TextSequencer(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         return one_column_tags(super().__sklearn_tags__(), self)
 
-    def _check_params(self):
-        check_positive_int(self, "max_len", "min_freq")
-        check_on_missing(self)
-        if self.max_vocab is not None:
-            check_positive_int(self, "max_vocab")
-        if self.analyzer not in ("word", "char"):
-            raise ValueError(f"analyzer must be 'word' or 'char', got {self.analyzer!r}.")
-        if self.handle_unknown not in ("token", "ignore"):
-            raise ValueError(
-                f"handle_unknown must be 'token' or 'ignore', got {self.handle_unknown!r}."
-            )
 
     def _tokenize(self, X):
         column = Column(X, type(self).__name__)
@@ -120,6 +122,7 @@ class TextSequencer(TransformerMixin, BaseEstimator):
 
         return column, column.decode(tokens, "text", self.on_missing)
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn the vocabulary.
 
@@ -133,7 +136,7 @@ class TextSequencer(TransformerMixin, BaseEstimator):
         -------
         self : TextSequencer
         """
-        self._check_params()
+        reject_bools(self, "max_len", "max_vocab", "min_freq")
         column, docs = self._tokenize(X)
         column.check_not_empty()
         column.check_some_present(docs, "text")
