@@ -20,6 +20,8 @@ from skorch.utils import to_tensor
 from . import _persistence as persistence
 from ._params import check_positive_int
 from ._skorch_net import ModalityNet
+from ._threads import RetuneThreads, check_n_threads, scoped
+from ._threads import n_rows as _n_rows
 from .encoders import resolve_encoder, resolve_encoder_choice
 from .fusion import resolve_fusion
 from .nn.inputs import (
@@ -31,13 +33,6 @@ from .nn.model import MultimodalNetwork, make_head
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
 _SCHEDULES = (None, "cosine", "plateau")
-
-
-def _n_rows(X):
-    """Samples in X; a dict of modality arrays counts rows, not keys."""
-    if isinstance(X, dict) and not sp.issparse(X):
-        return len(next(iter(X.values()))) if X else 0
-    return _num_samples(X)
 
 
 def _n_features(X):
@@ -78,6 +73,7 @@ class BaseMultimodal(BaseEstimator):
         callbacks=None,
         checkpoint_dir=None,
         device="cpu",
+        n_threads=None,
         random_state=None,
         verbose=1,
     ):
@@ -103,12 +99,14 @@ class BaseMultimodal(BaseEstimator):
         self.callbacks = callbacks
         self.checkpoint_dir = checkpoint_dir
         self.device = device
+        self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
 
     # -- parameters -----------------------------------------------------
     def _check_params(self):
         check_positive_int(self, "hidden_size", "max_epochs", "batch_size", "n_iter_no_change", "lazy_fit_rows")
+        check_n_threads(self.n_threads)
         if not isinstance(self.num_workers, Integral) or self.num_workers < 0:
             raise ValueError(f"num_workers must be an integer >= 0, got {self.num_workers!r}.")
         if self.lazy and self.preprocessor is None:
@@ -289,6 +287,8 @@ class BaseMultimodal(BaseEstimator):
     def _make_net(self, module, seed):
         optimizer = _OPTIMIZERS.get(self.optimizer, self.optimizer)
         callbacks = list(self.callbacks or [])
+        if self.n_threads is None:
+            callbacks.append(("threads", RetuneThreads()))
         if self.checkpoint_dir is not None:
             # First, so an epoch is saved before a later callback can fail.
             callbacks.insert(0, ("checkpoint", self._checkpoint()))
@@ -390,6 +390,7 @@ class BaseMultimodal(BaseEstimator):
             list.__getitem__(self.net_.history, done)["resumed_from_epoch"] = done
 
     # -- fit / predict --------------------------------------------------
+    @scoped
     def fit(self, X, y):
         """Fit the preprocessor (if any) and train the network.
 
@@ -492,6 +493,7 @@ class BaseMultimodal(BaseEstimator):
         with torch.no_grad():
             return self.net_.forward(dataset, training=False, device="cpu")
 
+    @scoped
     def modality_weights(self, X):
         """The weight the fusion gives each modality, sample by sample.
 

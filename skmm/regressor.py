@@ -8,6 +8,7 @@ import torch
 from sklearn.base import RegressorMixin
 
 from ._base import BaseMultimodal
+from ._threads import scoped
 from .nn.losses import WeightedMSE
 
 
@@ -78,6 +79,7 @@ class MultimodalRegressor(RegressorMixin, BaseMultimodal):
         tags.target_tags.multi_output = True
         return tags
 
+    @scoped
     def predict(self, X):
         """Predicted targets.
 
