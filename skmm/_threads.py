@@ -188,11 +188,20 @@ class _Scope:
     """The process-wide state of overlapping :func:`thread_limit` blocks."""
 
     def __init__(self):
+        self._controller = None
         self.lock = threading.RLock()
         self.depth = 0
         self.current = None
         self.saved = None
         self.limiter = None
+
+    @property
+    def controller(self):
+        # Scanning the loaded libraries costs ~1 ms: once per process (torch and
+        # numpy, which bring the OpenMP and BLAS libraries, are imported by then).
+        if self._controller is None:
+            self._controller = ThreadpoolController()
+        return self._controller
 
     def _apply(self, n):
         torch.set_num_threads(n)
@@ -202,10 +211,10 @@ class _Scope:
         with self.lock:
             if self.depth == 0:
                 self.saved = torch.get_num_threads()
-                self.limiter = ThreadpoolController().limit(limits=n)
+                self.limiter = self.controller.limit(limits=n)
                 self._apply(n)
             elif n < self.current:
-                ThreadpoolController().limit(limits=n)  # restored with the outermost block
+                self.controller.limit(limits=n)  # restored with the outermost block
                 self._apply(n)
             self.depth += 1
 
