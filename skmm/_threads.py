@@ -21,8 +21,8 @@ caller's settings are restored afterwards, exceptions included. During a fit
 :class:`RetuneThreads` measures again at each epoch, as the load changes.
 
 torch's thread count is one setting for the whole process. Calls that overlap
-in several threads share it: the first one in sets it, later ones may only
-lower it, and the last one out restores what the caller had.
+(nested, or in several threads) share it: the smallest count asked for by the
+calls under way is in force, and the last one out restores what the caller had.
 """
 
 from __future__ import annotations
@@ -185,15 +185,23 @@ def choose_threads(n_threads=None, n_rows=None):
 
 
 class _Scope:
-    """The process-wide state of overlapping :func:`thread_limit` blocks."""
+    """The process-wide state of overlapping :func:`thread_limit` blocks.
+
+    The count in force is the smallest of the active blocks' counts; when
+    the last block ends, the caller's settings come back.
+    """
 
     def __init__(self):
         self._controller = None
         self.lock = threading.RLock()
-        self.depth = 0
+        self.requests = []  # one [count] per active block, in entry order
         self.current = None
         self.saved = None
         self.limiter = None
+
+    @property
+    def depth(self):
+        return len(self.requests)
 
     @property
     def controller(self):
@@ -204,34 +212,44 @@ class _Scope:
         return self._controller
 
     def _apply(self, n):
-        torch.set_num_threads(n)
-        self.current = n
+        if n != self.current:
+            self.controller.limit(limits=n)  # restored by the outermost limiter
+            torch.set_num_threads(n)
+            self.current = n
+
+    def _least(self):
+        return min(count for count, in self.requests)
 
     def enter(self, n):
+        """Start a block asking for ``n`` threads; returns its token for :meth:`exit`."""
+        token = [n]
         with self.lock:
-            if self.depth == 0:
+            if not self.requests:
                 self.saved = torch.get_num_threads()
                 self.limiter = self.controller.limit(limits=n)
-                self._apply(n)
-            elif n < self.current:
-                self.controller.limit(limits=n)  # restored with the outermost block
-                self._apply(n)
-            self.depth += 1
+                torch.set_num_threads(n)
+                self.current = n
+            self.requests.append(token)
+            self._apply(self._least())
+        return token
 
     def retune(self, n):
-        """Change the count mid-call: freely when alone, only lower when calls overlap."""
+        """Change the count mid-call; only when no other block overlaps this one."""
         with self.lock:
-            if self.depth == 1 or (self.depth > 1 and n < self.current):
+            if len(self.requests) == 1:
+                self.requests[0][0] = n
                 self._apply(n)
 
-    def exit(self):
+    def exit(self, token):
         with self.lock:
-            self.depth -= 1
-            if self.depth == 0:
-                # BLAS/OpenMP first: torch's own setter also writes OpenMP's count.
-                self.limiter.restore_original_limits()
-                torch.set_num_threads(self.saved)
-                self.limiter = self.saved = self.current = None
+            self.requests = [t for t in self.requests if t is not token]
+            if self.requests:
+                self._apply(self._least())
+                return
+            # BLAS/OpenMP first: torch's own setter also writes OpenMP's count.
+            self.limiter.restore_original_limits()
+            torch.set_num_threads(self.saved)
+            self.limiter = self.saved = self.current = None
 
 
 _scope = _Scope()
@@ -257,11 +275,12 @@ def thread_limit(n):
     >>> torch.get_num_threads() == before
     True
     """
-    _scope.enter(int(n))
+    n = int(n)
+    token = _scope.enter(n)
     try:
         yield n
     finally:
-        _scope.exit()
+        _scope.exit(token)
 
 
 def n_rows(X):

@@ -178,3 +178,13 @@ def test_meter_subtracts_this_process_cpu_time(monkeypatch):
     monkeypatch.setattr(_threads, "_cpu_snapshot", lambda cpus: next(readings))
     meter = _threads._LoadMeter()
     assert meter.other_busy_cores() == pytest.approx(0.5)  # 1.5 core-seconds busy, 1.0 of them ours
+
+
+def test_nested_blocks_take_the_smallest_and_give_it_back(caller_threads):
+    with thread_limit(2):
+        with thread_limit(1):
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2  # the outer block's count is back
+        with thread_limit(4):
+            assert torch.get_num_threads() == 2  # an inner block never raises it
+    assert _settings() == caller_threads
