@@ -188,3 +188,16 @@ def test_nested_blocks_take_the_smallest_and_give_it_back(caller_threads):
         with thread_limit(4):
             assert torch.get_num_threads() == 2  # an inner block never raises it
     assert _settings() == caller_threads
+
+
+def test_inspection_runs_under_the_estimator_thread_count(caller_threads):
+    from skmm.inspection import modality_importance
+
+    X, y = _data()
+    clf = MultimodalClassifier(max_epochs=1, n_threads=1, random_state=0, verbose=0).fit(X, y)
+    seen = []
+    original = clf._proba
+    clf._proba = lambda data: seen.append(torch.get_num_threads()) or original(data)
+    modality_importance(clf, X, y, n_repeats=2, random_state=0)
+    assert seen and set(seen) == {1}
+    assert _settings() == caller_threads
