@@ -118,25 +118,28 @@ class _LoadMeter:
     def __init__(self):
         self._lock = threading.Lock()
         self._last = None
+        self._estimate = None
 
     def other_busy_cores(self):
         cpus = _affinity()
         try:
             with self._lock:
-                last = self._last
-                now = _cpu_snapshot(cpus)
-                if last is None or not _WINDOW <= now[0] - last[0] <= _STALE:
-                    # No usable window since the last reading: measure one now.
+                last, now = self._last, _cpu_snapshot(cpus)
+                age = None if last is None else now[0] - last[0]
+                if age is not None and age < _WINDOW and self._estimate is not None:
+                    return self._estimate  # calls in quick succession: the last reading stands
+                if age is None or age > _STALE:
+                    # No recent reading: measure a short window now.
                     last = now
                     time.sleep(_WINDOW)
                     now = _cpu_snapshot(cpus)
                 self._last = now
+                others = (now[1] - last[1]) - (now[2] - last[2])
+                self._estimate = max(0.0, others / (now[0] - last[0]))
+                return self._estimate
         except (OSError, ValueError):
             # No /proc (not Linux): the 1-minute load average, less ourselves.
             return max(0.0, os.getloadavg()[0] - 1.0) if hasattr(os, "getloadavg") else 0.0
-        elapsed = now[0] - last[0]
-        others = (now[1] - last[1]) - (now[2] - last[2])
-        return max(0.0, others / elapsed)
 
 
 _meter = _LoadMeter()

@@ -201,3 +201,11 @@ def test_inspection_runs_under_the_estimator_thread_count(caller_threads):
     modality_importance(clf, X, y, n_repeats=2, random_state=0)
     assert seen and set(seen) == {1}
     assert _settings() == caller_threads
+
+
+def test_meter_reuses_a_reading_taken_moments_ago(monkeypatch):
+    readings = iter([(100.0, 50.0, 10.0), (101.0, 51.5, 11.0), (101.01, 60.0, 11.0)])
+    monkeypatch.setattr(_threads, "_cpu_snapshot", lambda cpus: next(readings))
+    meter = _threads._LoadMeter()
+    assert meter.other_busy_cores() == pytest.approx(0.5)
+    assert meter.other_busy_cores() == pytest.approx(0.5)  # 10 ms later: no new window, no waiting
