@@ -25,6 +25,8 @@ from ._config import describe as describe_config
 from ._seeding import cuda_generator, drawing_from, fit_generator
 from ._params import check_positive_int
 from ._skorch_net import ModalityNet
+from ._threads import RetuneThreads, check_n_threads, scoped
+from ._threads import n_rows as _n_rows
 from .encoders import resolve_encoder, resolve_encoder_choice
 from .fusion import resolve_fusion
 from .fusion.head import make_head
@@ -37,13 +39,6 @@ from .preprocessing.decode_cache import decode_cache
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
 _SCHEDULES = (None, "cosine", "plateau")
-
-
-def _n_rows(X):
-    """Samples in X; a dict of modality arrays counts rows, not keys."""
-    if isinstance(X, dict) and not sp.issparse(X):
-        return len(next(iter(X.values()))) if X else 0
-    return _num_samples(X)
 
 
 def _n_features(X):
@@ -84,6 +79,7 @@ class BaseMultimodal(BaseEstimator):
         callbacks=None,
         checkpoint_dir=None,
         device="cpu",
+        n_threads=None,
         random_state=None,
         verbose=1,
     ):
@@ -109,12 +105,14 @@ class BaseMultimodal(BaseEstimator):
         self.callbacks = callbacks
         self.checkpoint_dir = checkpoint_dir
         self.device = device
+        self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
 
     # -- parameters -----------------------------------------------------
     def _check_params(self):
         check_positive_int(self, "hidden_size", "max_epochs", "batch_size", "n_iter_no_change", "lazy_fit_rows")
+        check_n_threads(self.n_threads)
         if not isinstance(self.num_workers, Integral) or self.num_workers < 0:
             raise ValueError(f"num_workers must be an integer >= 0, got {self.num_workers!r}.")
         if self.lazy and self.preprocessor is None:
@@ -296,6 +294,8 @@ class BaseMultimodal(BaseEstimator):
     def _make_net(self, module, seed, generator=None):
         optimizer = _OPTIMIZERS.get(self.optimizer, self.optimizer)
         callbacks = []
+        if self.n_threads is None:
+            callbacks.append(("threads", RetuneThreads()))
         train_split = None
         fraction = self.validation_fraction
         if fraction is None and self.early_stopping:
@@ -421,6 +421,7 @@ class BaseMultimodal(BaseEstimator):
             saver.save(self.net_, finished=True)
 
     # -- fit / predict --------------------------------------------------
+    @scoped
     def fit(self, X, y):
         """Fit the preprocessor (if any) and train the network.
 
@@ -579,6 +580,7 @@ class BaseMultimodal(BaseEstimator):
         with torch.no_grad():
             return self.net_.forward(dataset, training=False, device="cpu")
 
+    @scoped
     def modality_weights(self, X):
         """The weight the fusion gives each modality, sample by sample.
 

@@ -9,6 +9,7 @@ from sklearn.base import RegressorMixin
 
 from ._base import BaseMultimodal
 from ._columns import row_label
+from ._threads import scoped
 
 
 def _numbers(values):
@@ -106,6 +107,7 @@ class MultimodalRegressor(RegressorMixin, BaseMultimodal):
         tags.target_tags.multi_output = True
         return tags
 
+    @scoped
     def predict(self, X):
         """Predicted targets.
 
