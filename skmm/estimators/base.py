@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from .. import _checkpoint as checkpoint
 from .._seeding import drawing_from, fit_generator
 from .._skorch_net import ModalityNet
+from .._threads import scoped
 from ..fusion import resolve_fusion
 from . import data, params
 from .inference import InferenceMixin
@@ -65,6 +66,7 @@ class BaseMultimodal(InferenceMixin, TrainingMixin, SavingMixin, BaseEstimator, 
         callbacks=None,
         checkpoint_dir=None,
         device="cpu",
+        n_threads=None,
         random_state=None,
         verbose=1,
     ):
@@ -90,6 +92,7 @@ class BaseMultimodal(InferenceMixin, TrainingMixin, SavingMixin, BaseEstimator, 
         self.callbacks = callbacks
         self.checkpoint_dir = checkpoint_dir
         self.device = device
+        self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
 
@@ -177,6 +180,7 @@ class BaseMultimodal(InferenceMixin, TrainingMixin, SavingMixin, BaseEstimator, 
 
     # -- fit --------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=False)  # the preprocessor validates its own
+    @scoped
     def fit(self, X, y):
         """Fit the preprocessor (if any) and train the network.
 

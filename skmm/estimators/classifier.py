@@ -11,6 +11,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
 from .._columns import row_label
+from .._threads import scoped
 from ..nn.losses import MultiTaskCrossEntropy
 from .base import BaseMultimodal
 
@@ -108,6 +109,13 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         start over.
     device : str, default="cpu"
         Torch device to train on.
+    n_threads : int or None, default=None
+        CPU threads for torch and BLAS during each ``fit``, ``predict``,
+        ``predict_proba`` and ``score`` (the caller's settings are restored
+        afterwards). None lets skmm choose: the cores this process may use
+        (affinity, cgroup quota) less those other processes keep busy,
+        measured again at each epoch; 1 for small inputs and inside joblib or
+        Dask workers. See :doc:`/user_guide/speed`.
     random_state : int, RandomState or None, default=None
         Seeds weight initialisation, shuffling, dropout, modality dropout and
         the validation split, all drawn from the fit's own generator. With
@@ -221,6 +229,7 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
     def _n_targets(self):
         return len(self.task_sizes_)
 
+    @scoped
     def predict_proba(self, X):
         """Class probabilities.
 
@@ -240,6 +249,7 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
             return torch.softmax(logits, dim=1).numpy()
         return [torch.softmax(p, dim=1).numpy() for p in torch.split(logits, self.task_sizes_, dim=1)]
 
+    @scoped
     def predict(self, X):
         """Most probable class of each sample.
 
@@ -258,6 +268,7 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
             return self.classes_[proba.argmax(axis=1)]
         return np.column_stack([c[p.argmax(axis=1)] for c, p in zip(self.classes_, proba)])
 
+    @scoped
     def score(self, X, y, sample_weight=None):
         """Accuracy; with several targets, the fraction of rows with every target right.
 

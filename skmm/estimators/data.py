@@ -17,17 +17,11 @@ from sklearn.base import clone
 from sklearn.utils.validation import _num_samples, check_is_fitted
 from torch.utils.data import Dataset
 
+from .._threads import n_rows
 from ..modality_dict import ModalityDict
 from ..nn.inputs import ModalityDataset, as_modalities, check_matches, describe, to_tensors
 from ..nn.lazy import LazyModalityDataset
 from ..preprocessing.decode_cache import decode_cache
-
-
-def n_rows(X) -> int:
-    """Samples in X; a dict of modality arrays counts rows, not keys."""
-    if isinstance(X, dict) and not sp.issparse(X):
-        return len(next(iter(X.values()))) if X else 0
-    return _num_samples(X)
 
 
 def n_features(X) -> int | None:

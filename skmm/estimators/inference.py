@@ -7,6 +7,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from skorch.utils import to_tensor
 
+from .._threads import scoped
 from ..modality_dict import ModalityDict
 from ..nn.inputs import without
 from . import data
@@ -97,6 +98,7 @@ class InferenceMixin:
         with torch.no_grad():
             return self.net_.forward(dataset, training=False, device="cpu")
 
+    @scoped
     def modality_weights(self, X):
         """The weight the fusion gives each modality, sample by sample.
 

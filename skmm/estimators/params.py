@@ -46,11 +46,14 @@ PARAMETER_CONSTRAINTS = {
     "callbacks": [list, tuple, None],
     "checkpoint_dir": [str, os.PathLike, None],
     "device": [str, torch.device],
+    "n_threads": [POSITIVE_INT, None],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
 }
 
-_INTEGERS = ("hidden_size", "max_epochs", "batch_size", "n_iter_no_change", "lazy_fit_rows", "num_workers")
+_INTEGERS = (
+    "hidden_size", "max_epochs", "batch_size", "n_iter_no_change", "lazy_fit_rows", "num_workers", "n_threads",
+)
 
 
 def check_params(estimator) -> None:

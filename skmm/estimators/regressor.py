@@ -8,6 +8,7 @@ import torch
 from sklearn.base import RegressorMixin
 
 from .._columns import row_label
+from .._threads import scoped
 from ..nn.losses import WeightedMSE
 from .base import BaseMultimodal
 
@@ -106,6 +107,7 @@ class MultimodalRegressor(RegressorMixin, BaseMultimodal):
         tags.target_tags.multi_output = True
         return tags
 
+    @scoped
     def predict(self, X):
         """Predicted targets.
 

@@ -8,6 +8,7 @@ from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
 
 from .. import _checkpoint as checkpoint
 from .._seeding import cuda_generator
+from .._threads import RetuneThreads
 from ..nn.inputs import batch_loader
 from .params import OPTIMIZERS
 
@@ -23,6 +24,8 @@ class TrainingMixin:
     def _callbacks(self, seed, with_checkpoint):
         """(train_split, callbacks) in the order skorch runs them."""
         callbacks, train_split = [], None
+        if self.n_threads is None:
+            callbacks.append(("threads", RetuneThreads()))
         fraction = self.validation_fraction
         if fraction is None and self.early_stopping:
             fraction = 0.1  # as MLPClassifier: early stopping holds out 10%

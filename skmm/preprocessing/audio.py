@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from numbers import Real
+from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._columns import Column, one_column_tags
 from .._spec_params import ON_MISSING, POSITIVE_INT, reject_bools
 from ._audio_io import decode_audio
+from ._parallel import prefetched
 from .decode_cache import decode_cache
 from .logmel import LogMel
 
@@ -51,6 +52,12 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         A missing value (None/NaN, or a file that does not exist) raises a ValueError naming the
         row, or with "mask" gives an all-NaN row so the network treats the
         sample as lacking this modality.
+    n_jobs : int or None, default=None
+        Threads that decode rows (soundfile, soxr and torch release the GIL); None uses the cores skmm may use
+        (1 inside joblib or Dask workers). The output does not depend on it.
+    verbose : int or None, default=None
+        1 shows a progress bar when decoding takes more than a second; None
+        follows the estimator that runs this transformer (silent on its own).
 
     Attributes
     ----------
@@ -83,6 +90,8 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         "max_duration": [Interval(Real, 0, None, closed="neither"), None],
         "normalize": ["boolean"],
         "on_missing": [ON_MISSING],
+        "n_jobs": [POSITIVE_INT, None],
+        "verbose": [Interval(Integral, 0, None, closed="left"), None],
     }
 
     def __init__(
@@ -97,6 +106,8 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         max_duration=None,
         normalize=True,
         on_missing="error",
+        n_jobs=None,
+        verbose=None,
     ):
         self.sample_rate = sample_rate
         self.n_mels = n_mels
@@ -107,6 +118,8 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         self.max_duration = max_duration
         self.normalize = normalize
         self.on_missing = on_missing
+        self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def __sklearn_tags__(self):
         return one_column_tags(super().__sklearn_tags__(), self)
@@ -132,12 +145,14 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         rate, limit = self.sample_rate, self._max_samples()
         # Clips are cut while read, before resampling and the STFT, so memory
         # follows max_duration rather than the longest file.
-        waves = column.decode(
-            lambda value: decode_cache.get(value, decode_audio, rate, limit), "audio", self.on_missing
+        decode = prefetched(
+            column.values, lambda value: decode_cache.get(value, decode_audio, rate, limit),
+            self.n_jobs, self.verbose, column.where_all(),
         )
+        waves = column.decode(decode, "audio", self.on_missing)
         present = [i for i, wave in enumerate(waves) if wave is not None]
         frames = [None] * len(waves)
-        for i, f in zip(present, self._logmel()([waves[i] for i in present])):
+        for i, f in zip(present, self._logmel()([waves[i] for i in present], self.n_jobs)):
             frames[i] = f
         return column, frames
 
@@ -170,7 +185,7 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
         """Fit and transform, decoding every clip once."""
-        reject_bools(self, "sample_rate", "n_mels", "n_fft", "hop_length")
+        reject_bools(self, "sample_rate", "n_mels", "n_fft", "hop_length", "n_jobs", "verbose")
         self.__dict__.pop("max_frames_", None)  # a refit reads clips whole again
         column, frames = self._frames(X)
         column.check_not_empty()

@@ -7,11 +7,12 @@ from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Options
+from sklearn.utils._param_validation import Interval, Options
 from sklearn.utils.validation import check_is_fitted
 
 from .._columns import Column, one_column_tags
-from .._spec_params import ON_MISSING
+from .._spec_params import ON_MISSING, POSITIVE_INT, reject_bools
+from ._parallel import prefetched
 from ._image_io import decode_image, resize, to_channels
 from .decode_cache import decode_cache
 
@@ -38,6 +39,12 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         A missing value (None/NaN, or a file that does not exist) raises a ValueError naming the
         row, or with "mask" gives an all-NaN image so the network treats the
         sample as lacking this modality.
+    n_jobs : int or None, default=None
+        Threads that decode rows (Pillow releases the GIL); None uses the cores skmm may use
+        (1 inside joblib or Dask workers). The output does not depend on it.
+    verbose : int or None, default=None
+        1 shows a progress bar when decoding takes more than a second; None
+        follows the estimator that runs this transformer (silent on its own).
 
     Attributes
     ----------
@@ -63,13 +70,19 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         "channels": [Options(Integral, {1, 3}), None],
         "normalize": ["boolean"],
         "on_missing": [ON_MISSING],
+        "n_jobs": [POSITIVE_INT, None],
+        "verbose": [Interval(Integral, 0, None, closed="left"), None],
     }
 
-    def __init__(self, size=(32, 32), *, channels=None, normalize=True, on_missing="error"):
+    def __init__(
+        self, size=(32, 32), *, channels=None, normalize=True, on_missing="error", n_jobs=None, verbose=None
+    ):
         self.size = size
         self.channels = channels
         self.normalize = normalize
         self.on_missing = on_missing
+        self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def __sklearn_tags__(self):
         return one_column_tags(super().__sklearn_tags__(), self)
@@ -86,9 +99,11 @@ class ImageLoader(TransformerMixin, BaseEstimator):
 
     def _decode(self, X):
         column = Column(X, type(self).__name__)
-        return column, column.decode(
-            lambda value: decode_cache.get(value, decode_image), "image", self.on_missing
+        decode = prefetched(
+            column.values, lambda value: decode_cache.get(value, decode_image),
+            self.n_jobs, self.verbose, column.where_all(),
         )
+        return column, column.decode(decode, "image", self.on_missing)
 
     def _stack(self, images, channels):
         size = tuple(self.size)
@@ -145,6 +160,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
     def fit_transform(self, X, y=None):
         """Fit and transform, decoding every image once."""
         self._check_size()
+        reject_bools(self, "n_jobs", "verbose")
         column, images = self._decode(X)
         return self._scale(self._fit_decoded(column, images))
 
