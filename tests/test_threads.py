@@ -196,8 +196,8 @@ def test_inspection_runs_under_the_estimator_thread_count(caller_threads):
     X, y = _data()
     clf = MultimodalClassifier(max_epochs=1, n_threads=1, random_state=0, verbose=0).fit(X, y)
     seen = []
-    original = clf._proba
-    clf._proba = lambda data: seen.append(torch.get_num_threads()) or original(data)
+    original = clf.predict_proba
+    clf.predict_proba = lambda data: seen.append(torch.get_num_threads()) or original(data)
     modality_importance(clf, X, y, n_repeats=2, random_state=0)
     assert seen and set(seen) == {1}
     assert _settings() == caller_threads

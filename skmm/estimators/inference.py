@@ -98,6 +98,15 @@ class InferenceMixin:
         with torch.no_grad():
             return self.net_.forward(dataset, training=False, device="cpu")
 
+    def _per_batch(self, X, step):
+        """``step(module, batch)`` on every batch of raw or preprocessed X, in eval mode, without gradients."""
+        dataset = data.predict_dataset(self, X)
+        module = self.net_.module_
+        module.eval()
+        with torch.no_grad():
+            return [step(module, to_tensor(batch, self.net_.device)) for batch, _ in self.net_.get_iterator(
+                dataset, training=False)]
+
     @scoped
     def modality_weights(self, X):
         """The weight the fusion gives each modality, sample by sample.
@@ -117,12 +126,6 @@ class InferenceMixin:
             Columns are the modality names (sorted); the index is X's when
             X is a DataFrame.
         """
-        dataset = data.predict_dataset(self, X)
-        module = self.net_.module_
-        module.eval()
-        parts = []
-        with torch.no_grad():
-            for batch in self.net_.get_iterator(dataset, training=False):
-                parts.append(module.modality_weights(to_tensor(batch[0], self.net_.device)).cpu())
+        parts = self._per_batch(X, lambda module, batch: module.modality_weights(batch).cpu())
         index = X.index if isinstance(X, pd.DataFrame) else None
         return pd.DataFrame(torch.cat(parts).numpy(), columns=sorted(self.modalities_), index=index)
