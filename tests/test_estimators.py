@@ -270,3 +270,26 @@ def test_attention_weights_readable_after_predict(frame, make_prep):
     concat = MultimodalClassifier(make_prep(), random_state=0, **{**FAST, "max_epochs": 1}).fit(X, y)
     with pytest.raises(ValueError, match="has no per-modality weights"):
         concat.modality_weights(X)
+
+
+def test_subclass_contract_is_declared():
+    from skmm.estimators import BaseMultimodal
+
+    class Incomplete(BaseMultimodal):
+        _stratify = False
+
+        def _criterion(self):
+            return None, {}
+
+    with pytest.raises(TypeError, match="abstract"):
+        Incomplete()  # _encode_target and _n_outputs are missing
+
+
+@pytest.mark.parametrize("param, value, error", [
+    ("hidden_size", True, ValueError), ("num_workers", -1, ValueError),
+    ("preprocessor", object(), TypeError), ("encoders", ["gru"], TypeError),
+])
+def test_declared_constraints_keep_error_types(param, value, error):
+    X = {"a": np.zeros((4, 2), np.float32)}
+    with pytest.raises(error, match=param):
+        MultimodalClassifier(**{param: value}, verbose=0).fit(X, [0, 1, 0, 1])

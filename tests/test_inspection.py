@@ -195,3 +195,15 @@ def test_errors(fitted):
         modality_importance(clf, X, y, scoring=3)
     with pytest.raises(ValueError, match="samples"):
         modality_importance(clf, X, y[:-1])
+
+
+def test_without_removes_one_modality_from_every_row(fitted):
+    clf, X, y = fitted
+    data = clf.preprocess(X)
+    assert data is X  # already the network's input: passed through
+    gone = clf.without(data, "signal")
+    assert np.isnan(gone["signal"]).all() and gone["noise"] is data["noise"]
+    assert not np.isnan(X["signal"]).any()  # the input is left as it was
+    assert clf.score(gone, y) < clf.score(data, y) - 0.2
+    with pytest.raises(ValueError, match="no modality 'image'"):
+        clf.without(data, "image")

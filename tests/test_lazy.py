@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from skmm import MultimodalClassifier
+from skmm import ModalityDict, MultimodalClassifier
 from skmm.estimators.data import predict_dataset
 from skmm.nn.lazy import LazyModalityDataset
 from skmm.preprocessing import decode_cache
@@ -41,3 +41,19 @@ def test_lazy_needs_the_preprocessor_inside(frame, make_prep):
     X, y = frame
     with pytest.raises(ValueError, match="lazy=True needs the preprocessor inside the estimator"):
         MultimodalClassifier(lazy=True, **FAST).fit(make_prep().fit_transform(X), y)
+
+
+def test_public_inference_path_in_lazy_mode(frame, make_prep):
+    X, y = frame
+    clf = MultimodalClassifier(make_prep(), lazy=True, fusion="attention", **FAST).fit(X, y)
+    data = clf.preprocess(X)  # decoded once, into memory
+    assert isinstance(data, ModalityDict) and sorted(data) == sorted(clf.modalities_)
+    np.testing.assert_allclose(clf.predict_proba(data), clf.predict_proba(X), atol=1e-5)
+    assert clf.score(data, y) == clf.score(X, y)
+    # modality_weights reads the raw frame batch by batch, like predict.
+    weights = clf.modality_weights(X)
+    assert (weights.index == X.index).all()
+    np.testing.assert_allclose(weights.to_numpy(), clf.modality_weights(data).to_numpy(), atol=1e-5)
+    alone = clf.without(data, "text")
+    assert (alone["text"] == 0).all() and alone["image"] is data["image"]
+    assert (clf.modality_weights(alone)["text"] == 0).all()  # an absent modality weighs nothing
