@@ -20,6 +20,7 @@ from skorch.utils import to_tensor
 from . import _persistence as persistence
 from ._params import check_positive_int
 from ._skorch_net import ModalityNet
+from ._weights import check_sample_weight, combine, with_weight
 from .encoders import resolve_encoder, resolve_encoder_choice
 from .fusion import resolve_fusion
 from .nn.inputs import (
@@ -50,6 +51,11 @@ def _n_features(X):
     return None
 
 
+def _check_lazy_frame(X):
+    if not isinstance(X, pd.DataFrame):
+        raise TypeError(f"lazy=True takes a DataFrame of paths and text, got {type(X).__name__}.")
+
+
 class BaseMultimodal(BaseEstimator):
     """Shared parameters and fit/predict machinery; see MultimodalClassifier."""
 
@@ -77,6 +83,7 @@ class BaseMultimodal(BaseEstimator):
         num_workers=0,
         callbacks=None,
         checkpoint_dir=None,
+        warm_start=False,
         device="cpu",
         random_state=None,
         verbose=1,
@@ -102,6 +109,7 @@ class BaseMultimodal(BaseEstimator):
         self.num_workers = num_workers
         self.callbacks = callbacks
         self.checkpoint_dir = checkpoint_dir
+        self.warm_start = warm_start
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -201,18 +209,22 @@ class BaseMultimodal(BaseEstimator):
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
     # -- data -----------------------------------------------------------
-    def _check_X_y(self, X, y):
+    def _check_X_y(self, X, y, reset=True):
+        """Check X and y; ``reset`` records X's features, else checks them against fit's."""
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
-        for attr in ("feature_names_in_", "n_features_in_"):
-            self.__dict__.pop(attr, None)
-        if isinstance(X, pd.DataFrame):
-            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-        width = _n_features(X)
-        if width is not None:
-            self.n_features_in_ = width
+        if reset:
+            for attr in ("feature_names_in_", "n_features_in_"):
+                self.__dict__.pop(attr, None)
+            if isinstance(X, pd.DataFrame):
+                self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+            width = _n_features(X)
+            if width is not None:
+                self.n_features_in_ = width
+        else:
+            self._check_n_features(X)
         n, n_y = _n_rows(X), _num_samples(y)
         if n == 0:
             raise ValueError("X has 0 samples; at least one is needed.")
@@ -246,8 +258,7 @@ class BaseMultimodal(BaseEstimator):
 
     def _lazy_fit_dataset(self, X, target, seed):
         """Fit the preprocessor on a sample of rows; batches are preprocessed later."""
-        if not isinstance(X, pd.DataFrame):
-            raise TypeError(f"lazy=True takes a DataFrame of paths and text, got {type(X).__name__}.")
+        _check_lazy_frame(X)
         rng = np.random.RandomState(seed)
         rows = np.sort(rng.permutation(len(X))[: self.lazy_fit_rows])
         # Vocabulary, image and audio statistics and padded lengths come from
@@ -372,8 +383,14 @@ class BaseMultimodal(BaseEstimator):
             load_best=False,
         )
 
-    def _train(self, dataset, target):
-        """Train ``net_``, resuming from ``checkpoint_dir`` when it holds a checkpoint."""
+    def _train(self, dataset, target, epochs=None):
+        """Train ``net_``, resuming from ``checkpoint_dir`` when it holds a checkpoint.
+
+        ``epochs`` (partial_fit) trains that many epochs with no resuming.
+        """
+        if epochs is not None:
+            self.net_.fit(dataset, target, epochs=epochs)
+            return
         if self.checkpoint_dir is None or not os.path.isfile(
             os.path.join(self.checkpoint_dir, "history.json")
         ):
@@ -390,8 +407,12 @@ class BaseMultimodal(BaseEstimator):
             list.__getitem__(self.net_.history, done)["resumed_from_epoch"] = done
 
     # -- fit / predict --------------------------------------------------
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the preprocessor (if any) and train the network.
+
+        With ``warm_start=True`` and a fitted estimator, keep the fitted
+        preprocessor and network and train ``max_epochs`` more epochs on
+        ``X`` (see :meth:`partial_fit` for the rules that then apply).
 
         Parameters
         ----------
@@ -402,27 +423,60 @@ class BaseMultimodal(BaseEstimator):
         y : array-like of shape (n_samples,) (or (n_samples, n_targets) for
             the regressor)
             Target.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Non-negative weight of each sample in the loss (the weighted mean
+            of the per-sample losses of each batch, the validation loss
+            included). None weighs every sample 1.
 
         Returns
         -------
         self
         """
+        continuing = self.warm_start and hasattr(self, "net_")
+        return self._fit(X, y, sample_weight, continuing=continuing)
+
+    def _fit(self, X, y, sample_weight, *, continuing, epochs=None, classes=None):
+        """fit / partial_fit: a new network, or ``continuing`` the fitted one."""
         self._check_params()
-        self._check_X_y(X, y)
-        target, n_outputs = self._encode_target(y)
+        self._check_X_y(X, y, reset=not continuing)
+        sample_weight = check_sample_weight(sample_weight, _n_rows(X))
+        target, n_outputs = self._encode_target(y, refit=not continuing, classes=classes)
+        weighted = with_weight(target, combine(sample_weight, self._class_weights(target)))
         seed = self._seed()
-        if self.lazy:
-            dataset = self._lazy_fit_dataset(X, target, seed)
+        if continuing:
+            dataset = self._continued_dataset(X, weighted)
+            # A new stream per call, so repeated calls do not replay one shuffle.
+            seed += len(self.net_.history)
+        elif self.lazy:
+            dataset = self._lazy_fit_dataset(X, weighted, seed)
         else:
-            dataset = self._dataset(self._modalities(X, fitting=True), target, fitting=True)
+            dataset = self._dataset(self._modalities(X, fitting=True), weighted, fitting=True)
         # A private RNG stream: seeded fits repeat exactly and do not disturb
         # (or depend on) the user's global torch RNG.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            module = self._build_module(n_outputs)
-            self.net_ = self._make_net(module, seed)
-            self._train(dataset, target)
+            if continuing:
+                self.net_.partial_fit(dataset, target, epochs=epochs or self.max_epochs)
+            else:
+                module = self._build_module(n_outputs)
+                self.net_ = self._make_net(module, seed)
+                self._train(dataset, target, epochs)
         return self
+
+    def _continued_dataset(self, X, target):
+        """X through the fitted preprocessor (no refit), checked against fit's modalities."""
+        if self.lazy:
+            _check_lazy_frame(X)
+            return LazyModalityDataset(X, self.preprocessor_, self.modalities_, target)
+        return self._dataset(self._modalities(X), target)
+
+    def _partial_fit(self, X, y, sample_weight, classes=None):
+        """One epoch on (X, y); the first call fits the preprocessor and builds the network."""
+        return self._fit(X, y, sample_weight, continuing=hasattr(self, "net_"), epochs=1, classes=classes)
+
+    def _class_weights(self, target):
+        """Per-sample weights from ``class_weight`` (the classifier's; None here)."""
+        return None
 
     def save_params(self, f_params):
         """Save weights and fitted state (preprocessor included) in a safe format.
@@ -477,8 +531,7 @@ class BaseMultimodal(BaseEstimator):
         check_is_fitted(self, "net_")
         self._check_n_features(X)
         if self.lazy:
-            if not isinstance(X, pd.DataFrame):
-                raise TypeError(f"lazy=True takes a DataFrame of paths and text, got {type(X).__name__}.")
+            _check_lazy_frame(X)
             return LazyModalityDataset(X, self.preprocessor_, self.modalities_)
         return self._modalities(X)
 
