@@ -21,6 +21,7 @@ MODULES = [
     "skmm.inspection",
     "skmm.plotting",
     "skmm.nn",
+    "skmm.export",
 ]
 
 
