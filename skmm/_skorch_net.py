@@ -6,6 +6,8 @@ import torch
 from skorch import NeuralNet
 from skorch.utils import to_tensor
 
+from ._progress import BatchProgressBar, EpochTable
+
 
 def drop_modalities(batch, p):
     """Mark each present modality of each sample absent with probability ``p``.
@@ -40,6 +42,17 @@ class ModalityNet(NeuralNet):
     def __init__(self, *args, modality_dropout=0.0, **kwargs):
         super().__init__(*args, **kwargs)
         self.modality_dropout = modality_dropout
+
+    def get_default_callbacks(self):
+        # The epoch table without colour codes outside a terminal, and at
+        # verbose >= 1 a progress bar over each epoch's batches.
+        callbacks = [
+            (name, EpochTable() if name == "print_log" else callback)
+            for name, callback in super().get_default_callbacks()
+        ]
+        if self.verbose:
+            callbacks.insert(-1, ("progress_bar", BatchProgressBar()))
+        return callbacks
 
     def infer(self, x, **fit_params):
         x = to_tensor(x, device=self.device)
