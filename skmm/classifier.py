@@ -191,10 +191,13 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
     def _encode_column(self, y, name, classes=None):
         """(classes, class indices) of one target column; ``classes`` given: check y against them."""
         where = "y" if name is None else f"y[{name!r}]"
-        check_classification_targets(y)
+        # Before sklearn's target check, which casts infinities to int (and warns).
         missing = pd.isna(y)
         if missing.any():
             raise ValueError(f"{where} holds missing labels (row {int(np.flatnonzero(missing)[0])}).")
+        if np.asarray(y).dtype.kind == "f" and np.isinf(y).any():
+            raise ValueError(f"{where} holds infinite labels (row {int(np.flatnonzero(np.isinf(y))[0])}).")
+        check_classification_targets(y)
         if classes is not None:
             unknown = np.setdiff1d(np.unique(y), classes)
             if unknown.size:

@@ -60,6 +60,8 @@ class MultimodalRegressor(RegressorMixin, BaseMultimodal):
         """
         y_frame = y if isinstance(y, pd.DataFrame) else None
         y = np.asarray(y)
+        if np.iscomplexobj(y):
+            raise ValueError("Complex data not supported: y holds complex numbers.")
         try:
             y = y.astype(np.float64)
         except (TypeError, ValueError):
