@@ -44,6 +44,7 @@ skmm_api_modules = [
     "skmm.plotting",
     "skmm.dask",
     "skmm.accelerate",
+    "skmm.export",
 ]
 autosummary_generate = True
 autodoc_default_options = {"members": True}

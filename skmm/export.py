@@ -31,7 +31,9 @@ RNN operators with per-sample lengths.
 
 from __future__ import annotations
 
+import copy
 import json
+import math
 import os
 import warnings
 
@@ -71,6 +73,57 @@ class _FlatInputs(nn.Module):
             batch[name] = dict(zip(parts, flat[i:i + len(parts)]))
             i += len(parts)
         return self.network(batch)
+
+
+def _pool_matrix(n_in, n_out):
+    """(n_out, n_in) averaging matrix of adaptive pooling (torch's window rule)."""
+    matrix = torch.zeros(n_out, n_in)
+    for i in range(n_out):
+        start, end = (i * n_in) // n_out, math.ceil((i + 1) * n_in / n_out)
+        matrix[i, start:end] = 1.0 / (end - start)
+    return matrix
+
+
+class _FixedAdaptiveAvgPool2d(nn.Module):
+    """``AdaptiveAvgPool2d`` for one known input size, as two matrix products.
+
+    The TorchScript exporter only translates adaptive pooling whose output
+    size divides the input size; an image encoder sees one fixed size, so
+    the pooling is a fixed linear map that any size exports as.
+    """
+
+    def __init__(self, in_size, out_size):
+        super().__init__()
+        self.register_buffer("rows", _pool_matrix(in_size[0], out_size[0]))
+        self.register_buffer("cols", _pool_matrix(in_size[1], out_size[1]).T.contiguous())
+
+    def forward(self, x):
+        return self.rows @ x @ self.cols
+
+
+def _exportable(network, infos, example):
+    """A copy of ``network`` whose image encoders' adaptive pooling is fixed to their input size."""
+    network = copy.deepcopy(network).cpu().eval()
+    sizes, hooks = {}, []
+    for name, info in infos.items():
+        if info.kind != "image":
+            continue  # sequences vary in length: their pooling must stay adaptive
+        for path, module in network.encoders[name].named_modules():
+            if isinstance(module, nn.AdaptiveAvgPool2d):
+                key = (name, path)
+                hooks.append(module.register_forward_pre_hook(
+                    lambda m, args, key=key: sizes.__setitem__(key, tuple(args[0].shape[-2:]))))
+    with torch.no_grad():
+        _FlatInputs(network, _layout(infos))(*example)
+    for hook in hooks:
+        hook.remove()
+    for (name, path), in_size in sizes.items():
+        parent_path, _, attr = path.rpartition(".")
+        parent = network.encoders[name].get_submodule(parent_path)
+        out_size = nn.modules.utils._pair(parent.get_submodule(attr).output_size)
+        out_size = tuple(o if o is not None else i for o, i in zip(out_size, in_size))
+        setattr(parent, attr, _FixedAdaptiveAvgPool2d(in_size, out_size))
+    return network
 
 
 def _example(infos, n=2):
@@ -154,24 +207,21 @@ def export_onnx(estimator, path, *, opset_version=17):
                 axes[1] = f"{name}_steps"
             dynamic[f"{name}.{part}"] = axes
     dynamic["output"] = {0: "batch"}
-    network = estimator.net_.module_
-    was_training = network.training
-    wrapper = _FlatInputs(network, layout).cpu().eval()
+    example = _example(infos)
+    # A copy: the estimator's own network is left as it is (device, mode, layers).
+    wrapper = _FlatInputs(_exportable(estimator.net_.module_, infos, example), layout)
     path = os.fspath(path)
-    try:
-        with warnings.catch_warnings():
-            # The TorchScript exporter is deprecated upstream, and its tracer
-            # flags the RNN's own shape checks; neither concerns the user.
-            warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
-            warnings.filterwarnings("ignore", category=DeprecationWarning)
-            warnings.filterwarnings("ignore", category=FutureWarning)
-            warnings.filterwarnings("ignore", message=".*batch_size other than 1.*")
-            torch.onnx.export(
-                wrapper, _example(infos), path, input_names=names, output_names=["output"],
-                dynamic_axes=dynamic, opset_version=opset_version, dynamo=False,
-            )
-    finally:
-        network.to(estimator.net_.device).train(was_training)
+    with warnings.catch_warnings():
+        # The TorchScript exporter is deprecated upstream, and its tracer
+        # flags the RNN's own shape checks; neither concerns the user.
+        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        warnings.filterwarnings("ignore", message=".*batch_size other than 1.*")
+        torch.onnx.export(
+            wrapper, example, path, input_names=names, output_names=["output"],
+            dynamic_axes=dynamic, opset_version=opset_version, dynamo=False,
+        )
     import onnx
 
     model = onnx.load(path)

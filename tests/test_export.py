@@ -3,21 +3,22 @@
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.preprocessing import StandardScaler
 
 from skmm import ModalityTransformer, MultimodalClassifier, MultimodalRegressor
 from skmm.preprocessing import AudioFeaturizer, ImageLoader, TextSequencer
 
 pytest.importorskip("onnxruntime")
-from skmm.export import OnnxModel, export_onnx  # noqa: E402
+from skmm.export import OnnxModel, _FixedAdaptiveAvgPool2d, export_onnx  # noqa: E402
 
 FAST = dict(max_epochs=3, batch_size=16, hidden_size=8, lr=5e-3, verbose=0, random_state=0)
 
 
-def _prep():
+def _prep(image_size=(14, 14)):
     return ModalityTransformer([
         ("text", TextSequencer(max_len=6, on_missing="mask"), "text"),
-        ("image", ImageLoader(size=(14, 14), on_missing="mask"), "image"),
+        ("image", ImageLoader(size=image_size, on_missing="mask"), "image"),
         ("audio", AudioFeaturizer(sample_rate=8000, n_mels=16, n_fft=256, hop_length=128, on_missing="mask"), "audio"),
         ("number", StandardScaler(), ["number"]),
     ])
@@ -44,6 +45,25 @@ def test_classifier_onnx_matches_predict_proba(frame, tmp_path, fusion):
     one = test.iloc[[5]]
     np.testing.assert_allclose(model.predict_proba(one), clf.predict_proba(one), atol=1e-5, rtol=0)
     np.testing.assert_array_equal(model.classes_, clf.classes_)
+
+
+@pytest.mark.parametrize("image_encoder", ["cnn", "deconv"])
+def test_image_pooling_of_any_size_exports(frame, tmp_path, image_encoder):
+    # 28 x 28 images reach the adaptive pooling at 7 x 7 (cnn) or 14 x 14
+    # (deconv), sizes the pooling grid does not divide.
+    X, y = frame
+    clf = MultimodalClassifier(_prep((28, 28)), encoders={"image": image_encoder}, **FAST).fit(X, y)
+    model = OnnxModel(export_onnx(clf, tmp_path / "clf.onnx"), clf.preprocessor_)
+    np.testing.assert_allclose(model.predict_proba(X), clf.predict_proba(X), atol=1e-5, rtol=0)
+    # The estimator's own network is untouched by the export.
+    assert any(isinstance(m, torch.nn.AdaptiveAvgPool2d) for m in clf.net_.module_.modules())
+
+
+@pytest.mark.parametrize("in_size, out_size", [((7, 7), (4, 4)), ((3, 5), (4, 2)), ((14, 14), (5, 5))])
+def test_fixed_adaptive_pool_equals_torchs(in_size, out_size):
+    x = torch.randn(2, 3, *in_size)
+    expected = torch.nn.AdaptiveAvgPool2d(out_size)(x)
+    torch.testing.assert_close(_FixedAdaptiveAvgPool2d(in_size, out_size)(x), expected)
 
 
 def test_regressor_onnx_matches_predict(frame, tmp_path):
