@@ -153,3 +153,29 @@ def test_metadata_routing_in_grid_search_and_cross_validate():
     train = next(iter(KFold(2).split(X["a"])))[0]
     fold = MultimodalClassifier(**FAST).fit(X[train], y[train], sample_weight=weight[train])
     np.testing.assert_array_equal(cv["estimator"][0].predict_proba(X), fold.predict_proba(X))
+
+
+def test_lazy_fit_carries_weights_with_each_batch(frame, make_prep):
+    X, y = frame
+    params = dict(max_epochs=2, batch_size=16, hidden_size=8, verbose=0, random_state=0)
+    weight = np.where(y.to_numpy() == 0, 3.0, 1.0)
+    lazy = MultimodalClassifier(make_prep(), lazy=True, lazy_fit_rows=len(X), **params)
+    eager = MultimodalClassifier(make_prep(), **params)
+    # Fitted on every row, the lazy preprocessor equals the eager one, so the fits agree.
+    np.testing.assert_allclose(lazy.fit(X, y, sample_weight=weight).predict_proba(X),
+                               eager.fit(X, y, sample_weight=weight).predict_proba(X), atol=1e-5)
+    lazy.partial_fit(X, y, sample_weight=weight)
+    assert len(lazy.history_) == 3
+
+
+def test_class_weight_for_several_targets():
+    X, y = _data()
+    targets = np.column_stack([y, np.arange(len(y)) % 3])
+    per_target = [{0: 4.0}, {2: 0.5}]
+    by_list = MultimodalClassifier(class_weight=per_target, **FAST).fit(X, targets)
+    weight = np.where(y == 0, 4.0, 1.0) * np.where(targets[:, 1] == 2, 0.5, 1.0)
+    manual = MultimodalClassifier(**FAST).fit(X, targets, sample_weight=weight)
+    for a, b in zip(by_list.predict_proba(X), manual.predict_proba(X)):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="list of dicts, one per target"):
+        MultimodalClassifier(class_weight={0: 2.0}, **FAST).fit(X, targets)
