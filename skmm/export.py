@@ -246,6 +246,8 @@ class OnnxModel:
         in a Pipeline); None when the estimator took modality arrays.
     providers : list of str or None, default=None
         onnxruntime execution providers (None: the CPU).
+    session_options : onnxruntime.SessionOptions or None, default=None
+        E.g. its ``intra_op_num_threads`` (None: onnxruntime's defaults).
 
     Attributes
     ----------
@@ -267,12 +269,14 @@ class OnnxModel:
     True
     """
 
-    def __init__(self, path, preprocessor=None, *, providers=None):
+    def __init__(self, path, preprocessor=None, *, providers=None, session_options=None):
         import onnxruntime
 
         self.path = os.fspath(path)
         self.preprocessor = preprocessor
-        self.session_ = onnxruntime.InferenceSession(self.path, providers=providers or ["CPUExecutionProvider"])
+        self.session_ = onnxruntime.InferenceSession(
+            self.path, sess_options=session_options, providers=providers or ["CPUExecutionProvider"]
+        )
         meta = self.session_.get_modelmeta().custom_metadata_map.get("skmm")
         if meta is None:
             raise ValueError(f"{self.path!r} was not written by skmm.export.export_onnx (no 'skmm' metadata).")
