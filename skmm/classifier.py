@@ -130,7 +130,9 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         Seeds weight initialisation, shuffling, dropout and the validation
         split. With an int, fits on the CPU repeat exactly.
     verbose : int, default=1
-        0 is silent; 1 prints skorch's table of losses per epoch.
+        0 is silent; 1 prints skorch's table of losses per epoch and, on a
+        terminal or in a notebook, a progress bar over each epoch's batches
+        (the table has colour codes only on a terminal).
 
     Attributes
     ----------
