@@ -27,8 +27,9 @@ def best_of(run, repeats):
     return min(times)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def demo(description):
+    """Parse --rows/--repeats, fit the demo's fusion net; (args, clf, X, one row, many rows)."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=10000)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
@@ -40,7 +41,11 @@ def main():
     ])
     clf = MultimodalClassifier(prep, max_epochs=3, random_state=0, verbose=0).fit(X, y)
     many = pd.concat([X] * -(-args.rows // len(X)), ignore_index=True).iloc[: args.rows]
-    one = X.iloc[:1]
+    return args, clf, X.iloc[:1], many
+
+
+def main():
+    args, clf, one, many = demo(__doc__)
     arrays_one, arrays_many = clf._input(one), clf._input(many)
 
     print(f"torch CPU; best of {args.repeats}\n")

@@ -9,51 +9,25 @@ in both cases). Prints the largest probability difference too.
     python benchmarks/onnx_inference.py [--rows 10000]
 """
 
-import argparse
 import os
 import tempfile
-import time
 
 import numpy as np
 import onnxruntime
-import pandas as pd
 import torch
+from inference import best_of, demo  # benchmarks/inference.py: the same demo net
 
-from skmm import ModalityTransformer, MultimodalClassifier
-from skmm.datasets import make_av_digits
 from skmm.export import OnnxModel, export_onnx
-from skmm.preprocessing import AudioFeaturizer, ImageLoader, TextSequencer
-
-
-def best_of(run, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=10000)
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
-    X, y = make_av_digits(2000, random_state=0)
-    prep = ModalityTransformer([
-        ("text", TextSequencer(max_len=16), "text"),
-        ("image", ImageLoader(size=(28, 28)), "image"),
-        ("audio", AudioFeaturizer(n_mels=40), "audio"),
-    ])
-    clf = MultimodalClassifier(prep, max_epochs=3, random_state=0, verbose=0).fit(X, y)
+    args, clf, one, many = demo(__doc__)
     path = export_onnx(clf, os.path.join(tempfile.mkdtemp(), "demo.onnx"))
     # The same number of threads as torch, for a like-for-like comparison.
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = options.inter_op_num_threads = torch.get_num_threads()
     model = OnnxModel(path, clf.preprocessor_, session_options=options)
     arrays_model = OnnxModel(path, session_options=options)  # takes the preprocessed arrays
-    many = pd.concat([X] * -(-args.rows // len(X)), ignore_index=True).iloc[: args.rows]
-    one = X.iloc[:1]
     arrays_one, arrays_many = clf._input(one), clf._input(many)
     diff = np.abs(model.predict_proba(many) - clf.predict_proba(many)).max()
 
