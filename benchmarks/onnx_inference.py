@@ -9,19 +9,24 @@ in both cases). Prints the largest probability difference too.
     python benchmarks/onnx_inference.py [--rows 10000]
 """
 
+import argparse
 import os
 import tempfile
 
 import numpy as np
 import onnxruntime
 import torch
-from inference import best_of, demo  # benchmarks/inference.py: the same demo net
+from inference import best_of, fit_demo  # benchmarks/inference.py: the same demo net
 
 from skmm.export import OnnxModel, export_onnx
 
 
 def main():
-    args, clf, one, many = demo(__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=10000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    clf, one, many = fit_demo(args.rows)
     path = export_onnx(clf, os.path.join(tempfile.mkdtemp(), "demo.onnx"))
     # The same number of threads as torch, for a like-for-like comparison.
     options = onnxruntime.SessionOptions()
