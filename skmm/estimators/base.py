@@ -21,7 +21,8 @@ from sklearn.utils.validation import check_is_fitted
 from .. import _checkpoint as checkpoint
 from .._seeding import drawing_from, fit_generator
 from .._skorch_net import ModalityNet
-from .._threads import scoped
+from .._threads import n_rows, scoped
+from .._weights import check_sample_weight, combine, with_weight
 from ..fusion import resolve_fusion
 from . import data, params
 from .inference import InferenceMixin
@@ -36,7 +37,8 @@ class BaseMultimodal(InferenceMixin, TrainingMixin, SavingMixin, BaseEstimator, 
     A subclass (the classifier, the regressor) declares what depends on the
     task: :meth:`_encode_target`, :meth:`_criterion`, :meth:`_n_outputs`,
     :attr:`_stratify`, and optionally :meth:`_n_targets`,
-    :meth:`_valid_callbacks`, :meth:`_check_loaded`, :meth:`_net_class`.
+    :meth:`_valid_callbacks`, :meth:`_class_weights`, :meth:`_check_loaded`,
+    :meth:`_net_class`.
     """
 
     _parameter_constraints: dict = params.PARAMETER_CONSTRAINTS
@@ -65,6 +67,7 @@ class BaseMultimodal(InferenceMixin, TrainingMixin, SavingMixin, BaseEstimator, 
         num_workers=0,
         callbacks=None,
         checkpoint_dir=None,
+        warm_start=False,
         device="cpu",
         n_threads=None,
         random_state=None,
@@ -91,6 +94,7 @@ class BaseMultimodal(InferenceMixin, TrainingMixin, SavingMixin, BaseEstimator, 
         self.num_workers = num_workers
         self.callbacks = callbacks
         self.checkpoint_dir = checkpoint_dir
+        self.warm_start = warm_start
         self.device = device
         self.n_threads = n_threads
         self.random_state = random_state
@@ -103,8 +107,12 @@ class BaseMultimodal(InferenceMixin, TrainingMixin, SavingMixin, BaseEstimator, 
         """Whether a validation split is stratified by the (single) target."""
 
     @abstractmethod
-    def _encode_target(self, y):
+    def _encode_target(self, y, refit=True, classes=None):
         """Check ``y``, record what predict needs (``classes_``, scales, ...) and encode it.
+
+        ``refit`` learns that state (from ``classes``, partial_fit's, when
+        given); otherwise ``y`` is encoded with the fitted state (a fit
+        continuing a fitted estimator).
 
         Returns
         -------
@@ -129,6 +137,10 @@ class BaseMultimodal(InferenceMixin, TrainingMixin, SavingMixin, BaseEstimator, 
     def _valid_callbacks(self) -> list:
         """skorch callbacks that score the validation split (besides its loss)."""
         return []
+
+    def _class_weights(self, target):
+        """Per-sample weights that the target's classes carry (``class_weight``), or None."""
+        return None
 
     def _check_loaded(self) -> None:
         """Check the fitted attributes read from a params file agree with each other."""
@@ -181,8 +193,12 @@ class BaseMultimodal(InferenceMixin, TrainingMixin, SavingMixin, BaseEstimator, 
     # -- fit --------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=False)  # the preprocessor validates its own
     @scoped
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the preprocessor (if any) and train the network.
+
+        With ``warm_start=True`` and a fitted estimator, keep the fitted
+        preprocessor and network and train ``max_epochs`` more epochs on
+        ``X`` (see :meth:`partial_fit` for the rules that then apply).
 
         Parameters
         ----------
@@ -193,28 +209,49 @@ class BaseMultimodal(InferenceMixin, TrainingMixin, SavingMixin, BaseEstimator, 
         y : array-like of shape (n_samples,) (or (n_samples, n_targets) for
             the regressor)
             Target.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Non-negative weight of each sample in the loss (the weighted mean
+            of the per-sample losses of each batch, the validation loss
+            included). None weighs every sample 1.
 
         Returns
         -------
         self
         """
+        continuing = self.warm_start and hasattr(self, "net_")
+        return self._fit(X, y, sample_weight, continuing=continuing)
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    @scoped
+    def _partial_fit(self, X, y, sample_weight, classes=None):
+        """One epoch on (X, y); the first call fits the preprocessor and builds the network."""
+        return self._fit(X, y, sample_weight, continuing=hasattr(self, "net_"), epochs=1, classes=classes)
+
+    def _fit(self, X, y, sample_weight, *, continuing, epochs=None, classes=None):
+        """fit / partial_fit: a new network, or ``continuing`` the fitted one."""
         params.check_params(self)
         resume = None
-        if self.checkpoint_dir is not None:
+        if self.checkpoint_dir is not None and not continuing and epochs is None:
             checkpoint.check_writable(self.checkpoint_dir)
             resume = checkpoint.read(self.checkpoint_dir, self._configuration())
-        data.check_X_y(self, X, y)
-        target, n_outputs = self._encode_target(y)
+        data.check_X_y(self, X, y, reset=not continuing)
+        sample_weight = check_sample_weight(sample_weight, n_rows(X))
+        target, n_outputs = self._encode_target(y, refit=not continuing, classes=classes)
+        weighted = with_weight(target, combine(sample_weight, self._class_weights(target)))
+        if continuing:
+            # The fitted net goes on drawing from its own generator.
+            self.net_.partial_fit(data.predict_dataset(self, X, weighted), target, epochs=epochs or self.max_epochs)
+            return self
         # A resumed fit continues the interrupted one's seed (random_state=None too).
         seed = self._seed() if resume is None else resume["seed"]
-        dataset = data.fit_dataset(self, X, target, seed)
+        dataset = data.fit_dataset(self, X, weighted, seed)
         # The fit's own random stream (skmm._seeding): seeded fits repeat
         # exactly, in threads too, and leave the user's global torch RNG alone.
         generator = fit_generator(seed)
         with drawing_from(generator):
             module = self._build_module(n_outputs)
         self.net_ = self._make_net(module, seed, generator)
-        self._train(dataset, target, resume)
+        self._train(dataset, target, resume, epochs)
         return self
 
     @property

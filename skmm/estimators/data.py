@@ -34,17 +34,24 @@ def n_features(X) -> int | None:
     return None
 
 
-def check_X_y(estimator, X, y) -> None:
-    """sklearn's fit-time checks of X and y; records ``feature_names_in_``/``n_features_in_``."""
+def check_X_y(estimator, X, y, reset=True) -> None:
+    """sklearn's fit-time checks of X and y.
+
+    ``reset`` records ``feature_names_in_``/``n_features_in_``; otherwise
+    (a fit continuing a fitted estimator) X is checked against them.
+    """
     if y is None:
         raise ValueError(f"{type(estimator).__name__} requires y to be passed, but the target y is None.")
-    for attr in ("feature_names_in_", "n_features_in_"):
-        estimator.__dict__.pop(attr, None)
-    if isinstance(X, pd.DataFrame):
-        estimator.feature_names_in_ = np.asarray(X.columns, dtype=object)
-    width = n_features(X)
-    if width is not None:
-        estimator.n_features_in_ = width
+    if reset:
+        for attr in ("feature_names_in_", "n_features_in_"):
+            estimator.__dict__.pop(attr, None)
+        if isinstance(X, pd.DataFrame):
+            estimator.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        width = n_features(X)
+        if width is not None:
+            estimator.n_features_in_ = width
+    else:
+        check_n_features(estimator, X)
     n, n_y = n_rows(X), _num_samples(y)
     if n == 0:
         raise ValueError("X has 0 samples; at least one is needed.")
@@ -103,12 +110,16 @@ def preprocess(estimator, X) -> ModalityDict:
     return ModalityDict(as_modalities(X))
 
 
-def predict_dataset(estimator, X) -> Dataset:
-    """The dataset predict runs on: lazy over a raw frame when ``lazy=True``, else over arrays."""
+def predict_dataset(estimator, X, target=None) -> Dataset:
+    """X through the fitted preprocessor (no refit): lazy over a raw frame when ``lazy=True``, else over arrays.
+
+    What predict runs on, and (with ``target``) what a fit continuing a
+    fitted estimator trains on.
+    """
     check_is_fitted(estimator, "net_")
     if estimator.lazy and not isinstance(X, ModalityDict):
         _check_frame(X)
-        return LazyModalityDataset(X, estimator.preprocessor_, estimator.modalities_)
+        return LazyModalityDataset(X, estimator.preprocessor_, estimator.modalities_, target)
     data = as_modalities(preprocess(estimator, X))
     check_matches(data, estimator.modalities_)
-    return ModalityDataset(to_tensors(data, estimator.modalities_))
+    return ModalityDataset(to_tensors(data, estimator.modalities_), target)

@@ -45,6 +45,7 @@ PARAMETER_CONSTRAINTS = {
     "num_workers": [Interval(Integral, 0, None, closed="left")],
     "callbacks": [list, tuple, None],
     "checkpoint_dir": [str, os.PathLike, None],
+    "warm_start": ["boolean"],
     "device": [str, torch.device],
     "n_threads": [POSITIVE_INT, None],
     "random_state": ["random_state"],

@@ -104,12 +104,17 @@ class TrainingMixin:
             )
         return weights
 
-    def _train(self, dataset, target, state=None):
-        """Train ``net_``, resuming from ``state`` (a read checkpoint) when given."""
+    def _train(self, dataset, target, state=None, epochs=None):
+        """Train ``net_``, resuming from ``state`` (a read checkpoint) when given.
+
+        ``epochs`` (partial_fit) trains that many epochs, with no resuming.
+        """
         saver = next((
             cb for name, cb in (c for c in (self.net_.callbacks or []) if isinstance(c, tuple)) if name == "checkpoint"
         ), None)
-        if state is None:
+        if epochs is not None:
+            self.net_.fit(dataset, target, epochs=epochs)
+        elif state is None:
             self.net_.fit(dataset, target)
         else:
             self.net_.initialize()
