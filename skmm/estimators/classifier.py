@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
-import pandas as pd
 import torch
 from sklearn.base import ClassifierMixin
 from skorch.callbacks import EpochScoring
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import column_or_1d
 
-from .._columns import row_label
 from .._threads import scoped
 from .._weights import class_sample_weight, target_only
 from ..nn.losses import CrossEntropy, MultiTaskCrossEntropy
+from .labels import encode_column, given_classes, target_columns
 from .base import BaseMultimodal
+from .params import with_keyword
 
 
 class _ValidAccuracy:
@@ -31,14 +27,6 @@ class _ValidAccuracy:
         y = np.asarray(y).reshape(len(logits), -1)
         parts = torch.split(logits, self.sizes, dim=1)
         return float(np.mean([(p.argmax(1).numpy() == y[:, i]).mean() for i, p in enumerate(parts)]))
-
-
-def _with_keyword(init, name, default, after):
-    """``init``'s signature with one more keyword-only parameter (placed after ``after``)."""
-    parameters = list(inspect.signature(init).parameters.values())
-    at = [p.name for p in parameters].index(after) + 1
-    extra = inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
-    return inspect.Signature(parameters[:at] + [extra] + parameters[at:])
 
 
 class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
@@ -189,7 +177,7 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         super().__init__(preprocessor, **params)
         self.class_weight = class_weight
 
-    __init__.__signature__ = _with_keyword(BaseMultimodal.__init__, "class_weight", None, "task_weights")
+    __init__.__signature__ = with_keyword(BaseMultimodal.__init__, "class_weight", None, "task_weights")
 
     @property
     def _multi_task(self):
@@ -208,71 +196,21 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
     def _class_weights(self, target):
         return class_sample_weight(self.class_weight, self.classes_, target.numpy())
 
-    def _encode_column(self, y, name, labels=None, classes=None):
-        """(classes, class indices) of one target column; ``classes`` given: check y against them."""
-        where = "y" if name is None else f"y[{name!r}]"
-        rows = y if labels is None else labels
-        # Before sklearn's target check, which casts infinities to int (and warns).
-        missing = np.asarray(pd.isna(y))
-        if missing.any():
-            raise ValueError(f"{where} holds missing labels (row {row_label(rows, np.flatnonzero(missing)[0])!r}).")
-        values = np.asarray(y)
-        if values.dtype.kind == "f" and np.isinf(values).any():
-            raise ValueError(f"{where} holds infinite labels (row {row_label(rows, np.flatnonzero(np.isinf(values))[0])!r}).")
-        check_classification_targets(y)
-        if classes is not None:
-            unknown = np.setdiff1d(np.unique(values), classes)
-            if unknown.size:
-                raise ValueError(
-                    f"{where} holds classes {unknown.tolist()} not among the classes "
-                    f"{classes.tolist()} the network was built for; pass every class in "
-                    "partial_fit's first call (classes=...) or refit."
-                )
-            return classes, np.searchsorted(classes, values)
-        classes, encoded = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
-            raise ValueError(
-                f"{where} has a single class ({classes[0]!r}); a classifier needs at least 2 classes."
-            )
-        return classes, encoded
-
-    def _given_classes(self, classes, n_columns):
-        """partial_fit's ``classes``, one sorted array per target column (None: learn from y)."""
-        if classes is None:
-            return [None] * n_columns
-        per_column = list(classes) if n_columns > 1 else [classes]
-        if len(per_column) != n_columns:
-            raise ValueError(f"classes must give one array per target ({n_columns}), got {len(per_column)}.")
-        known = [np.unique(np.asarray(c)) for c in per_column]
-        if any(len(c) < 2 for c in known):
-            raise ValueError(f"classes must hold at least 2 classes per target, got {classes!r}.")
-        return known
-
     def _encode_target(self, y, refit=True, classes=None):
         """Class indices of y as a tensor, and the network's number of outputs.
 
         ``refit`` learns ``classes_`` (from ``classes`` when given, else from
         y); otherwise y is encoded with the fitted ``classes_``.
         """
-        names = [str(c) for c in y.columns] if isinstance(y, pd.DataFrame) else None
-        labels = y if hasattr(y, "index") else None  # row labels for messages
-        if isinstance(y, pd.DataFrame) and y.shape[1] > 1:
-            columns = [y.iloc[:, i] for i in range(y.shape[1])]
-        else:
-            y = np.asarray(y)
-            if y.ndim == 2 and y.shape[1] == 1:
-                y = column_or_1d(y, warn=True)
-            if y.ndim not in (1, 2):
-                raise ValueError(f"y must be 1-D, or 2-D for several targets; got shape {y.shape}.")
-            columns = [y] if y.ndim == 1 else [y[:, i] for i in range(y.shape[1])]
+        columns, names, labels = target_columns(y)
         if refit:
-            known = self._given_classes(classes, len(columns))
+            known = given_classes(classes, len(columns))
         else:
             fitted = self.classes_ if self._multi_task else [self.classes_]
             if len(columns) != len(fitted):
                 raise ValueError(f"y has {len(columns)} target column(s); the network was fitted on {len(fitted)}.")
             if classes is not None and any(
-                not np.array_equal(a, b) for a, b in zip(self._given_classes(classes, len(columns)), fitted)
+                not np.array_equal(a, b) for a, b in zip(given_classes(classes, len(columns)), fitted)
             ):
                 raise ValueError(f"classes={classes!r} differs from the classes of the first call, {self.classes_!r}.")
             known = fitted
@@ -280,7 +218,7 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         learned = []
         for i, column in enumerate(columns):
             name = None if len(columns) == 1 else (names or range(len(columns)))[i]
-            c, e = self._encode_column(column, name, labels, known[i])
+            c, e = encode_column(column, name, labels, known[i])
             learned.append(c)
             encoded.append(e)
         if refit:

@@ -9,6 +9,7 @@ parameter and the estimator.
 
 from __future__ import annotations
 
+import inspect
 import os
 from numbers import Integral, Real
 
@@ -118,3 +119,11 @@ def configuration_of(estimator, names=None) -> dict:
             {name: resolve_encoder_choice(choice, name) for name, choice in estimator.encoders.items()}
         )
     return config
+
+
+def with_keyword(init, name, default, after):
+    """``init``'s signature with one more keyword-only parameter (placed after ``after``)."""
+    parameters = list(inspect.signature(init).parameters.values())
+    at = [p.name for p in parameters].index(after) + 1
+    extra = inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+    return inspect.Signature(parameters[:at] + [extra] + parameters[at:])
