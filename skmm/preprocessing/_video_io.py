@@ -109,7 +109,7 @@ def _read_file(path, n_frames, fps):
                         frames[position] = array
                 if index >= last:
                     break
-    except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
+    except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
         raise MediaError(f"cannot read video file {path!r} ({exc})") from None
     # A container may promise more frames than its decoder gives: keep what came.
     frames = [f for f in frames if f is not None]
