@@ -13,10 +13,11 @@ from numbers import Integral
 from sklearn.base import BaseEstimator
 from torch import nn
 
-from .nn.encoders import ConvEncoder, CustomEncoder, DeconvEncoder, MLPEncoder, RecurrentEncoder
+from .nn.encoders import ConvEncoder, CustomEncoder, DeconvEncoder, MLPEncoder, RecurrentEncoder, VideoEncoder
+from .nn.inputs import ModalityInfo
 
 
-__all__ = ["EncoderSpec", "RNN", "GRU", "LSTM", "CNN", "Deconv", "MLP", "Custom", "ENCODERS"]
+__all__ = ["EncoderSpec", "RNN", "GRU", "LSTM", "CNN", "Deconv", "MLP", "CNNRecurrent", "Custom", "ENCODERS"]
 
 class EncoderSpec(BaseEstimator):
     """Base of encoder choices: parameters plus ``build``.
@@ -388,8 +389,73 @@ class Custom(EncoderSpec):
         return CustomEncoder(copy.deepcopy(self.module), self.output_dim, freeze=self.freeze)
 
 
-ENCODERS = {"rnn": RNN, "gru": GRU, "lstm": LSTM, "cnn": CNN, "deconv": Deconv, "mlp": MLP}
-DEFAULT_ENCODERS = {"tokens": "gru", "frames": "lstm", "image": "cnn", "vector": "mlp"}
+class CNNRecurrent(EncoderSpec):
+    """Videos: an image encoder on every frame, then a recurrent encoder over frames.
+
+    Each real frame of a ``(n, T, C, H, W)`` video batch is encoded to a
+    vector by ``frame`` (padded frames are skipped); the sequence of frame
+    vectors is read by ``sequence`` as it reads audio frames, packed by the
+    number of real frames. For cross-attention its steps are the recurrent
+    encoder's per-frame states; ``fusion=Condition(source=..., target=<the
+    video>)`` conditions the recurrent encoder.
+
+    Parameters
+    ----------
+    frame : EncoderSpec or None, default=None
+        The per-frame image encoder (an image kind: :class:`CNN`,
+        :class:`Deconv`, or :class:`Custom` with ``kinds=("image",)``).
+        None: ``CNN()``.
+    sequence : EncoderSpec or None, default=None
+        The encoder over frame vectors (:class:`RNN`, :class:`GRU`,
+        :class:`LSTM`). None: ``GRU()``.
+
+    Unset sizes and dropouts inside them take the estimator's.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmm import MultimodalClassifier
+    >>> from skmm.encoders import CNN, CNNRecurrent, GRU
+    >>> spec = CNNRecurrent(frame=CNN(channels=(8,), hidden_size=16), sequence=GRU(pooling="last"))
+    >>> clf = MultimodalClassifier(encoders={"clip": spec})
+    >>> clf.set_params(encoders__clip__frame__channels=(4, 8)).encoders["clip"].frame.channels
+    (4, 8)
+
+    The module it builds for 6-frame videos of 1 x 16 x 16 frames:
+
+    >>> from skmm.nn.inputs import ModalityInfo
+    >>> module = spec.build(ModalityInfo("video", (6, 1, 16, 16)), hidden_size=32, dropout=0.0)
+    >>> module(torch.zeros(2, 6, 1, 16, 16), torch.tensor([6, 3])).shape
+    torch.Size([2, 32])
+    """
+
+    kinds = ("video",)
+
+    def __init__(self, *, frame=None, sequence=None):
+        self.frame = frame
+        self.sequence = sequence
+
+    def build(self, info, *, hidden_size, dropout):
+        frame = resolve_encoder_choice(CNN() if self.frame is None else self.frame, "frame")
+        sequence = resolve_encoder_choice(GRU() if self.sequence is None else self.sequence, "sequence")
+        for part, spec, kind in (("frame", frame, "image"), ("sequence", sequence, "frames")):
+            if kind not in spec.kinds:
+                raise ValueError(
+                    f"CNNRecurrent: {part} must encode {kind}, but {type(spec).__name__} encodes "
+                    f"{', '.join(spec.kinds)}."
+                )
+        steps, channels, height, width = info.shape
+        frame_module = frame.build(ModalityInfo("image", (channels, height, width)), hidden_size=hidden_size, dropout=dropout)
+        sequence_module = sequence.build(
+            ModalityInfo("frames", (steps, frame_module.output_dim)), hidden_size=hidden_size, dropout=dropout
+        )
+        return VideoEncoder(frame_module, sequence_module)
+
+
+ENCODERS = {
+    "rnn": RNN, "gru": GRU, "lstm": LSTM, "cnn": CNN, "deconv": Deconv, "mlp": MLP, "cnn_recurrent": CNNRecurrent,
+}
+DEFAULT_ENCODERS = {"tokens": "gru", "frames": "lstm", "image": "cnn", "video": "cnn_recurrent", "vector": "mlp"}
 
 
 def resolve_encoder_choice(choice, name):

@@ -1,6 +1,6 @@
 """Torch modules: encoders, fusions and the network that joins them."""
 
-from .encoders import ConvEncoder, CustomEncoder, DeconvEncoder, MLPEncoder, RecurrentEncoder
+from .encoders import ConvEncoder, CustomEncoder, DeconvEncoder, MLPEncoder, RecurrentEncoder, VideoEncoder
 from .fusion import (
     AttentionFusion,
     ConcatFusion,
@@ -28,4 +28,5 @@ __all__ = [
     "MultimodalNetwork",
     "RecurrentEncoder",
     "TensorFusion",
+    "VideoEncoder",
 ]

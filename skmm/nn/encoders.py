@@ -455,3 +455,73 @@ class CustomEncoder(nn.Module):
                 return self.module.encode_steps(x, lengths)
         states = self.forward(x, lengths).unsqueeze(1)
         return states, _all_steps(states)
+
+
+class VideoEncoder(nn.Module):
+    """A per-frame image encoder, then a recurrent encoder over the frames.
+
+    Only the real frames (the first ``lengths[i]`` of row ``i``) go through
+    the frame encoder, so padding neither costs time nor enters batchnorm's
+    statistics; their vectors form a sequence that the recurrent encoder
+    reads packed by length, as it reads audio frames.
+
+    Parameters
+    ----------
+    frame : nn.Module
+        Images ``(k, C, H, W)`` -> ``(k, frame.output_dim)`` (a
+        :class:`ConvEncoder`, or any image encoder).
+    sequence : nn.Module
+        Frames ``(n, T, frame.output_dim)`` and lengths -> ``(n,
+        output_dim)``, with ``encode_steps`` (a :class:`RecurrentEncoder`).
+
+    Attributes
+    ----------
+    output_dim, step_dim : int
+        Those of ``sequence``: ``encode_steps`` gives one state per frame.
+    init_shape, step_input_size : tuple of int, int
+        Present when ``sequence`` takes a condition (a recurrent encoder):
+        then ``fusion=Condition(target=<the video>)`` conditions it.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmm.nn import ConvEncoder, RecurrentEncoder, VideoEncoder
+    >>> encoder = VideoEncoder(ConvEncoder(3, 16, channels=(8,)), RecurrentEncoder(16, 8, pooling="last"))
+    >>> videos = torch.randn(2, 5, 3, 12, 12)  # (n, T, C, H, W)
+    >>> lengths = torch.tensor([5, 2])
+    >>> encoder(videos, lengths).shape
+    torch.Size([2, 8])
+    >>> states, mask = encoder.encode_steps(videos, lengths)
+    >>> states.shape, mask.sum(1).tolist()
+    (torch.Size([2, 5, 8]), [5, 2])
+    """
+
+    def __init__(self, frame, sequence):
+        super().__init__()
+        self.frame = frame
+        self.sequence = sequence
+        self.output_dim = sequence.output_dim
+        self.step_dim = sequence.step_dim
+        if hasattr(sequence, "init_shape"):
+            self.init_shape = sequence.init_shape
+            self.step_input_size = sequence.step_input_size
+
+    def _frame_vectors(self, x, lengths):
+        n, steps = x.shape[:2]
+        if lengths is None:
+            lengths = torch.full((n,), steps, dtype=torch.int64, device=x.device)
+        real = torch.arange(steps, device=x.device)[None, :] < lengths.to(x.device)[:, None]
+        vectors = x.new_zeros(n, steps, self.frame.output_dim)
+        if real.any():
+            vectors[real] = self.frame(x[real]).to(vectors.dtype)
+        return vectors, lengths
+
+    def forward(self, x, lengths=None, condition=None):
+        """One vector per video ``x`` ``(n, T, C, H, W)`` of ``lengths`` real frames."""
+        vectors, lengths = self._frame_vectors(x, lengths)
+        return self.sequence(vectors, lengths, **({"condition": condition} if condition else {}))
+
+    def encode_steps(self, x, lengths=None, condition=None):
+        """Per-frame states ``(n, S, step_dim)`` and the mask of real frames."""
+        vectors, lengths = self._frame_vectors(x, lengths)
+        return self.sequence.encode_steps(vectors, lengths, **({"condition": condition} if condition else {}))
