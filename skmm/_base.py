@@ -18,6 +18,7 @@ from skorch.dataset import ValidSplit
 from skorch.utils import to_tensor
 
 from . import _persistence as persistence
+from ._embedding import EmbeddingMixin
 from ._params import check_positive_int
 from ._skorch_net import ModalityNet
 from .encoders import resolve_encoder, resolve_encoder_choice
@@ -50,7 +51,7 @@ def _n_features(X):
     return None
 
 
-class BaseMultimodal(BaseEstimator):
+class BaseMultimodal(EmbeddingMixin, BaseEstimator):
     """Shared parameters and fit/predict machinery; see MultimodalClassifier."""
 
     def __init__(
