@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.base import ClassNamePrefixFeaturesOutMixin
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from skorch.utils import to_tensor
 
 from .nn.lazy import LazyModalityDataset
 
 
-class EmbeddingMixin(ClassNamePrefixFeaturesOutMixin):
+class EmbeddingMixin(TransformerMixin, ClassNamePrefixFeaturesOutMixin):
     """``transform`` (fused vectors) and ``encode`` (per-modality vectors) for the estimators.
 
     Needs the estimator's ``_input`` (X -> modality arrays), ``_dataset``
     and a fitted skorch ``net_`` whose module has ``encode`` and ``fuse``.
+    As a TransformerMixin it also gives ``fit_transform(X, y)`` and
+    ``set_output(transform="pandas")``.
     """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]  # the network's precision, whatever X's
+        return tags
 
     def _per_batch(self, data, step):
         """Run ``step(module, batch)`` on every batch in eval mode, without gradients."""

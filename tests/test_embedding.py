@@ -45,6 +45,9 @@ def test_transform_is_what_the_head_reads(fitted):
     np.testing.assert_allclose(torch.softmax(logits, 1).numpy(), clf.predict_proba(X), atol=1e-5)
     names = clf.get_feature_names_out()
     assert len(names) == Z.shape[1] and names[0] == "multimodalclassifier0"
+    as_frame = pickle.loads(pickle.dumps(clf)).set_output(transform="pandas").transform(X)
+    assert list(as_frame.columns) == list(names) and (as_frame.index == X.index).all()
+    np.testing.assert_array_equal(as_frame.to_numpy(), Z)
 
 
 def test_encode_gives_each_modality_with_absent_rows_nan(fitted):
