@@ -15,7 +15,6 @@ from sklearn.utils.validation import _num_samples, check_is_fitted
 from skorch.callbacks import Checkpoint, EarlyStopping, LRScheduler
 from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
 from skorch.dataset import ValidSplit
-from skorch.utils import to_tensor
 
 from . import _persistence as persistence
 from ._embedding import EmbeddingMixin
@@ -511,13 +510,7 @@ class BaseMultimodal(EmbeddingMixin, BaseEstimator):
             Columns are the modality names (sorted); the index is X's when
             X is a DataFrame.
         """
-        dataset = self._dataset(self._input(X))
-        module = self.net_.module_
-        module.eval()
-        parts = []
-        with torch.no_grad():
-            for batch in self.net_.get_iterator(dataset, training=False):
-                parts.append(module.modality_weights(to_tensor(batch[0], self.net_.device)).cpu())
+        parts = self._per_batch(self._input(X), lambda module, batch: module.modality_weights(batch).cpu())
         index = X.index if isinstance(X, pd.DataFrame) else None
         return pd.DataFrame(torch.cat(parts).numpy(), columns=sorted(self.modalities_), index=index)
 
