@@ -8,6 +8,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._columns import Column, MediaError, MediaTypeError, MissingMediaError, one_column_tags
 from .._params import check_on_missing, check_positive_int
+from ._frames import feature_stats, pad_frames
 
 
 def _steps(value):
@@ -124,15 +125,6 @@ class SequencePadder(TransformerMixin, BaseEstimator):
                 )
         return column, series
 
-    def _pad(self, series):
-        out = np.full((len(series), self.max_len_, self.n_step_features_), np.nan, dtype=np.float32)
-        for i, steps in enumerate(series):
-            if steps is None:
-                continue  # absent: stays NaN
-            steps = steps[: self.max_len_]
-            out[i, : len(steps)] = (steps - self.mean_) / self.std_
-        return out
-
     def fit(self, X, y=None):
         """Learn the padded length, the features per step and their statistics.
 
@@ -159,17 +151,12 @@ class SequencePadder(TransformerMixin, BaseEstimator):
         longest = max(len(s) for s in present)
         self.max_len_ = longest if self.max_len is None else min(self.max_len, longest)
         self.n_step_features_ = present[0].shape[1]
-        if self.normalize:
-            stacked = np.concatenate([s[: self.max_len_] for s in present])
-            self.mean_ = stacked.mean(axis=0).astype(np.float32)
-            std = stacked.std(axis=0)
-            # A constant feature would divide by zero; leave its scale alone.
-            self.std_ = np.where(std > 1e-12, std, 1.0).astype(np.float32)
-        else:
-            self.mean_ = np.zeros(self.n_step_features_, dtype=np.float32)
-            self.std_ = np.ones(self.n_step_features_, dtype=np.float32)
+        # Series may be on any scale: only an exact constant keeps its own.
+        self.mean_, self.std_ = feature_stats(
+            series, self.max_len_, self.n_step_features_, self.normalize, min_std=1e-12
+        )
         column.record_input(self)
-        return self._pad(series)
+        return pad_frames(series, self.max_len_, self.mean_, self.std_)
 
     def transform(self, X):
         """Pad, truncate and scale the series.
@@ -187,4 +174,4 @@ class SequencePadder(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "max_len_")
         _, series = self._read(X, self.n_step_features_)
-        return self._pad(series)
+        return pad_frames(series, self.max_len_, self.mean_, self.std_)

@@ -76,6 +76,10 @@ class VideoLoader(ImageLoader):
     """
 
     modality = "video"
+    # Videos are decoded one by one in this thread; ImageLoader's checks may
+    # read these (its threaded decoding is not used: _decode is this class's).
+    n_jobs = None
+    verbose = None
 
     def __init__(
         self, n_frames=8, size=(32, 32), *, fps=None, channels=None, normalize=True, on_missing="error"
