@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._columns import Column
 from .._params import check_positive_int
+from ._image_io import resize
 from ._video_io import decode_video, frames_to_float
 from .decode_cache import decode_cache
 from .image import ImageLoader
@@ -100,7 +101,10 @@ class VideoLoader(ImageLoader):
             raise ValueError(f"fps must be None or a positive number, got {self.fps!r}.")
 
     def _read(self, value):
-        return frames_to_float(decode_cache.get(value, decode_video, self.n_frames, self.fps))
+        frames = frames_to_float(decode_cache.get(value, decode_video, self.n_frames, self.fps))
+        # Resized now, so only frames of the output size are held for the
+        # whole column (resizing and channel conversion commute: both linear).
+        return [resize(frame, tuple(self.size)) for frame in frames]
 
     def _decode(self, X):
         """(column, videos, images): every video's frames, then all frames flat.
