@@ -66,6 +66,25 @@ def test_fps_sampling_repeats_or_skips_frames_and_pads_the_end(tmp_path):
     np.testing.assert_allclose(first_pixel(out)[0], [0, 0, 20, 20], atol=4)
 
 
+def test_raw_stream_without_timestamps_uses_the_stream_rate(tmp_path):
+    if "libx264" not in av.codecs_available:
+        pytest.skip("libx264 encoder not in this PyAV build")
+    path = str(tmp_path / "raw.h264")
+    with av.open(path, "w", format="h264") as container:  # an elementary stream: no timestamps
+        stream = container.add_stream("libx264", rate=10)
+        stream.width = stream.height = 16
+        stream.pix_fmt = "yuv420p"
+        for i in range(10):
+            frame = av.VideoFrame.from_ndarray(np.full((16, 16, 3), 20 * i, np.uint8), format="rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    out = VideoLoader(n_frames=8, size=(4, 4), fps=5, normalize=False).fit_transform([path])
+    np.testing.assert_allclose(first_pixel(out)[0, :5], [0, 40, 80, 120, 160], atol=4)
+    assert np.isnan(out[0, 5:]).all()
+
+
 def test_sample_indices():
     times = np.arange(10) / 10
     assert sample_indices(times, 1.0, 4, None).tolist() == [1, 3, 6, 8]

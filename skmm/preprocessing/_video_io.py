@@ -89,8 +89,8 @@ def _read_file(path, n_frames, fps):
                 raise MediaError(f"video file {path!r} has no video stream")
             stream = container.streams.video[0]
             # Demuxing (no decoding) gives every frame's time: enough to choose.
-            packets = [p for p in container.demux(stream) if p.size > 0]
-            times, end = _packet_times(packets, stream)
+            pts = [packet.pts for packet in container.demux(stream) if packet.size > 0]
+            times, end = _frame_times(pts, stream)
         if not len(times):
             raise MediaError(f"video file {path!r} holds no frames")
         keep = sample_indices(times, end, n_frames, fps)
@@ -118,15 +118,18 @@ def _read_file(path, n_frames, fps):
     return np.stack(frames)
 
 
-def _packet_times(packets, stream):
-    """(start times from 0 in presentation order, end time) of a stream's frames."""
-    rate = stream.average_rate or stream.guessed_rate or Fraction(25)
-    pts = [p.pts for p in packets]
-    if not packets or any(t is None for t in pts) or stream.time_base is None:
-        times = np.arange(len(packets)) / float(rate)
+def _frame_times(pts, stream):
+    """(start times from 0 in presentation order, end time) of a stream's frames.
+
+    ``pts`` are the packets' timestamps in decoding order; without them
+    (raw streams) the frames are taken to be evenly spaced at the stream's rate.
+    """
+    rate = stream.guessed_rate or stream.average_rate or Fraction(25)
+    if not pts or any(t is None for t in pts) or stream.time_base is None:
+        times = np.arange(len(pts)) / float(rate)
     else:
         times = np.sort(np.asarray(pts, dtype=np.float64)) * float(stream.time_base)
-        times -= times[0] if len(times) else 0.0
+        times -= times[0]
     end = (times[-1] + 1.0 / float(rate)) if len(times) else 0.0
     return times, end
 
