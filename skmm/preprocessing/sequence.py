@@ -53,9 +53,9 @@ class SequencePadder(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     max_len : int or None, default=None
-        Steps kept per series (the first ones). None keeps up to the
-        longest training series; longer series at transform are truncated
-        to it.
+        At most this many steps per series (the first ones). The output is
+        as long as the longest training series, cut to ``max_len``; series
+        longer than that at transform are truncated to it.
     normalize : bool, default=True
         Standardise each feature with the training mean and std.
     on_missing : {"error", "mask"}, default="error"
