@@ -85,6 +85,24 @@ def test_raw_stream_without_timestamps_uses_the_stream_rate(tmp_path):
     assert np.isnan(out[0, 5:]).all()
 
 
+def test_animated_gif_still_image_and_audio_file(tmp_path):
+    from PIL import Image
+
+    import soundfile as sf
+
+    frames = [Image.fromarray(np.full((10, 10), 40 * i, np.uint8)) for i in range(4)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    Image.fromarray(np.full((10, 10, 3), 200, np.uint8)).save(tmp_path / "still.png")
+    paths = [str(tmp_path / "anim.gif"), str(tmp_path / "still.png")]
+    out = VideoLoader(n_frames=4, size=(4, 4), normalize=False).fit_transform(paths)
+    np.testing.assert_allclose(first_pixel(out)[0], [0, 40, 80, 120], atol=1)
+    np.testing.assert_allclose(first_pixel(out)[1, :1], [200], atol=1)  # a still image: one frame
+    assert np.isnan(out[1, 1:]).all()
+    sf.write(tmp_path / "sound.wav", np.zeros(800, np.float32), 8000)
+    with pytest.raises(ValueError, match=r"column 'clip', row 0: video file .*sound.wav' has no video stream"):
+        VideoLoader().fit(pd.Series([str(tmp_path / "sound.wav")], name="clip"))
+
+
 def test_sample_indices():
     times = np.arange(10) / 10
     assert sample_indices(times, 1.0, 4, None).tolist() == [1, 3, 6, 8]
