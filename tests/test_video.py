@@ -5,11 +5,10 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+import soundfile as sf
+from PIL import Image
 from sklearn.base import clone
-from sklearn.model_selection import GridSearchCV
-from sklearn.pipeline import Pipeline
 
-from skmm import ModalityTransformer, MultimodalClassifier
 from skmm.preprocessing import ImageLoader, VideoLoader, decode_cache
 from skmm.preprocessing._video_io import sample_indices
 
@@ -86,10 +85,6 @@ def test_raw_stream_without_timestamps_uses_the_stream_rate(tmp_path):
 
 
 def test_animated_gif_still_image_and_audio_file(tmp_path):
-    from PIL import Image
-
-    import soundfile as sf
-
     frames = [Image.fromarray(np.full((10, 10), 40 * i, np.uint8)) for i in range(4)]
     frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:], duration=100, loop=0)
     Image.fromarray(np.full((10, 10, 3), 200, np.uint8)).save(tmp_path / "still.png")

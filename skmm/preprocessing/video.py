@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from numbers import Real
 
-import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .._columns import Column
