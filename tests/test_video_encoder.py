@@ -12,14 +12,10 @@ from sklearn.pipeline import Pipeline
 from skmm import ModalityTransformer, MultimodalClassifier
 from skmm.encoders import CNN, GRU, LSTM, CNNRecurrent
 from skmm.fusion import FUSIONS, Condition, LowRank, Tensor, resolve_fusion
+from skmm.fusion.head import make_head
 from skmm.nn import MultimodalNetwork
 from skmm.nn.inputs import ModalityInfo, check_matches, describe, to_tensors
 from skmm.preprocessing import VideoLoader
-
-try:  # the encoders/fusion packages' layout
-    from skmm.fusion.head import make_head
-except ImportError:  # pragma: no cover - the layout before it
-    from skmm.nn.model import make_head
 
 N, N_OUT, VOCAB, T = 5, 3, 9, 5
 INFOS = {
