@@ -50,6 +50,15 @@ def test_transform_is_what_the_head_reads(fitted):
     np.testing.assert_array_equal(as_frame.to_numpy(), Z)
 
 
+def test_saved_and_loaded_estimator_embeds_identically(fitted, tmp_path):
+    clf, X, _ = fitted
+    clf.save_params(tmp_path / "clf.pt")
+    loaded = clone(clf).load_params(tmp_path / "clf.pt")
+    np.testing.assert_array_equal(loaded.transform(X), clf.transform(X))
+    for name, code in clf.encode(X).items():
+        np.testing.assert_array_equal(loaded.encode(X)[name], code)
+
+
 def test_encode_gives_each_modality_with_absent_rows_nan(fitted):
     clf, X, _ = fitted
     codes = clf.encode(X)
