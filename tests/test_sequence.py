@@ -117,3 +117,16 @@ def test_in_a_network_grid_search_pickle_and_safe_format(tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(X), expected)
     padder = clf.preprocessor_.named_transformers_["ts"]
     assert clone(padder).get_params() == padder.get_params() and not hasattr(clone(padder), "mean_")
+
+
+def test_safe_format_checks_what_it_rebuilds():
+    from skmm import _persistence as persistence
+
+    plain = persistence.to_plain(SequencePadder(max_len=4).fit([[1.0, 2.0], [3.0]]))
+    assert isinstance(persistence.from_plain(plain), SequencePadder)
+    bad_width = {**plain, "fitted": {**plain["fitted"], "n_step_features_": 3}}
+    with pytest.raises(persistence.UnsafeFileError, match="mean_ and std_ of that length"):
+        persistence.from_plain(bad_width)
+    bad_param = {**plain, "params": {**plain["params"], "max_len": -5}}
+    with pytest.raises(persistence.UnsafeFileError, match="max_len must be a positive integer"):
+        persistence.from_plain(bad_param)

@@ -187,6 +187,17 @@ def test_decoded_once_through_the_cache_and_frame_unchanged(tmp_path):
     pd.testing.assert_frame_equal(X, before)
 
 
+def test_threads_give_the_serial_output(tmp_path):
+    paths = [write_video(tmp_path / f"{i}.mp4", n=4 + i) for i in range(5)] + [None]
+    decode_cache.clear()
+    serial = VideoLoader(n_frames=6, size=(8, 8), on_missing="mask", n_jobs=1).fit_transform(paths)
+    decode_cache.clear()
+    threaded = VideoLoader(n_frames=6, size=(8, 8), on_missing="mask", n_jobs=3).fit_transform(paths)
+    np.testing.assert_array_equal(threaded, serial)
+    with pytest.raises(ValueError, match="n_jobs"):
+        VideoLoader(n_jobs=0).fit(paths)
+
+
 def test_clone_and_pickle_round_trip():
     videos = [np.random.RandomState(i).randint(0, 255, (5, 6, 6, 3)).astype(np.uint8) for i in range(3)]
     loader = VideoLoader(n_frames=3, size=(4, 4), fps=12.5).fit(videos)
@@ -202,3 +213,18 @@ def test_is_an_image_loader_of_frames():
     images = [rng.randint(0, 255, (7, 9, 3)).astype(np.uint8) for _ in range(4)]
     video = VideoLoader(n_frames=1, size=(5, 5)).fit_transform([im[None] for im in images])
     np.testing.assert_allclose(video[:, 0], ImageLoader(size=(5, 5)).fit_transform(images), atol=1e-6)
+
+
+def test_safe_format_checks_what_it_rebuilds():
+    from skmm import _persistence as persistence
+
+    videos = [np.zeros((3, 4, 4), np.uint8), np.ones((2, 4, 4), np.uint8)]
+    plain = persistence.to_plain(VideoLoader(n_frames=2, size=(4, 4)).fit(videos))
+    loaded = persistence.from_plain(plain)
+    np.testing.assert_array_equal(loaded.transform(videos), VideoLoader(n_frames=2, size=(4, 4)).fit_transform(videos))
+    bad_param = {**plain, "params": {**plain["params"], "n_frames": 0}}
+    with pytest.raises(persistence.UnsafeFileError, match="n_frames must be a positive integer"):
+        persistence.from_plain(bad_param)
+    bad_channels = {**plain, "fitted": {**plain["fitted"], "channels_": 2}}
+    with pytest.raises(persistence.UnsafeFileError, match="channels_ must be 1 or 3"):
+        persistence.from_plain(bad_channels)

@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._columns import Column
 from .._params import check_positive_int
 from ._image_io import resize
+from ._parallel import prefetched
 from ._video_io import decode_video, frames_to_float
 from .decode_cache import decode_cache
 from .image import ImageLoader
@@ -51,6 +52,13 @@ class VideoLoader(ImageLoader):
         A missing value (None/NaN, or a file that does not exist) raises a
         ValueError naming the row, or with "mask" gives an all-NaN row so
         the network treats the sample as lacking this modality.
+    n_jobs : int or None, default=None
+        Threads that decode videos (FFmpeg's decoders release the GIL);
+        None uses the cores skmm may use (1 inside joblib or Dask workers).
+        The output does not depend on it.
+    verbose : int or None, default=None
+        1 shows a progress bar when decoding takes more than a second; None
+        follows the estimator that runs this transformer (silent on its own).
 
     Attributes
     ----------
@@ -76,13 +84,10 @@ class VideoLoader(ImageLoader):
     """
 
     modality = "video"
-    # Videos are decoded one by one in this thread; ImageLoader's checks may
-    # read these (its threaded decoding is not used: _decode is this class's).
-    n_jobs = None
-    verbose = None
 
     def __init__(
-        self, n_frames=8, size=(32, 32), *, fps=None, channels=None, normalize=True, on_missing="error"
+        self, n_frames=8, size=(32, 32), *, fps=None, channels=None, normalize=True, on_missing="error",
+        n_jobs=None, verbose=None,
     ):
         self.n_frames = n_frames
         self.size = size
@@ -90,6 +95,8 @@ class VideoLoader(ImageLoader):
         self.channels = channels
         self.normalize = normalize
         self.on_missing = on_missing
+        self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def _check_params(self):
         super()._check_params()
@@ -112,7 +119,8 @@ class VideoLoader(ImageLoader):
         is absent or has ended, which ImageLoader's steps turn into NaN.
         """
         column = Column(X, type(self).__name__)
-        videos = column.decode(self._read, "video", self.on_missing)
+        decode = prefetched(column.values, self._read, self.n_jobs, self.verbose, column.where_all())
+        videos = column.decode(decode, "video", self.on_missing)
         images = []
         for frames in videos:
             frames = frames or []
