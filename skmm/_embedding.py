@@ -6,6 +6,7 @@ import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from skorch.utils import to_tensor
 
+from ._threads import scoped
 from .nn.lazy import LazyModalityDataset
 
 
@@ -31,6 +32,7 @@ class EmbeddingMixin(TransformerMixin, ClassNamePrefixFeaturesOutMixin):
         with torch.no_grad():
             return [step(module, to_tensor(X, self.net_.device)) for X, _ in self.net_.get_iterator(dataset, training=False)]
 
+    @scoped
     def transform(self, X):
         """The fused representation of each sample: the trained network as a featuriser.
 
@@ -70,6 +72,7 @@ class EmbeddingMixin(TransformerMixin, ClassNamePrefixFeaturesOutMixin):
         parts = self._per_batch(self._input(X), lambda module, batch: module.fuse(batch).float().cpu())
         return torch.cat(parts).numpy()
 
+    @scoped
     def encode(self, X):
         """Each modality's encoding, before fusion.
 
