@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._av_writers import materialise
+from ._av_writers import check_modalities, materialise, materialise_motion
 
 __all__ = ["make_av_digits"]
 
@@ -35,21 +35,30 @@ def _load_av_digits(
     data_home=None,
     noise=1.0,
     random_state=None,
+    modalities=("text", "image", "audio"),
 ):
     """Like :func:`make_av_digits` but one frame with extra metadata columns.
 
-    Columns: ``text``, ``image``, ``audio`` (as in the public frame) plus
+    Columns: the ``modalities`` (as in the public frame) plus
     ``digit``, ``speaker``, ``writer``, ``source_image`` (row of
     :func:`sklearn.datasets.load_digits`) and ``subset`` (``"train"`` or
     ``"test"``; always ``"train"`` without a split).
     """
+    modalities = check_modalities(modalities)
     folder, meta = materialise(n_samples, split, test_size, noise, random_state, data_home)
     n = len(meta["digit"])
+    columns = {
+        "text": lambda: meta["text"],
+        "image": lambda: [str(folder / "images" / f"{i:05d}.png") for i in range(n)],
+        "audio": lambda: [str(folder / "audio" / f"{i:05d}.wav") for i in range(n)],
+    }
+    if {"video", "trajectory"} & set(modalities):
+        trajs, videos = materialise_motion(folder, meta, video="video" in modalities)
+        columns["trajectory"] = lambda: pd.Series(trajs, dtype=object)
+        columns["video"] = lambda: [str(videos / f"{i:05d}.mkv") for i in range(n)]
     frame = pd.DataFrame(
         {
-            "text": meta["text"],
-            "image": [str(folder / "images" / f"{i:05d}.png") for i in range(n)],
-            "audio": [str(folder / "audio" / f"{i:05d}.wav") for i in range(n)],
+            **{name: columns[name]() for name in modalities},
             "digit": np.asarray(meta["digit"], dtype=np.int64),
             "speaker": np.asarray(meta["speaker"], dtype=np.int64),
             "writer": np.asarray(meta["writer"], dtype=np.int64),
@@ -68,6 +77,7 @@ def make_av_digits(
     data_home=None,
     noise=1.0,
     random_state=None,
+    modalities=("text", "image", "audio"),
 ):
     """Make the AV-Digits multimodal benchmark (image, speech and text of a digit).
 
@@ -180,11 +190,13 @@ def make_av_digits(
         data_home=data_home,
         noise=noise,
         random_state=random_state,
+        modalities=modalities,
     )
+    modalities = list(check_modalities(modalities))
 
     def xy(part):
         part = part.reset_index(drop=True)
-        X = part[["text", "image", "audio"]].copy()
+        X = part[modalities].copy()
         y = part["digit"].astype(np.int64).rename("digit")
         return X, y
 
