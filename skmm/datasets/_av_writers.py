@@ -73,6 +73,14 @@ def check_modalities(modalities):
             f"modalities must be distinct names from {list(MODALITIES)} (at least one), "
             f"got {list(names)!r}."
         )
+    if "video" in names:
+        try:
+            import av  # noqa: F401
+        except ImportError as exc:
+            raise ImportError(
+                'make_av_digits(modalities=[..., "video"]) writes videos with PyAV: '
+                "pip install 'skmm[video]' (or pip install av)."
+            ) from exc
     return names
 
 
@@ -192,14 +200,6 @@ def materialise_motion(folder, meta, video):
     Added to a complete dataset folder on first use, in ``MOTION_DIR`` inside
     it, so the image, audio and text files are untouched.
     """
-    if video:
-        try:
-            import av  # noqa: F401
-        except ImportError as exc:
-            raise ImportError(
-                'make_av_digits(modalities=[..., "video"]) writes videos with PyAV: '
-                "pip install 'skmm[video]' (or pip install av)."
-            ) from exc
     with open(folder / "params.json") as fh:
         params = json.load(fh)
     motion = folder / MOTION_DIR
