@@ -25,13 +25,16 @@ from .._threads import n_rows, scoped
 from .._weights import check_sample_weight, combine, with_weight
 from ..fusion import resolve_fusion
 from . import data, params
+from .embedding import EmbeddingMixin
 from .inference import InferenceMixin
 from .network import build_network
 from .saving import SavingMixin
 from .training import TrainingMixin
 
 
-class BaseMultimodal(InferenceMixin, TrainingMixin, SavingMixin, BaseEstimator, metaclass=ABCMeta):
+class BaseMultimodal(
+    EmbeddingMixin, InferenceMixin, TrainingMixin, SavingMixin, BaseEstimator, metaclass=ABCMeta
+):
     """Shared parameters and fit/predict machinery; see MultimodalClassifier.
 
     A subclass (the classifier, the regressor) declares what depends on the

@@ -8,6 +8,7 @@ kind      array                       conventions
 tokens    int (n, length)             id 0 is padding (TextSequencer's output)
 frames    float (n, steps, features)  NaN frames are padding (AudioFeaturizer)
 image     float (n, C, H, W)
+video     float (n, T, C, H, W)       NaN frames are padding (VideoLoader)
 vector    float (n, features)
 ========  ==========================  ==========================================
 
@@ -29,7 +30,9 @@ from torch.utils.data import DataLoader, Dataset
 
 from ..preprocessing.text import UNKNOWN_ID
 
-KINDS = ("tokens", "frames", "image", "vector")
+KINDS = ("tokens", "frames", "image", "video", "vector")
+# Kinds whose first per-sample axis is steps, padded to a length that may change after fit.
+_SEQUENCES = ("tokens", "frames", "video")
 
 
 @dataclass(frozen=True)
@@ -39,10 +42,10 @@ class ModalityInfo:
     Attributes
     ----------
     kind : str
-        One of "tokens", "frames", "image", "vector".
+        One of "tokens", "frames", "image", "video", "vector".
     shape : tuple of int
-        Shape of one sample (for tokens and frames, the step axis is the
-        padded length seen in fit and may differ later).
+        Shape of one sample (for tokens, frames and video, the step axis is
+        the padded length seen in fit and may differ later).
     vocab_size : int or None
         For tokens: 1 + the largest id seen in fit.
     """
@@ -53,7 +56,9 @@ class ModalityInfo:
 
     @property
     def features(self):
-        """Size of one step (frames), channel count (image) or width (vector)."""
+        """Size of one step (frames), channel count (image, video) or width (vector)."""
+        if self.kind == "video":
+            return self.shape[1]
         return self.shape[-1] if self.kind in ("frames", "vector") else self.shape[0]
 
 
@@ -129,13 +134,13 @@ def _kind(name, array):
     if np.issubdtype(array.dtype, np.integer) and array.ndim == 2:
         return "tokens"
     if np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_:
-        kind = {2: "vector", 3: "frames", 4: "image"}.get(array.ndim)
+        kind = {2: "vector", 3: "frames", 4: "image", 5: "video"}.get(array.ndim)
         if kind is not None:
             return kind
     raise TypeError(
         f"modality {name!r}: cannot tell its kind from an array of dtype "
         f"{array.dtype} and shape {array.shape}; expected int (n, length) token "
-        "ids, float (n, features), (n, steps, features) or (n, C, H, W)."
+        "ids, float (n, features), (n, steps, features), (n, C, H, W) or (n, T, C, H, W)."
     )
 
 
@@ -172,9 +177,9 @@ def check_matches(data, infos):
     for name, info in infos.items():
         array = data[name]
         kind = _kind(name, array)
-        fixed = info.shape[1:] if info.kind in ("tokens", "frames") else info.shape
+        fixed = info.shape[1:] if info.kind in _SEQUENCES else info.shape
         got = tuple(array.shape[1:])
-        got_fixed = got[1:] if info.kind in ("tokens", "frames") else got
+        got_fixed = got[1:] if info.kind in _SEQUENCES else got
         if kind != info.kind or got_fixed != fixed:
             raise ValueError(
                 f"modality {name!r}: fitted on {info.kind} of per-sample shape "
@@ -213,9 +218,10 @@ def to_tensors(data, infos):
             x = torch.where(x >= info.vocab_size, torch.full_like(x, UNKNOWN_ID), x)
             lengths = (x != 0).sum(1)
             tensors[name] = {"x": x, "lengths": lengths, "present": lengths > 0}
-        elif info.kind == "frames":
+        elif info.kind in ("frames", "video"):
             array = np.asarray(array, dtype=np.float32)
-            valid = ~np.isnan(array).any(axis=2)
+            # A frame (a step's features, or a video frame's pixels) with any NaN is padding.
+            valid = ~np.isnan(array.reshape(*array.shape[:2], -1)).any(axis=2)
             lengths = valid.sum(axis=1)
             # Padding must be a suffix: a NaN frame followed by a real one is a hole.
             holes = np.flatnonzero(((np.cumsum(~valid, axis=1) > 0) & valid).any(axis=1))

@@ -66,7 +66,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
 
     modality = "image"
     _parameter_constraints: ClassVar[dict] = {
-        "size": [tuple, list],  # of two positive ints: _check_size
+        "size": [tuple, list],  # of two positive ints: _check_params
         "channels": [Options(Integral, {1, 3}), None],
         "normalize": ["boolean"],
         "on_missing": [ON_MISSING],
@@ -87,8 +87,8 @@ class ImageLoader(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         return one_column_tags(super().__sklearn_tags__(), self)
 
-    def _check_size(self):
-        """``size`` is two positive ints (a shape no declared constraint can say)."""
+    def _check_params(self):
+        """What the declared constraints cannot say: ``size`` is two positive ints; no bools as counts."""
         size = self.size
         if (
             not isinstance(size, (tuple, list))
@@ -96,6 +96,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
             or not all(isinstance(s, Integral) and s > 0 for s in size)
         ):
             raise ValueError(f"size must be (height, width) of positive integers, got {size!r}.")
+        reject_bools(self, "n_jobs", "verbose")
 
     def _decode(self, X):
         column = Column(X, type(self).__name__)
@@ -159,8 +160,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
         """Fit and transform, decoding every image once."""
-        self._check_size()
-        reject_bools(self, "n_jobs", "verbose")
+        self._check_params()
         column, images = self._decode(X)
         return self._scale(self._fit_decoded(column, images))
 
