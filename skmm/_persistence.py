@@ -43,6 +43,7 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 
+from ._spec_params import parameter_problem
 from .compose import ModalityTransformer
 from .nn.inputs import KINDS, ModalityInfo
 from .preprocessing import AudioFeaturizer, ImageLoader, SequencePadder, TextSequencer, VideoLoader
@@ -331,10 +332,9 @@ def _check_fitted(est):
         ):
             return "max_len_ and n_step_features_ must be positive ints, with mean_ and std_ of that length"
     if isinstance(est, (VideoLoader, SequencePadder)):
-        try:  # their parameters size the arrays transform allocates
-            est._check_params()
-        except ValueError as exc:
-            return str(exc)
+        problem = parameter_problem(est)  # their parameters size the arrays transform allocates
+        if problem is not None:
+            return problem
     return None
 
 

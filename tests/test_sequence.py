@@ -128,5 +128,5 @@ def test_safe_format_checks_what_it_rebuilds():
     with pytest.raises(persistence.UnsafeFileError, match="mean_ and std_ of that length"):
         persistence.from_plain(bad_width)
     bad_param = {**plain, "params": {**plain["params"], "max_len": -5}}
-    with pytest.raises(persistence.UnsafeFileError, match="max_len must be a positive integer"):
+    with pytest.raises(persistence.UnsafeFileError, match=r"'max_len' parameter of SequencePadder must be an int in the range \[1, inf\)"):
         persistence.from_plain(bad_param)

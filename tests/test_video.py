@@ -223,7 +223,7 @@ def test_safe_format_checks_what_it_rebuilds():
     loaded = persistence.from_plain(plain)
     np.testing.assert_array_equal(loaded.transform(videos), VideoLoader(n_frames=2, size=(4, 4)).fit_transform(videos))
     bad_param = {**plain, "params": {**plain["params"], "n_frames": 0}}
-    with pytest.raises(persistence.UnsafeFileError, match="n_frames must be a positive integer"):
+    with pytest.raises(persistence.UnsafeFileError, match=r"'n_frames' parameter of VideoLoader must be an int in the range \[1, inf\)"):
         persistence.from_plain(bad_param)
     bad_channels = {**plain, "fitted": {**plain["fitted"], "channels_": 2}}
     with pytest.raises(persistence.UnsafeFileError, match="channels_ must be 1 or 3"):

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import inspect
 import os
-from numbers import Integral, Real
+from numbers import Real
 
 import torch
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from .._config import configuration, describe
-from .._spec_params import POSITIVE_INT, reject_bools
+from .._spec_params import NON_NEGATIVE_INT, POSITIVE_INT, POSITIVE_REAL
 from ..encoders import resolve_encoder_choice
 from ..fusion import resolve_fusion
 
@@ -32,7 +32,7 @@ PARAMETER_CONSTRAINTS = {
     "dropout": [_FRACTION_BELOW_ONE],
     "max_epochs": [POSITIVE_INT],
     "batch_size": [POSITIVE_INT],
-    "lr": [Interval(Real, 0, None, closed="neither")],
+    "lr": [POSITIVE_REAL],
     "optimizer": [StrOptions(set(OPTIMIZERS)), type],
     "weight_decay": [Interval(Real, 0, None, closed="left")],
     "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
@@ -43,7 +43,7 @@ PARAMETER_CONSTRAINTS = {
     "task_weights": [dict, "array-like", None],  # checked against the targets in fit
     "lazy": ["boolean"],
     "lazy_fit_rows": [POSITIVE_INT],
-    "num_workers": [Interval(Integral, 0, None, closed="left")],
+    "num_workers": [NON_NEGATIVE_INT],
     "callbacks": [list, tuple, None],
     "checkpoint_dir": [str, os.PathLike, None],
     "warm_start": ["boolean"],
@@ -53,14 +53,8 @@ PARAMETER_CONSTRAINTS = {
     "verbose": ["verbose"],
 }
 
-_INTEGERS = (
-    "hidden_size", "max_epochs", "batch_size", "n_iter_no_change", "lazy_fit_rows", "num_workers", "n_threads",
-)
-
-
 def check_params(estimator) -> None:
-    """What the declared constraints cannot say: booleans as counts, optimizer classes, lazy's needs."""
-    reject_bools(estimator, *_INTEGERS)
+    """What the declared constraints cannot say: optimizer classes, lazy's needs."""
     optimizer = estimator.optimizer
     if isinstance(optimizer, type) and not issubclass(optimizer, torch.optim.Optimizer):
         raise ValueError(

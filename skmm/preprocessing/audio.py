@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
 from typing import ClassVar
 
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from .._columns import Column, one_column_tags
-from .._spec_params import ON_MISSING, POSITIVE_INT, reject_bools
+from .._spec_params import NON_NEGATIVE_INT, ON_MISSING, POSITIVE_INT, POSITIVE_REAL
 from ._audio_io import decode_audio
 from ._parallel import prefetched
 from .decode_cache import decode_cache
@@ -87,11 +85,11 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         "hop_length": [POSITIVE_INT],
         "fmin": "no_validation",  # LogMel checks the band against the sample rate
         "fmax": "no_validation",
-        "max_duration": [Interval(Real, 0, None, closed="neither"), None],
+        "max_duration": [POSITIVE_REAL, None],
         "normalize": ["boolean"],
         "on_missing": [ON_MISSING],
         "n_jobs": [POSITIVE_INT, None],
-        "verbose": [Interval(Integral, 0, None, closed="left"), None],
+        "verbose": [NON_NEGATIVE_INT, None],
     }
 
     def __init__(
@@ -179,7 +177,6 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
         """Fit and transform, decoding every clip once."""
-        reject_bools(self, "sample_rate", "n_mels", "n_fft", "hop_length", "n_jobs", "verbose")
         self.__dict__.pop("max_frames_", None)  # a refit reads clips whole again
         column, frames = self._frames(X)
         column.check_not_empty()

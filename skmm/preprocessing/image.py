@@ -7,11 +7,11 @@ from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, Options
+from sklearn.utils._param_validation import Options
 from sklearn.utils.validation import check_is_fitted
 
 from .._columns import Column, one_column_tags
-from .._spec_params import ON_MISSING, POSITIVE_INT, reject_bools
+from .._spec_params import NON_NEGATIVE_INT, ON_MISSING, POSITIVE_INT, SIZE
 from ._parallel import prefetched
 from ._image_io import decode_image, resize, to_channels
 from .decode_cache import decode_cache
@@ -66,12 +66,12 @@ class ImageLoader(TransformerMixin, BaseEstimator):
 
     modality = "image"
     _parameter_constraints: ClassVar[dict] = {
-        "size": [tuple, list],  # of two positive ints: _check_params
+        "size": [SIZE],
         "channels": [Options(Integral, {1, 3}), None],
         "normalize": ["boolean"],
         "on_missing": [ON_MISSING],
         "n_jobs": [POSITIVE_INT, None],
-        "verbose": [Interval(Integral, 0, None, closed="left"), None],
+        "verbose": [NON_NEGATIVE_INT, None],
     }
 
     def __init__(
@@ -86,17 +86,6 @@ class ImageLoader(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         return one_column_tags(super().__sklearn_tags__(), self)
-
-    def _check_params(self):
-        """What the declared constraints cannot say: ``size`` is two positive ints; no bools as counts."""
-        size = self.size
-        if (
-            not isinstance(size, (tuple, list))
-            or len(size) != 2
-            or not all(isinstance(s, Integral) and s > 0 for s in size)
-        ):
-            raise ValueError(f"size must be (height, width) of positive integers, got {size!r}.")
-        reject_bools(self, "n_jobs", "verbose")
 
     def _decode(self, X):
         column = Column(X, type(self).__name__)
@@ -160,7 +149,6 @@ class ImageLoader(TransformerMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
         """Fit and transform, decoding every image once."""
-        self._check_params()
         column, images = self._decode(X)
         return self._scale(self._fit_decoded(column, images))
 

@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
 from .._columns import Column, MediaError, MediaTypeError, MissingMediaError, one_column_tags
-from .._spec_params import ON_MISSING, POSITIVE_INT, reject_bools
+from .._spec_params import ON_MISSING, POSITIVE_INT
 from ._frames import feature_stats, pad_frames
 
 
@@ -110,9 +110,6 @@ class SequencePadder(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         return one_column_tags(super().__sklearn_tags__(), self, string=False)
 
-    def _check_params(self):
-        reject_bools(self, "max_len")  # what the declared constraints cannot say
-
     def _read(self, X, n_step_features=None):
         """(column, list of (T, d) arrays or None), with one ``d`` for every row."""
         column = Column(X, type(self).__name__)
@@ -149,7 +146,6 @@ class SequencePadder(TransformerMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
         """Fit and transform, reading every cell once."""
-        self._check_params()
         column, series = self._read(X)
         column.check_not_empty()
         column.check_some_present(series, "series")

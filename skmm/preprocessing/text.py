@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._columns import Column, MediaTypeError, one_column_tags
-from .._spec_params import ON_MISSING, POSITIVE_INT, reject_bools
+from .._spec_params import ON_MISSING, POSITIVE_INT
 
 PAD_ID = 0
 UNKNOWN_ID = 1
@@ -136,7 +136,6 @@ class TextSequencer(TransformerMixin, BaseEstimator):
         -------
         self : TextSequencer
         """
-        reject_bools(self, "max_len", "max_vocab", "min_freq")
         column, docs = self._tokenize(X)
         column.check_not_empty()
         column.check_some_present(docs, "text")

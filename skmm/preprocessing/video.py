@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from numbers import Real
 from typing import ClassVar
 
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from .._columns import Column
-from .._spec_params import POSITIVE_INT, reject_bools
+from .._spec_params import POSITIVE_INT, POSITIVE_REAL
 from ._image_io import resize
 from ._parallel import prefetched
 from ._video_io import decode_video, frames_to_float
@@ -90,7 +88,7 @@ class VideoLoader(ImageLoader):
     _parameter_constraints: ClassVar[dict] = {
         **ImageLoader._parameter_constraints,
         "n_frames": [POSITIVE_INT],
-        "fps": [Interval(Real, 0, None, closed="neither"), None],
+        "fps": [POSITIVE_REAL, None],
     }
 
     def __init__(
@@ -105,10 +103,6 @@ class VideoLoader(ImageLoader):
         self.on_missing = on_missing
         self.n_jobs = n_jobs
         self.verbose = verbose
-
-    def _check_params(self):
-        super()._check_params()
-        reject_bools(self, "n_frames", "fps")
 
     def _read(self, value):
         frames = frames_to_float(decode_cache.get(value, decode_video, self.n_frames, self.fps))
@@ -154,7 +148,6 @@ class VideoLoader(ImageLoader):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
         """Fit and transform, decoding every video once."""
-        self._check_params()
         column, videos, images = self._decode(X)
         column.check_not_empty()
         column.check_some_present(videos, "video")
