@@ -1,16 +1,31 @@
-"""Decoding and featurising media rows on several cores, in threads.
+"""Decoding and featurising media rows on several cores.
 
-Pillow, soundfile, soxr and torch release the GIL while they work, so a
-thread pool uses the cores without copying arrays between processes. Work is
-cut into chunks of rows whose boundaries do not depend on the number of
-threads, and results come back in row order: the output is the same as a
-serial run's, bit for bit.
+Work is cut into chunks of rows and results come back in row order, so the
+output is the same as a serial run's, bit for bit, and errors are raised for
+the first bad row, as a serial run raises them.
+
+Decoding one small file is mostly Python (Pillow's and soundfile's own
+code, holding the GIL) around a little C: threads barely scale on it. So a
+long decode (more than :data:`PROCESS_MIN_SECONDS` of estimated work) runs
+in forked worker processes, which inherit the values and the decoder and
+send back only the decoded arrays; shorter work, and platforms without a
+safe ``fork``, use threads. The decode cache stays in the calling process:
+cached rows are looked up first, and only misses are decoded (each distinct
+file once).
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import pickle
+import sys
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
+from itertools import count
 from numbers import Integral
 
 from tqdm.auto import tqdm
@@ -23,6 +38,8 @@ from .decode_cache import decode_cache
 CHUNK = 32
 #: A progress bar appears only when the work lasts longer than this (seconds).
 PROGRESS_DELAY = 1.0
+#: Decoding estimated to take longer than this (seconds, on one core) runs in processes.
+PROCESS_MIN_SECONDS = 1.0
 
 
 def check_n_jobs(owner):
@@ -67,29 +84,116 @@ def parallel_map(func, items, n_jobs=None):
         return list(pool.map(run, items))
 
 
-def _attempt(decode, value):
+def _attempt(decode, value, settings=()):
     try:
-        return True, decode(value)
+        return True, decode(value, *settings)
     except Exception as exc:  # replayed in row order by the caller, as a serial run raises it
         return False, exc
 
 
-def prefetched(values, decode, n_jobs=None, verbose=None, what="media"):
-    """Decode every present value up front (in parallel); return a replaying ``decode``.
+# Work handed to forked workers: they inherit it at fork time, so neither the
+# values nor the decoder are pickled; only results travel back.
+_INHERITED = {}
+_tokens = count()
+
+
+def _decode_inherited(token, start, stop):
+    decode, settings, items = _INHERITED[token]
+    done = [_attempt(decode, value, settings) for value in items[start:stop]]
+    for i, (ok, out) in enumerate(done):
+        if not ok:
+            try:
+                pickle.dumps(out)
+            except Exception:  # noqa: BLE001 - an error that cannot travel back is sent as its text
+                done[i] = (False, RuntimeError(f"{type(out).__name__}: {out}"))
+    return done
+
+
+def _child_init():
+    # The workers decode only; one torch/BLAS thread each, as the pool fills the cores.
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def can_fork():
+    """Whether worker processes may be forked here (Linux, not inside a daemonic pool worker)."""
+    return (
+        sys.platform.startswith("linux")
+        and "fork" in multiprocessing.get_all_start_methods()
+        and not multiprocessing.current_process().daemon
+    )
+
+
+def _process_map(decode, settings, items, chunks, n_jobs, bar):
+    """Decode ``items`` by ``chunks`` ((start, stop) pairs) in ``n_jobs`` forked processes, in order."""
+    token = next(_tokens)
+    _INHERITED[token] = (decode, settings, items)
+    try:
+        with warnings.catch_warnings():
+            # Python >= 3.12 warns on fork in a threaded process; the workers only decode
+            # (no torch, no locks of the parent's other threads).
+            warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
+            pool = ProcessPoolExecutor(n_jobs, multiprocessing.get_context("fork"), initializer=_child_init)
+            with pool:
+                futures = {pool.submit(_decode_inherited, token, *chunk): chunk for chunk in chunks}
+                for future in as_completed(futures):
+                    start, stop = futures[future]
+                    bar.update(stop - start)
+                return [r for future in futures for r in future.result()]
+    except BrokenProcessPool:
+        raise RuntimeError(
+            "a media-decoding process died (out of memory, or a crash in a decoding library); "
+            "n_jobs=1 decodes in this process"
+        ) from None
+    finally:
+        del _INHERITED[token]
+
+
+def _decode_all(decode, settings, items, n_jobs, bar):
+    """``[_attempt(decode, item, settings) ...]``: threads or processes, by the estimated work."""
+    n = min(resolve_n_jobs(n_jobs), -(-len(items) // CHUNK))
+    if n <= 1:
+        done = [_attempt(decode, item, settings) for item in items]
+        bar.update(len(items))
+        return done
+    # The first chunk, decoded here, tells how long the rest would take on one core.
+    started = time.perf_counter()
+    first = [_attempt(decode, item, settings) for item in items[:CHUNK]]
+    bar.update(len(first))
+    rest = items[CHUNK:]
+    estimate = (time.perf_counter() - started) * len(rest) / CHUNK
+    chunks = [(i, min(i + CHUNK, len(items))) for i in range(CHUNK, len(items), CHUNK)]
+    if estimate > PROCESS_MIN_SECONDS and can_fork():
+        return first + _process_map(decode, settings, items, chunks, n, bar)
+
+    def decode_chunk(chunk):
+        done = [_attempt(decode, item, settings) for item in items[chunk[0] : chunk[1]]]
+        bar.update(len(done))
+        return done
+
+    return first + [r for done in parallel_map(decode_chunk, chunks, n) for r in done]
+
+
+def prefetched(values, decode, settings=(), n_jobs=None, verbose=None, what="media"):
+    """Decode every present value up front (in parallel, through the cache); return a replaying decoder.
 
     :meth:`skmm._columns.Column.decode` then calls the returned function on
-    the present values in row order, as it would call ``decode``; each call
-    returns the next stored result or raises the stored error, so errors
-    still name the row and file of the first bad value.
+    the present values in row order; each call returns the next stored
+    result or raises the stored error, so errors still name the row and file
+    of the first bad value.
 
     Parameters
     ----------
     values : sequence
         The column's values.
     decode : callable
-        value -> decoded object.
+        ``decode(value, *settings)`` -> decoded array; a module-level function
+        (it is also the decode cache's key).
+    settings : tuple
+        Decoder settings, part of the cache key.
     n_jobs : int or None
-        Threads (None: the cores skmm may use).
+        Threads or processes (None: the cores skmm may use).
     verbose : int or None
         >= 1 shows a progress bar when decoding takes more than a second;
         None follows the estimator being fitted or run (silent otherwise).
@@ -97,19 +201,32 @@ def prefetched(values, decode, n_jobs=None, verbose=None, what="media"):
         Shown beside the progress bar.
     """
     present = [value for value in values if not is_missing(value)]
-    chunks = [present[i : i + CHUNK] for i in range(0, len(present), CHUNK)]
+    results = [None] * len(present)
+    misses, keys, first_of = [], [], {}
+    for i, value in enumerate(present):
+        key, cached = decode_cache.lookup(value, decode, settings)
+        if cached is not None:
+            results[i] = (True, cached)
+        elif key is not None and key in first_of:  # the same file again in this column
+            results[i] = first_of[key]
+        else:
+            if key is not None:
+                first_of[key] = len(misses)
+            misses.append(i)
+            keys.append(key)
     if verbose is None:
         verbose = call_verbosity.get()
     with tqdm(
-        total=len(present), desc=f"decoding {what}", unit="row", disable=verbose < 1 or not present,
+        total=len(misses), desc=f"decoding {what}", unit="row", disable=verbose < 1 or not misses,
         delay=PROGRESS_DELAY, leave=False,
     ) as bar:
-        def decode_chunk(chunk):
-            done = [_attempt(decode, value) for value in chunk]
-            bar.update(len(chunk))
-            return done
-
-        results = iter([r for done in parallel_map(decode_chunk, chunks, n_jobs) for r in done])
+        decoded = _decode_all(decode, settings, [present[i] for i in misses], n_jobs, bar)
+    for i, key, (ok, out) in zip(misses, keys, decoded):
+        results[i] = (True, decode_cache.store(key, out)) if ok else (ok, out)
+    for i, result in enumerate(results):
+        if isinstance(result, int):
+            results[i] = results[misses[result]]
+    results = iter(results)
 
     def replay(value):
         ok, out = next(results)

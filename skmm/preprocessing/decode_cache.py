@@ -90,15 +90,28 @@ class DecodeCache:
 
         Cached arrays are shared and read-only: callers copy before writing.
         """
+        key, cached = self.lookup(value, decode, settings)
+        if cached is not None:
+            return cached
+        return self.store(key, decode(value, *settings))
+
+    def lookup(self, value, decode, settings=()):
+        """``(key, cached array or None)``; a miss counts as a decode, to be :meth:`store`-d.
+
+        The key is None when ``value`` is not kept (not a path, cache off or paused).
+        """
         key = self._key(value, decode, settings)
         with self._lock:
             cached = None if key is None else self._store.get(key)
             if cached is not None:
                 self._store.move_to_end(key)
                 self.hits += 1
-                return cached
+                return key, cached
             self.decodes += 1
-        decoded = decode(value, *settings)
+        return key, None
+
+    def store(self, key, decoded):
+        """Keep ``decoded`` under ``key`` (from :meth:`lookup`) if it fits; return what callers should use."""
         if key is not None and decoded.nbytes <= self.max_bytes:
             decoded.flags.writeable = False
             with self._lock:
