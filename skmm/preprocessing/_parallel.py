@@ -17,17 +17,22 @@ file once).
 from __future__ import annotations
 
 import multiprocessing
+import os
 import pickle
+import shutil
 import sys
+import tempfile
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
+from collections import namedtuple
 from itertools import count
 from numbers import Integral
 
+import numpy as np
 from tqdm.auto import tqdm
 
 from .._columns import is_missing
@@ -98,15 +103,46 @@ _tokens = count()
 
 
 def _decode_inherited(token, start, stop):
-    decode, settings, items = _INHERITED[token]
+    """Decode ``items[start:stop]`` in a worker; arrays go back through a file in ``spool``."""
+    decode, settings, items, spool = _INHERITED[token]
     done = [_attempt(decode, value, settings) for value in items[start:stop]]
-    for i, (ok, out) in enumerate(done):
-        if not ok:
-            try:
-                pickle.dumps(out)
-            except Exception:  # noqa: BLE001 - an error that cannot travel back is sent as its text
-                done[i] = (False, RuntimeError(f"{type(out).__name__}: {out}"))
+    offset = 0
+    # Arrays through a pipe cost more CPU than decoding them (64 KiB at a time, pickled on both sides):
+    # they are written to one file per chunk (in memory, /dev/shm where there is one) and read back at once.
+    with open(os.path.join(spool, str(start)), "wb") as f:
+        for i, (ok, out) in enumerate(done):
+            if ok and isinstance(out, np.ndarray) and not out.dtype.hasobject:
+                data = np.ascontiguousarray(out)
+                f.write(data.data)
+                done[i] = (ok, _Spooled(offset, out.shape, out.dtype))
+                offset += data.nbytes
+            elif not ok:
+                try:
+                    pickle.dumps(out)
+                except Exception:  # noqa: BLE001 - an error that cannot travel back is sent as its text
+                    done[i] = (False, RuntimeError(f"{type(out).__name__}: {out}"))
     return done
+
+
+#: Where a worker wrote one array in its chunk's file.
+_Spooled = namedtuple("_Spooled", "offset shape dtype")
+
+
+def _unspool(done, path):
+    """A chunk's results with its :class:`_Spooled` entries read back, each into its own array."""
+    results = []
+    # Row by row, not one buffer per chunk: arrays this small come from the heap's reused
+    # memory, where a fresh multi-megabyte buffer would cost a page fault per 4 KiB.
+    with open(path, "rb", buffering=0) as f:
+        for ok, out in done:
+            if ok and isinstance(out, _Spooled):
+                array = np.empty(out.shape, out.dtype)
+                f.seek(out.offset)
+                f.readinto(memoryview(array).cast("B"))
+                out = array
+            results.append((ok, out))
+    os.unlink(path)  # at once: /dev/shm holds only the chunks in flight
+    return results
 
 
 def _child_init():
@@ -128,7 +164,8 @@ def can_fork():
 def _process_map(decode, settings, items, chunks, n_jobs, bar):
     """Decode ``items`` by ``chunks`` ((start, stop) pairs) in ``n_jobs`` forked processes, in order."""
     token = next(_tokens)
-    _INHERITED[token] = (decode, settings, items)
+    spool = tempfile.mkdtemp(prefix="skmm-decode-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    _INHERITED[token] = (decode, settings, items, spool)
     try:
         with warnings.catch_warnings():
             # Python >= 3.12 warns on fork in a threaded process; the workers only decode
@@ -137,10 +174,12 @@ def _process_map(decode, settings, items, chunks, n_jobs, bar):
             pool = ProcessPoolExecutor(n_jobs, multiprocessing.get_context("fork"), initializer=_child_init)
             with pool:
                 futures = {pool.submit(_decode_inherited, token, *chunk): chunk for chunk in chunks}
+                results = {}
                 for future in as_completed(futures):
                     start, stop = futures[future]
+                    results[start] = _unspool(future.result(), os.path.join(spool, str(start)))
                     bar.update(stop - start)
-                return [r for future in futures for r in future.result()]
+                return [r for start, _ in chunks for r in results[start]]
     except BrokenProcessPool:
         raise RuntimeError(
             "a media-decoding process died (out of memory, or a crash in a decoding library); "
@@ -148,6 +187,7 @@ def _process_map(decode, settings, items, chunks, n_jobs, bar):
         ) from None
     finally:
         del _INHERITED[token]
+        shutil.rmtree(spool, ignore_errors=True)
 
 
 def _decode_all(decode, settings, items, n_jobs, bar):
@@ -204,11 +244,12 @@ def prefetched(values, decode, settings=(), n_jobs=None, verbose=None, what="med
     results = [None] * len(present)
     misses, keys, first_of = [], [], {}
     for i, value in enumerate(present):
-        key, cached = decode_cache.lookup(value, decode, settings)
-        if cached is not None:
-            results[i] = (True, cached)
-        elif key is not None and key in first_of:  # the same file again in this column
+        key = decode_cache.key(value, decode, settings)
+        if key is not None and key in first_of:  # the same file again in this column: decoded once
+            decode_cache.lookup(key, hit=True)
             results[i] = first_of[key]
+        elif (cached := decode_cache.lookup(key)) is not None:
+            results[i] = (True, cached)
         else:
             if key is not None:
                 first_of[key] = len(misses)
