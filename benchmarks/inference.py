@@ -17,6 +17,7 @@ hits both alike. ``--compare-threads`` adds the same with threads only.
 import argparse
 import json
 import os
+import resource
 import subprocess
 import time
 
@@ -59,24 +60,33 @@ def decode_table(args):
         for mode, threshold in modes.items():
             _parallel.PROCESS_MIN_SECONDS = threshold
             times = {cores: [] for cores in core_counts}
+            cpu = {cores: [] for cores in core_counts}
             for _ in range(args.repeats):  # alternate, so load from other work hits both alike
                 for cores in core_counts:
                     os.sched_setaffinity(0, allowed[:cores])
-                    start = time.perf_counter()
+                    start, start_cpu = time.perf_counter(), cpu_seconds()
                     prep.transform(many)
                     times[cores].append(time.perf_counter() - start)
-            rows.append((mode, {cores: float(np.median(t)) for cores, t in times.items()}))
+                    cpu[cores].append(cpu_seconds() - start_cpu)
+            rows.append((mode, {cores: float(np.median(t)) for cores, t in times.items()},
+                         {cores: float(np.median(t)) for cores, t in cpu.items()}))
     finally:
         os.sched_setaffinity(0, allowed)
     print(f"Decoding + preprocessing image and audio of {args.rows:,} rows (decode cache off): "
           f"median of {args.repeats} paired runs, 1 and 2 cores alternating\n")
-    print("| decoding | cores | seconds | rows per second | speed-up |")
-    print("|---|---:|---:|---:|---:|")
-    for mode, seconds in rows:
+    print("| decoding | cores | seconds | rows per second | speed-up | CPU seconds (all processes) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for mode, seconds, cpu in rows:
         for cores in core_counts:
             print(f"| {mode} | {cores} | {seconds[cores]:.2f} | {args.rows / seconds[cores]:,.0f} | "
-                  f"{seconds[1] / seconds[cores]:.2f}x |")
+                  f"{seconds[1] / seconds[cores]:.2f}x | {cpu[cores]:.2f} |")
     print(f"\nuptime before: {before}\nuptime after:  {uptime()}")
+
+
+def cpu_seconds():
+    """CPU time of this process and of its finished children (the decoding workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def uptime():

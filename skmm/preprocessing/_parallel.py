@@ -16,6 +16,8 @@ file once).
 
 from __future__ import annotations
 
+import math
+import mmap
 import multiprocessing
 import os
 import pickle
@@ -24,7 +26,7 @@ import sys
 import tempfile
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
@@ -97,52 +99,81 @@ def _attempt(decode, value, settings=()):
 
 
 # Work handed to forked workers: they inherit it at fork time, so neither the
-# values nor the decoder are pickled; only results travel back.
+# values nor the decoder are pickled.
 _INHERITED = {}
 _tokens = count()
+_HEADER = 8  # bytes: length of a chunk file's pickled header
 
-
-def _decode_inherited(token, start, stop):
-    """Decode ``items[start:stop]`` in a worker; arrays go back through a file in ``spool``."""
-    decode, settings, items, spool = _INHERITED[token]
-    done = [_attempt(decode, value, settings) for value in items[start:stop]]
-    offset = 0
-    # Arrays through a pipe cost more CPU than decoding them (64 KiB at a time, pickled on both sides):
-    # they are written to one file per chunk (in memory, /dev/shm where there is one) and read back at once.
-    with open(os.path.join(spool, str(start)), "wb") as f:
-        for i, (ok, out) in enumerate(done):
-            if ok and isinstance(out, np.ndarray) and not out.dtype.hasobject:
-                data = np.ascontiguousarray(out)
-                f.write(data.data)
-                done[i] = (ok, _Spooled(offset, out.shape, out.dtype))
-                offset += data.nbytes
-            elif not ok:
-                try:
-                    pickle.dumps(out)
-                except Exception:  # noqa: BLE001 - an error that cannot travel back is sent as its text
-                    done[i] = (False, RuntimeError(f"{type(out).__name__}: {out}"))
-    return done
-
-
-#: Where a worker wrote one array in its chunk's file.
+#: Where a worker wrote one array in its chunk's file, after the header.
 _Spooled = namedtuple("_Spooled", "offset shape dtype")
 
 
-def _unspool(done, path):
-    """A chunk's results with its :class:`_Spooled` entries read back, each into its own array."""
-    results = []
-    # Row by row, not one buffer per chunk: arrays this small come from the heap's reused
-    # memory, where a fresh multi-megabyte buffer would cost a page fault per 4 KiB.
-    with open(path, "rb", buffering=0) as f:
-        for ok, out in done:
-            if ok and isinstance(out, _Spooled):
-                array = np.empty(out.shape, out.dtype)
-                f.seek(out.offset)
-                f.readinto(memoryview(array).cast("B"))
-                out = array
-            results.append((ok, out))
-    os.unlink(path)  # at once: /dev/shm holds only the chunks in flight
-    return results
+def _work(token):
+    """A worker's loop: take the next chunk, decode it, spool it, until none is left.
+
+    Workers take chunks themselves (a shared counter) rather than being fed
+    by the parent, which on a loaded machine may wait long for a core.
+    """
+    decode, settings, items, chunks, spool, next_chunk, finished = _INHERITED[token]
+    while True:
+        with next_chunk.get_lock():
+            c = next_chunk.value
+            next_chunk.value += 1
+        if c >= len(chunks):
+            return
+        start, stop = chunks[c]
+        _spool([_attempt(decode, value, settings) for value in items[start:stop]], os.path.join(spool, str(c)))
+        finished[c] = 1
+
+
+def _spool(done, path):
+    """Write a chunk's results to ``path``: pickled (ok, error or :class:`_Spooled`) list, then raw arrays.
+
+    Arrays through a pipe cost more CPU than decoding them (64 KiB at a time,
+    pickled on both sides); a file in memory (/dev/shm) is written and read at once.
+    """
+    arrays, offset = [], 0
+    for i, (ok, out) in enumerate(done):
+        if ok and isinstance(out, np.ndarray) and not out.dtype.hasobject:
+            arrays.append(np.ascontiguousarray(out))
+            done[i] = (ok, _Spooled(offset, out.shape, out.dtype))
+            offset += out.nbytes
+        elif not ok:
+            try:
+                pickle.dumps(out)
+            except Exception:  # noqa: BLE001 - an error that cannot travel back is sent as its text
+                done[i] = (False, RuntimeError(f"{type(out).__name__}: {out}"))
+    header = pickle.dumps(done)
+    header += b"\0" * (-(_HEADER + len(header)) % 64)  # arrays start aligned
+    with open(path + ".part", "wb") as f:
+        f.write(len(header).to_bytes(_HEADER, "little"))
+        f.write(header)
+        for array in arrays:
+            f.write(array.data)
+    os.replace(path + ".part", path)
+
+
+def _unspool(path):
+    """A chunk's results read back from :func:`_spool`'s file, which is then removed.
+
+    The arrays are mapped, not copied (copy-on-write: they stay writeable): the parent's
+    copy of the rows would cost about as much CPU as the workers' decoding saves.
+    """
+    with open(path, "rb") as f:
+        size = int.from_bytes(f.read(_HEADER), "little")
+        done = pickle.loads(f.read(size))  # noqa: S301 - written by our own worker just now
+        base = _HEADER + size
+        total = os.fstat(f.fileno()).st_size
+        data = mmap.mmap(f.fileno(), total, access=mmap.ACCESS_COPY) if total > base else None
+    os.unlink(path)  # the mapping keeps the data; nothing is left to clean up
+    return [(ok, _mapped(data, base, out) if ok and isinstance(out, _Spooled) else out) for ok, out in done]
+
+
+def _mapped(data, base, spooled):
+    count = math.prod(spooled.shape)
+    if not count:
+        return np.empty(spooled.shape, spooled.dtype)
+    return np.frombuffer(data, spooled.dtype, count, base + spooled.offset).reshape(spooled.shape)
 
 
 def _child_init():
@@ -161,25 +192,50 @@ def can_fork():
     )
 
 
-def _process_map(decode, settings, items, chunks, n_jobs, bar):
-    """Decode ``items`` by ``chunks`` ((start, stop) pairs) in ``n_jobs`` forked processes, in order."""
+def _spool_dir(nbytes):
+    """A folder with room for ``nbytes`` of decoded arrays, in memory if possible; None if none has."""
+    for folder in ("/dev/shm", tempfile.gettempdir()):  # Docker's /dev/shm is 64 MB unless raised
+        try:
+            info = os.statvfs(folder)
+        except OSError:
+            continue
+        if info.f_bavail * info.f_frsize > nbytes:
+            return folder
+    return None
+
+
+def _process_map(decode, settings, items, chunks, n_jobs, bar, spool_dir):
+    """Decode ``items`` by ``chunks`` ((start, stop) pairs) in ``n_jobs`` forked processes, in order.
+
+    The decoded arrays are spooled in files in ``spool_dir`` and mapped, so they use its room
+    until they are freed.
+    """
+    context = multiprocessing.get_context("fork")
     token = next(_tokens)
-    spool = tempfile.mkdtemp(prefix="skmm-decode-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
-    _INHERITED[token] = (decode, settings, items, spool)
+    spool = tempfile.mkdtemp(prefix="skmm-decode-", dir=spool_dir)
+    finished = context.Array("b", len(chunks), lock=False)
+    _INHERITED[token] = (decode, settings, items, chunks, spool, context.Value("i", 0), finished)
+    results = [None] * len(chunks)
     try:
         with warnings.catch_warnings():
             # Python >= 3.12 warns on fork in a threaded process; the workers only decode
             # (no torch, no locks of the parent's other threads).
             warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
-            pool = ProcessPoolExecutor(n_jobs, multiprocessing.get_context("fork"), initializer=_child_init)
-            with pool:
-                futures = {pool.submit(_decode_inherited, token, *chunk): chunk for chunk in chunks}
-                results = {}
-                for future in as_completed(futures):
-                    start, stop = futures[future]
-                    results[start] = _unspool(future.result(), os.path.join(spool, str(start)))
-                    bar.update(stop - start)
-                return [r for start, _ in chunks for r in results[start]]
+            with ProcessPoolExecutor(n_jobs, context, initializer=_child_init) as pool:
+                workers = [pool.submit(_work, token) for _ in range(n_jobs)]
+                pending = list(range(len(chunks)))
+                while pending:
+                    stopped, _ = wait(workers, timeout=0.05, return_when=FIRST_EXCEPTION)
+                    for worker in stopped:
+                        worker.result()  # a worker's crash is raised here
+                    ready = [c for c in pending if finished[c]]
+                    for c in ready:  # read as they come, so that /dev/shm holds little
+                        results[c] = _unspool(os.path.join(spool, str(c)))
+                        bar.update(chunks[c][1] - chunks[c][0])
+                    pending = [c for c in pending if results[c] is None]
+                    if pending and len(stopped) == len(workers) and not ready:
+                        raise RuntimeError(f"media-decoding workers stopped with chunks {pending} not done")
+        return [r for done in results for r in done]
     except BrokenProcessPool:
         raise RuntimeError(
             "a media-decoding process died (out of memory, or a crash in a decoding library); "
@@ -205,7 +261,10 @@ def _decode_all(decode, settings, items, n_jobs, bar):
     estimate = (time.perf_counter() - started) * len(rest) / CHUNK
     chunks = [(i, min(i + CHUNK, len(items))) for i in range(CHUNK, len(items), CHUNK)]
     if estimate > PROCESS_MIN_SECONDS and can_fork():
-        return first + _process_map(decode, settings, items, chunks, n, bar)
+        nbytes = sum(out.nbytes for ok, out in first if ok and isinstance(out, np.ndarray))
+        spool_dir = _spool_dir(2 * nbytes * len(rest) / len(first))
+        if spool_dir is not None:
+            return first + _process_map(decode, settings, items, chunks, n, bar, spool_dir)
 
     def decode_chunk(chunk):
         done = [_attempt(decode, item, settings) for item in items[chunk[0] : chunk[1]]]
