@@ -26,11 +26,10 @@ import sys
 import tempfile
 import time
 import warnings
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
 from collections import namedtuple
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import nullcontext
 from itertools import count
 from numbers import Integral
 
