@@ -77,3 +77,15 @@ def test_cache_is_filled_by_the_caller_and_each_file_decoded_once(frame, process
     np.testing.assert_array_equal(loader.transform(twice), first)  # all from the cache: no pool
     assert len(processes) == 1
     decode_cache.clear()
+
+
+def _dies_in_a_worker(value):
+    if multiprocessing.parent_process() is not None:
+        os._exit(1)  # as a crash in a decoding library would end the worker
+    return np.zeros(1)
+
+
+def test_a_worker_that_dies_is_a_clear_error_not_a_hang(processes):
+    with pytest.raises(RuntimeError, match="decoding process died"):
+        _parallel.prefetched([f"row{i}" for i in range(40)], _dies_in_a_worker, (), 2, 0, "column 'x'")
+    assert processes and multiprocessing.active_children() == []

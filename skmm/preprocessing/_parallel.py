@@ -203,6 +203,21 @@ def _spool_dir(nbytes):
     return None
 
 
+def _collect(workers, chunks, pending, finished, spool, results, bar):
+    """Read chunks back as workers finish them, until all are in ``results``."""
+    while pending:
+        stopped, _ = wait(workers, timeout=0.05, return_when=FIRST_EXCEPTION)
+        for worker in stopped:
+            worker.result()  # a worker's crash is raised here
+        ready = [c for c in pending if finished[c]]
+        for c in ready:  # read as they come, so that the spool folder holds little
+            results[c] = _unspool(os.path.join(spool, str(c)))
+            bar.update(chunks[c][1] - chunks[c][0])
+        pending = [c for c in pending if results[c] is None]
+        if pending and len(stopped) == len(workers) and not ready:
+            raise RuntimeError(f"media-decoding workers stopped with chunks {pending} not done")
+
+
 def _process_map(decode, settings, items, chunks, n_jobs, bar, spool_dir):
     """Decode ``items`` by ``chunks`` ((start, stop) pairs) in ``n_jobs`` forked processes, in order.
 
@@ -212,8 +227,8 @@ def _process_map(decode, settings, items, chunks, n_jobs, bar, spool_dir):
     context = multiprocessing.get_context("fork")
     token = next(_tokens)
     spool = tempfile.mkdtemp(prefix="skmm-decode-", dir=spool_dir)
-    finished = context.Array("b", len(chunks), lock=False)
-    _INHERITED[token] = (decode, settings, items, chunks, spool, context.Value("i", 0), finished)
+    finished, next_chunk = context.Array("b", len(chunks), lock=False), context.Value("i", 0)
+    _INHERITED[token] = (decode, settings, items, chunks, spool, next_chunk, finished)
     results = [None] * len(chunks)
     try:
         with warnings.catch_warnings():
@@ -223,17 +238,12 @@ def _process_map(decode, settings, items, chunks, n_jobs, bar, spool_dir):
             with ProcessPoolExecutor(n_jobs, context, initializer=_child_init) as pool:
                 workers = [pool.submit(_work, token) for _ in range(n_jobs)]
                 pending = list(range(len(chunks)))
-                while pending:
-                    stopped, _ = wait(workers, timeout=0.05, return_when=FIRST_EXCEPTION)
-                    for worker in stopped:
-                        worker.result()  # a worker's crash is raised here
-                    ready = [c for c in pending if finished[c]]
-                    for c in ready:  # read as they come, so that /dev/shm holds little
-                        results[c] = _unspool(os.path.join(spool, str(c)))
-                        bar.update(chunks[c][1] - chunks[c][0])
-                    pending = [c for c in pending if results[c] is None]
-                    if pending and len(stopped) == len(workers) and not ready:
-                        raise RuntimeError(f"media-decoding workers stopped with chunks {pending} not done")
+                try:
+                    _collect(workers, chunks, pending, finished, spool, results, bar)
+                except BaseException:  # an error or Ctrl-C: workers stop after their chunk, not at the end
+                    with next_chunk.get_lock():
+                        next_chunk.value = len(chunks)
+                    raise
         return [r for done in results for r in done]
     except BrokenProcessPool:
         raise RuntimeError(
