@@ -5,18 +5,20 @@ arrays (the network alone) and on the raw frame (decoding the media files
 too), for 1 row and for ``--rows`` rows (AV-Digits rows repeated).
 
 A second table decodes and preprocesses the image and audio columns of
-``--rows`` rows (decode cache off, so every file is read) in a fresh process
-pinned to 1 core and to 2 cores, with the preprocessors' default ``n_jobs``
-(the cores the process may use).
+``--rows`` rows (decode cache off, so every file is read) with the
+preprocessors' default ``n_jobs`` (the cores the process may use), pinning
+this process to 1 core and to 2 cores in turn, ``--repeats`` times, and
+reports medians: paired runs, so that load from other work on the machine
+hits both alike. ``--compare-threads`` adds the same with threads only.
 
-    python benchmarks/inference.py [--rows 10000] [--decode-only]
+    python benchmarks/inference.py [--rows 10000] [--decode-only] [--compare-threads]
 """
 
 import argparse
 import json
 import os
+import resource
 import subprocess
-import sys
 import time
 
 import numpy as np
@@ -49,10 +51,9 @@ def fit_demo(rows):
     return clf, X.iloc[:1], many
 
 
-def decode_child(args):
-    """In a process pinned to ``args.cores`` cores: seconds to preprocess the media of ``args.rows`` rows."""
-    os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: args.cores])
-    from skmm.preprocessing import decode_cache
+def decode_table(args):
+    """Paired timings: the same process pinned to 1 core and to 2 cores in turn, ``--repeats`` pairs."""
+    from skmm.preprocessing import _parallel, decode_cache
 
     X, _ = make_av_digits(2000, random_state=0)
     prep = ModalityTransformer([
@@ -61,25 +62,48 @@ def decode_child(args):
     ]).fit(X)
     many = pd.concat([X] * -(-args.rows // len(X)), ignore_index=True).iloc[: args.rows]
     decode_cache.max_bytes = 0  # every file decoded, as in a first pass over new data
-    seconds = best_of(lambda: prep.transform(many), args.repeats)
-    print(json.dumps({"seconds": seconds}))
+    allowed = sorted(os.sched_getaffinity(0))
+    core_counts = list(range(1, min(2, len(allowed)) + 1))
+    modes = {"auto (processes when long)": _parallel.PROCESS_MIN_SECONDS}
+    if args.compare_threads:
+        modes["threads only"] = float("inf")
+    before = uptime()
+    rows = []
+    try:
+        for mode, threshold in modes.items():
+            _parallel.PROCESS_MIN_SECONDS = threshold
+            times = {cores: [] for cores in core_counts}
+            cpu = {cores: [] for cores in core_counts}
+            for _ in range(args.repeats):  # alternate, so load from other work hits both alike
+                for cores in core_counts:
+                    os.sched_setaffinity(0, allowed[:cores])
+                    start, start_cpu = time.perf_counter(), cpu_seconds()
+                    prep.transform(many)
+                    times[cores].append(time.perf_counter() - start)
+                    cpu[cores].append(cpu_seconds() - start_cpu)
+            rows.append((mode, {cores: float(np.median(t)) for cores, t in times.items()},
+                         {cores: float(np.median(t)) for cores, t in cpu.items()}))
+    finally:
+        os.sched_setaffinity(0, allowed)
+    print(f"Decoding + preprocessing image and audio of {args.rows:,} rows (decode cache off): "
+          f"median of {args.repeats} paired runs, 1 and 2 cores alternating\n")
+    print("| decoding | cores | seconds | rows per second | speed-up | CPU seconds (all processes) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for mode, seconds, cpu in rows:
+        for cores in core_counts:
+            print(f"| {mode} | {cores} | {seconds[cores]:.2f} | {args.rows / seconds[cores]:,.0f} | "
+                  f"{seconds[1] / seconds[cores]:.2f}x | {cpu[cores]:.2f} |")
+    print(f"\nuptime before: {before}\nuptime after:  {uptime()}")
 
 
-def decode_table(args):
-    print(f"Decoding + preprocessing image and audio of {args.rows:,} rows (decode cache off), "
-          f"best of {args.repeats}\n")
-    print("| cores | seconds | rows per second | speed-up |")
-    print("|---:|---:|---:|---:|")
-    base = None
-    for cores in range(1, min(2, len(os.sched_getaffinity(0))) + 1):
-        out = subprocess.run(
-            [sys.executable, __file__, "--decode-child", "--cores", str(cores), "--rows", str(args.rows),
-             "--repeats", str(args.repeats)], capture_output=True, text=True, check=True,
-        )
-        seconds = json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
-        base = base or seconds
-        print(f"| {cores} | {seconds:.2f} | {args.rows / seconds:,.0f} | {base / seconds:.2f}x |", flush=True)
-    print(f"\nuptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
+def cpu_seconds():
+    """CPU time of this process and of its finished children (the decoding workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def uptime():
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
 def main():
@@ -87,11 +111,9 @@ def main():
     parser.add_argument("--rows", type=int, default=10000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--decode-only", action="store_true", help="only the decoding table")
-    parser.add_argument("--decode-child", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--cores", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--compare-threads", action="store_true",
+                        help="also time decoding with threads only (no worker processes)")
     args = parser.parse_args()
-    if args.decode_child:
-        return decode_child(args)
     if args.decode_only:
         return decode_table(args)
     clf, one, many = fit_demo(args.rows)

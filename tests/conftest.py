@@ -69,3 +69,24 @@ def make_prep():
         return ModalityTransformer(steps)
 
     return make
+
+
+class Pools(list):
+    """Process pools started (one entry each); ``kind`` is what the test forces."""
+
+
+@pytest.fixture(params=["threads", "processes"])
+def workers(request, monkeypatch):
+    """Force threads or worker processes for every multi-chunk decode; many small chunks."""
+    from skmm.preprocessing import _parallel
+
+    monkeypatch.setattr(_parallel, "CHUNK", 4)  # many chunks, so workers interleave
+    pools = Pools()
+    pools.kind = request.param
+    if request.param == "processes":
+        if not _parallel.can_fork():
+            pytest.skip("worker processes are forked on Linux only")
+        real = _parallel._process_map
+        monkeypatch.setattr(_parallel, "_process_map", lambda *args: pools.append(len(args[2])) or real(*args))
+    monkeypatch.setattr(_parallel, "PROCESS_MIN_SECONDS", 0.0 if request.param == "processes" else float("inf"))
+    return pools

@@ -18,22 +18,23 @@ def no_cache():
     lambda **kw: ImageLoader(size=(10, 12), on_missing="mask", **kw),
     lambda **kw: AudioFeaturizer(sample_rate=8000, n_mels=16, n_fft=256, hop_length=128, on_missing="mask", **kw),
 ])
-def test_parallel_decode_equals_serial(frame, no_cache, make, monkeypatch):
+def test_parallel_decode_equals_serial(frame, no_cache, make, workers):
     X, _ = frame
     column = "image" if "ImageLoader" in repr(make()) else "audio"
     values = X[column].copy()
     values.iloc[[3, 40]] = None  # absent rows keep their places
     values.iloc[7] = "/no/such/file"
-    monkeypatch.setattr(_parallel, "CHUNK", 4)  # many chunks, so threads interleave
     serial = make(n_jobs=1).fit(values)
+    assert workers == []
     parallel = make(n_jobs=3).fit(values)
+    assert bool(workers) == (workers.kind == "processes")
     for attr in ("mean_", "std_"):
         np.testing.assert_array_equal(getattr(serial, attr), getattr(parallel, attr))
     np.testing.assert_array_equal(serial.transform(values), parallel.transform(values))
     np.testing.assert_array_equal(serial.transform(values), make(n_jobs=None).fit(values).transform(values))
 
 
-def test_errors_name_column_row_and_file_of_the_first_bad_row(frame, no_cache, tmp_path):
+def test_errors_name_column_row_and_file_of_the_first_bad_row(frame, no_cache, workers, tmp_path):
     X, _ = frame
     X.index = [f"r{i}" for i in range(len(X))]
     for row in (5, 20):

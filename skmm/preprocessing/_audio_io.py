@@ -60,7 +60,8 @@ def _mono(wave, what):
                 f"{what} has shape {wave.shape}: waveforms are (channels, samples); "
                 "transpose a (samples, channels) array"
             )
-        wave = wave.mean(axis=0)
+        # One channel is the common case: taking it is the same as its mean, bit for bit, without the reduction.
+        wave = wave[0] if wave.shape[0] == 1 else wave.mean(axis=0)
     elif wave.ndim != 1:
         raise MediaError(f"{what} must be 1-D or (channels, samples), got shape {wave.shape}")
     if wave.size == 0:
@@ -87,19 +88,20 @@ def _read_file(path, sample_rate, max_samples):
             wanted = _source_frames(max_samples, rate, sample_rate)
             blocks, kept = [], 0
             while wanted is None or kept < wanted:
-                block = f.read(_BLOCK if wanted is None else min(_BLOCK, wanted - kept),
-                               dtype="float32", always_2d=True)
-                if not len(block):
+                asked = _BLOCK if wanted is None else min(_BLOCK, wanted - kept)
+                block = f.read(asked, dtype="float32", always_2d=True)
+                if len(block):
+                    blocks.append(block)
+                    kept += len(block)
+                if len(block) < asked:  # a short read is the end of the file: no extra empty read
                     break
-                blocks.append(block)
-                kept += len(block)
     except MediaError:
         raise
     except MemoryError:
         raise MediaError(f"{what} is too large to decode in memory") from None
     except Exception as exc:  # noqa: BLE001 - libsndfile and the OS raise many types on bad files
         raise MediaError(f"cannot read {what} ({type(exc).__name__}: {exc})") from None
-    wave = np.concatenate(blocks) if blocks else np.zeros((0, 1), np.float32)
+    wave = blocks[0] if len(blocks) == 1 else np.concatenate(blocks) if blocks else np.zeros((0, 1), np.float32)
     return _mono(wave.T, what), rate
 
 

@@ -47,9 +47,9 @@ def _pil_to_float(img):
         rgba = img.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         img = Image.alpha_composite(background, rgba).convert("RGB")
-    elif mode in ("1", "L"):
+    elif mode == "1":
         img = img.convert("L")
-    else:
+    elif mode not in ("L", "RGB"):  # converting to its own mode would only copy
         img = img.convert("RGB")
     arr = np.asarray(img, dtype=np.float32) / 255.0
     return arr if arr.ndim == 3 else arr[..., None]

@@ -11,7 +11,6 @@ from .._columns import Column, one_column_tags
 from .._spec_params import NON_NEGATIVE_INT, ON_MISSING, POSITIVE_INT, POSITIVE_REAL
 from ._audio_io import decode_audio
 from ._parallel import prefetched
-from .decode_cache import decode_cache
 from .logmel import LogMel
 from ._frames import feature_stats, pad_frames
 
@@ -51,8 +50,9 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         row, or with "mask" gives an all-NaN row so the network treats the
         sample as lacking this modality.
     n_jobs : int or None, default=None
-        Threads that decode rows (soundfile, soxr and torch release the GIL); None uses the cores skmm may use
-        (1 inside joblib or Dask workers). The output does not depend on it.
+        Threads, or for long decodes processes, that decode rows (the log-mel step runs in
+        threads); None uses the cores skmm may use (1 inside joblib or Dask workers). The output
+        does not depend on it.
     verbose : int or None, default=None
         1 shows a progress bar when decoding takes more than a second; None
         follows the estimator that runs this transformer (silent on its own).
@@ -144,8 +144,7 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         # Clips are cut while read, before resampling and the STFT, so memory
         # follows max_duration rather than the longest file.
         decode = prefetched(
-            column.values, lambda value: decode_cache.get(value, decode_audio, rate, limit),
-            self.n_jobs, self.verbose, column.where_all(),
+            column.values, decode_audio, (rate, limit), self.n_jobs, self.verbose, column.where_all()
         )
         waves = column.decode(decode, "audio", self.on_missing)
         present = [i for i, wave in enumerate(waves) if wave is not None]

@@ -90,15 +90,29 @@ class DecodeCache:
 
         Cached arrays are shared and read-only: callers copy before writing.
         """
-        key = self._key(value, decode, settings)
+        key = self.key(value, decode, settings)
+        cached = self.lookup(key)
+        if cached is not None:
+            return cached
+        return self.store(key, decode(value, *settings))
+
+    def lookup(self, key, hit=False):
+        """The array cached under ``key`` (from :meth:`key`), or None: a decode to :meth:`store`.
+
+        ``hit=True`` counts a value decoded once for several rows as a hit.
+        """
         with self._lock:
             cached = None if key is None else self._store.get(key)
-            if cached is not None:
-                self._store.move_to_end(key)
+            if cached is not None or hit:
+                if cached is not None:
+                    self._store.move_to_end(key)
                 self.hits += 1
                 return cached
             self.decodes += 1
-        decoded = decode(value, *settings)
+        return None
+
+    def store(self, key, decoded):
+        """Keep ``decoded`` under ``key`` (from :meth:`lookup`) if it fits; return what callers should use."""
         if key is not None and decoded.nbytes <= self.max_bytes:
             decoded.flags.writeable = False
             with self._lock:
@@ -110,7 +124,8 @@ class DecodeCache:
                     self._bytes -= old.nbytes
         return decoded
 
-    def _key(self, value, decode, settings):
+    def key(self, value, decode, settings=()):
+        """Cache key of ``decode(value, *settings)``; None when it is not kept (not a path, cache off or paused)."""
         if self.max_bytes <= 0 or self.is_paused() or not isinstance(value, (str, os.PathLike)):
             return None
         path = os.path.abspath(os.fspath(value))

@@ -14,7 +14,6 @@ from .._columns import Column, one_column_tags
 from .._spec_params import NON_NEGATIVE_INT, ON_MISSING, POSITIVE_INT, SIZE
 from ._parallel import prefetched
 from ._image_io import decode_image, resize, to_channels
-from .decode_cache import decode_cache
 
 
 class ImageLoader(TransformerMixin, BaseEstimator):
@@ -40,8 +39,8 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         row, or with "mask" gives an all-NaN image so the network treats the
         sample as lacking this modality.
     n_jobs : int or None, default=None
-        Threads that decode rows (Pillow releases the GIL); None uses the cores skmm may use
-        (1 inside joblib or Dask workers). The output does not depend on it.
+        Threads, or for long decodes processes, that decode rows; None uses the cores skmm
+        may use (1 inside joblib or Dask workers). The output does not depend on it.
     verbose : int or None, default=None
         1 shows a progress bar when decoding takes more than a second; None
         follows the estimator that runs this transformer (silent on its own).
@@ -89,10 +88,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
 
     def _decode(self, X):
         column = Column(X, type(self).__name__)
-        decode = prefetched(
-            column.values, lambda value: decode_cache.get(value, decode_image),
-            self.n_jobs, self.verbose, column.where_all(),
-        )
+        decode = prefetched(column.values, decode_image, (), self.n_jobs, self.verbose, column.where_all())
         return column, column.decode(decode, "image", self.on_missing)
 
     def _stack(self, images, channels):
