@@ -3,6 +3,7 @@
 from .audio import AudioFeaturizer
 from .decode_cache import decode_cache
 from .image import ImageLoader
+from .pretrained_tokenizer import PretrainedTokenizer
 from .text import TextSequencer
 
-__all__ = ["AudioFeaturizer", "ImageLoader", "TextSequencer", "decode_cache"]
+__all__ = ["AudioFeaturizer", "ImageLoader", "PretrainedTokenizer", "TextSequencer", "decode_cache"]

@@ -81,21 +81,43 @@ class DecodeCache:
         """
         key = self._key(value, decode, settings)
         if key is not None:
-            cached = self._store.get(key)
+            cached = self.lookup(key)
             if cached is not None:
-                self._store.move_to_end(key)
-                self.hits += 1
                 return cached
         self.decodes += 1
         decoded = decode(value, *settings)
-        if key is not None and decoded.nbytes <= self.max_bytes:
-            decoded.flags.writeable = False
-            self._store[key] = decoded
-            self._bytes += decoded.nbytes
-            while self._bytes > self.max_bytes:
-                _, old = self._store.popitem(last=False)
-                self._bytes -= old.nbytes
+        if key is not None:
+            self.put(key, decoded)
         return decoded
+
+    def lookup(self, key):
+        """The array kept under ``key`` (counted as a hit), or None.
+
+        ``lookup`` and :meth:`put` let other content keys than file paths
+        share the store, e.g. a frozen network's outputs keyed by the
+        content of its input rows (``skmm._feature_cache``).
+        """
+        if self.max_bytes <= 0:
+            return None
+        cached = self._store.get(key)
+        if cached is not None:
+            self._store.move_to_end(key)
+            self.hits += 1
+        return cached
+
+    def put(self, key, array):
+        """Keep ``array`` (made read-only) under ``key``, evicting the oldest entries."""
+        if array.nbytes > self.max_bytes:
+            return
+        array.flags.writeable = False
+        previous = self._store.pop(key, None)
+        if previous is not None:
+            self._bytes -= previous.nbytes
+        self._store[key] = array
+        self._bytes += array.nbytes
+        while self._bytes > self.max_bytes:
+            _, old = self._store.popitem(last=False)
+            self._bytes -= old.nbytes
 
     def _key(self, value, decode, settings):
         if self.max_bytes <= 0 or not isinstance(value, (str, os.PathLike)):

@@ -1,0 +1,133 @@
+"""The encoder module around a pretrained backbone: freezing, caching, projection."""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import torch
+from torch import nn
+
+from ._feature_cache import cached_rows, fingerprint
+from ._pretrained_loading import find_blocks
+
+
+def check_freeze(freeze):
+    """``freeze`` must be a bool or an int >= 0 (blocks to train)."""
+    if isinstance(freeze, bool):
+        return
+    if not isinstance(freeze, Integral) or freeze < 0:
+        raise ValueError(
+            f"freeze must be True, False or the number of last blocks to train (int >= 0), got {freeze!r}."
+        )
+
+
+class PretrainedEncoder(nn.Module):
+    """A :class:`~skmm._pretrained_loading.Backbone` as an skmm encoder.
+
+    The backbone's pooled vector goes through dropout and a trainable
+    linear layer with ReLU to ``hidden_size`` (``output_dim``); its per-step
+    states (text tokens, image patches or regions, audio frames) are what
+    ``encode_steps`` gives cross-modal attention (``step_dim`` features).
+
+    Parameters
+    ----------
+    backbone : Backbone
+    hidden_size : int
+        Output size.
+    dropout : float
+    freeze : bool or int
+        True (or 0): no backbone weight trains and the backbone stays in
+        eval mode; its outputs are cached per input row (see
+        :mod:`skmm._feature_cache`). False: everything trains. An int ``k``:
+        only the last ``k`` blocks (and what follows them, such as a final
+        norm) train; the rest is frozen and in eval mode.
+    settings : tuple
+        What, besides the weights, changes the backbone's outputs (name,
+        pooling, normalisation); part of the cache key.
+    """
+
+    def __init__(self, backbone, hidden_size, *, dropout=0.0, freeze=True, settings=()):
+        super().__init__()
+        check_freeze(freeze)
+        self.backbone = backbone
+        self.freeze = freeze
+        self.settings = settings
+        self.frozen = freeze is True or (freeze is not False and freeze == 0)
+        self.trained_blocks = []
+        with torch.no_grad():
+            states, _, pooled = backbone.eval()(self._example())
+        self.step_dim = states.shape[-1]
+        self.project = nn.Sequential(nn.Dropout(dropout), nn.Linear(pooled.shape[-1], hidden_size), nn.ReLU())
+        self.output_dim = hidden_size
+        self._fingerprint = None
+        if freeze is not False:
+            for parameter in backbone.parameters():
+                parameter.requires_grad_(False)
+        if not self.frozen and freeze is not False:
+            blocks = find_blocks(backbone.model)
+            if freeze > len(blocks):
+                raise ValueError(f"freeze={freeze}: the backbone has only {len(blocks)} blocks.")
+            self.trained_blocks = blocks[-freeze:]
+            self._train_tail(blocks[-1])
+        self.train()
+
+    def _example(self):
+        kind = self.backbone.kind
+        if kind == "tokenized":
+            return torch.ones(1, 2, 4, dtype=torch.int64)
+        if kind == "image":
+            size = self.backbone.image_size or (64, 64)
+            return torch.full((1, self.backbone.channels or 3, *size), 0.5)
+        return torch.zeros(1, 16000)
+
+    def _train_tail(self, last_block):
+        """Unfreeze the last blocks and every parameter registered after them."""
+        for block in self.trained_blocks:
+            for parameter in block.parameters():
+                parameter.requires_grad_(True)
+        last = {id(p) for p in last_block.parameters()}
+        seen_last = False
+        for parameter in self.backbone.parameters():
+            if id(parameter) in last:
+                seen_last = True
+            elif seen_last:
+                parameter.requires_grad_(True)
+
+    def train(self, mode=True):
+        super().train(mode)
+        if self.freeze is not False:
+            self.backbone.eval()
+            for block in self.trained_blocks:
+                block.train(mode)
+        return self
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        self._fingerprint = None  # new weights: outputs cached for the old ones do not apply
+        super()._load_from_state_dict(*args, **kwargs)
+
+    def _run(self, x, what):
+        """The backbone's pooled vectors or states, cached per row when frozen."""
+        index = 2 if what == "pooled" else 0
+
+        def compute(rows):
+            with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
+                return self.backbone(rows)[index]
+
+        if not self.frozen:
+            return compute(x)
+        if self._fingerprint is None:
+            self._fingerprint = fingerprint(self.backbone, self.settings)
+        with torch.no_grad():
+            return cached_rows((self._fingerprint, what), x, compute)
+
+    def forward(self, x, lengths=None):
+        return self.project(self._run(x, "pooled"))
+
+    def encode_steps(self, x, lengths=None):
+        """The backbone's last hidden states ``(n, S, step_dim)`` and their mask ``(n, S)``."""
+        states = self._run(x, "states")
+        if self.backbone.kind == "tokenized" and states.shape[1] == x.shape[-1]:
+            mask = x[:, 1].bool()
+        else:
+            mask = torch.ones(states.shape[:2], dtype=torch.bool, device=states.device)
+        return states, mask
