@@ -417,3 +417,9 @@ def resolve_encoder(choice, name, info):
             f"but modality {name!r} holds {info.kind}."
         )
     return choice
+
+
+# At the end: Pretrained subclasses EncoderSpec defined above.
+from ._pretrained_spec import Pretrained  # noqa: E402
+
+__all__.append("Pretrained")
