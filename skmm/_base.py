@@ -20,6 +20,7 @@ from skorch.utils import to_tensor
 from . import _persistence as persistence
 from ._params import check_positive_int
 from ._skorch_net import ModalityNet
+from ._warm_start import warm_start
 from .encoders import resolve_encoder, resolve_encoder_choice
 from .fusion import resolve_fusion
 from .nn.inputs import (
@@ -77,6 +78,7 @@ class BaseMultimodal(BaseEstimator):
         num_workers=0,
         callbacks=None,
         checkpoint_dir=None,
+        warm_start_from=None,
         device="cpu",
         random_state=None,
         verbose=1,
@@ -102,6 +104,7 @@ class BaseMultimodal(BaseEstimator):
         self.num_workers = num_workers
         self.callbacks = callbacks
         self.checkpoint_dir = checkpoint_dir
+        self.warm_start_from = warm_start_from
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -420,6 +423,9 @@ class BaseMultimodal(BaseEstimator):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             module = self._build_module(n_outputs)
+            self.__dict__.pop("warm_start_report_", None)
+            if self.warm_start_from is not None:
+                self.warm_start_report_ = warm_start(module, self.warm_start_from, self.verbose)
             self.net_ = self._make_net(module, seed)
             self._train(dataset, target)
         return self
