@@ -116,6 +116,11 @@ def _load_state(model, weights, name):
 def _transformers_model(name, weights):
     transformers = _import("transformers")
     local_only = local_files_only(name)
+    progress = transformers.utils.logging
+    shown = progress.is_progress_bar_enabled()
+    # The per-tensor loading bar is noise beside the estimator's own progress
+    # (silenced with verbose=0); download bars belong to huggingface_hub and stay.
+    progress.disable_progress_bar()
     try:
         config = transformers.AutoConfig.from_pretrained(name, local_files_only=local_only)
         if weights is not None:
@@ -124,6 +129,9 @@ def _transformers_model(name, weights):
             model = transformers.AutoModel.from_pretrained(name, local_files_only=local_only)
     except (OSError, ValueError, KeyError) as exc:
         raise _load_error("transformers model", name, exc) from None
+    finally:
+        if shown:
+            progress.enable_progress_bar()
     if weights is not None:
         _load_state(model, weights, name)
     return model

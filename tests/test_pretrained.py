@@ -337,3 +337,38 @@ def test_torchvision_loads_from_a_weights_file(tmp_path):
         encoders={"photo": Pretrained("resnet18", source="torchvision", weights=tmp_path / "w.pt", freeze=1)},
         max_epochs=1, verbose=0).fit(X, y)
     assert clf.predict(X).shape == (16,)
+
+
+def test_skmm_imports_without_transformers():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['transformers'] = None\n"
+        "import skmm, skmm.encoders, skmm.preprocessing\n"
+        "try:\n"
+        "    skmm.preprocessing.PretrainedTokenizer('x').fit(['a'])\n"
+        "except ImportError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "pip install 'skmm[pretrained]'" in out
+
+
+def test_frozen_then_fine_tuned_with_warm_start(bert_dir):
+    """The transfer recipe: frozen stage 1, then stage 2 fine-tunes from it."""
+    X, y = _text_frame()
+    stage1 = _text_clf(bert_dir, freeze=True, max_epochs=5).fit(X, y)
+    stage2 = _text_clf(bert_dir, freeze=False, max_epochs=3, lr=1e-3, warm_start_from=stage1).fit(X, y)
+    assert stage2.warm_start_report_["loaded"] == ["encoders.text"]
+    # A frozen encoder warm-started from the fine-tuned one computes with the
+    # loaded weights: its cached outputs are keyed by them, not the saved model's.
+    stage3 = _text_clf(bert_dir, freeze=True, max_epochs=1, lr=1e-12, warm_start_from=stage2).fit(X, y)
+    data = stage2.preprocessor_.transform(X)["text"]
+    x = torch.as_tensor(data)
+    with torch.no_grad():
+        fine = stage2.net_.module_.encoders["text"].eval()._run(x, "pooled")
+        frozen = stage3.net_.module_.encoders["text"]._run(x, "pooled")
+        saved = stage1.net_.module_.encoders["text"]._run(x, "pooled")
+    torch.testing.assert_close(frozen, fine)
+    assert not torch.allclose(frozen, saved)
