@@ -372,3 +372,20 @@ def test_frozen_then_fine_tuned_with_warm_start(bert_dir):
         saved = stage1.net_.module_.encoders["text"]._run(x, "pooled")
     torch.testing.assert_close(frozen, fine)
     assert not torch.allclose(frozen, saved)
+
+
+def test_tokenized_text_needs_its_model(bert_dir):
+    X, y = _text_frame()
+    clf = MultimodalClassifier(
+        ModalityTransformer([("text", PretrainedTokenizer(bert_dir, max_len=12), "review")]), verbose=0)
+    with pytest.raises(ValueError, match=r"encoders=\{'text': Pretrained"):
+        clf.fit(X, y)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_frozen_pretrained_on_cuda(bert_dir):
+    X, y = _text_frame()
+    gpu = _text_clf(bert_dir, device="cuda").fit(X, y)
+    assert all(p.is_cuda for p in gpu.net_.module_.parameters())
+    cpu = _text_clf(bert_dir).fit(X, y)
+    np.testing.assert_allclose(gpu.predict_proba(X), cpu.predict_proba(X), atol=0.1)
