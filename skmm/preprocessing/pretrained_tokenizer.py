@@ -8,9 +8,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._columns import Column, MediaTypeError, one_column_tags
+from .._columns import one_column_tags
 from .._params import check_on_missing, check_positive_int
 from .._pretrained_loading import load_tokenizer
+from .text import read_texts
 
 
 class PretrainedTokenizer(TransformerMixin, BaseEstimator):
@@ -91,16 +92,6 @@ class PretrainedTokenizer(TransformerMixin, BaseEstimator):
             )
         return load_tokenizer(self.name_or_path)
 
-    def _texts(self, X):
-        column = Column(X, type(self).__name__)
-
-        def text(value):
-            if not isinstance(value, str):
-                raise MediaTypeError(f"expected a string, got {type(value).__name__} {value!r}")
-            return value
-
-        return column, column.decode(text, "text", self.on_missing)
-
     def fit(self, X, y=None):
         """Load the tokenizer and check the column.
 
@@ -117,7 +108,7 @@ class PretrainedTokenizer(TransformerMixin, BaseEstimator):
         check_positive_int(self, "max_len")
         check_on_missing(self)
         tokenizer = self._tokenizer()
-        column, texts = self._texts(X)
+        column, texts = read_texts(X, self)
         column.check_not_empty()
         column.check_some_present(texts, "text")
         self.vocab_size_ = len(tokenizer)
@@ -139,7 +130,7 @@ class PretrainedTokenizer(TransformerMixin, BaseEstimator):
             ``[:, 0]`` input ids, ``[:, 1]`` attention mask.
         """
         check_is_fitted(self, "vocab_size_")
-        _, texts = self._texts(X)
+        _, texts = read_texts(X, self)
         out = np.zeros((len(texts), 2, self.max_len), dtype=np.int64)
         out[:, 0] = self.pad_token_id_
         rows = [i for i, text in enumerate(texts) if text is not None]
