@@ -44,6 +44,26 @@ class PretrainedEncoder(nn.Module):
     settings : tuple
         What, besides the weights, changes the backbone's outputs (name,
         pooling, normalisation); part of the cache key.
+
+    Examples
+    --------
+    A tiny ViT saved locally, its last block trained:
+
+    >>> import tempfile
+    >>> import torch
+    >>> from transformers import ViTConfig, ViTModel
+    >>> from skmm._pretrained_loading import load_backbone
+    >>> folder = tempfile.mkdtemp()
+    >>> ViTModel(ViTConfig(image_size=32, patch_size=8, hidden_size=16, num_hidden_layers=2,
+    ...                    num_attention_heads=2, intermediate_size=32)).save_pretrained(folder)
+    >>> encoder = PretrainedEncoder(load_backbone(folder, "transformers", None, "image"), 8, freeze=1)
+    >>> images = torch.rand(2, 3, 32, 32)
+    >>> encoder(images).shape
+    torch.Size([2, 8])
+    >>> encoder.encode_steps(images)[0].shape  # the class token and 16 patches
+    torch.Size([2, 17, 16])
+    >>> sorted({name.split(".")[1] for name, p in encoder.backbone.named_parameters() if p.requires_grad})
+    ['layernorm', 'layers', 'pooler']
     """
 
     def __init__(self, backbone, hidden_size, *, dropout=0.0, freeze=True, settings=()):
