@@ -389,3 +389,102 @@ def test_frozen_pretrained_on_cuda(bert_dir):
     assert all(p.is_cuda for p in gpu.net_.module_.parameters())
     cpu = _text_clf(bert_dir).fit(X, y)
     np.testing.assert_allclose(gpu.predict_proba(X), cpu.predict_proba(X), atol=0.1)
+
+
+# -- the timm and torchvision loading paths, against stand-ins of their APIs ----
+class _TinyResNet(torch.nn.Module):
+    """torchvision's ResNet layout: stem, layer1..layer2, pooling, fc."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(3, 4, 3, padding=1)
+        self.layer1 = torch.nn.Sequential(torch.nn.Conv2d(4, 4, 3, padding=1), torch.nn.ReLU())
+        self.layer2 = torch.nn.Sequential(torch.nn.Conv2d(4, 6, 3, padding=1), torch.nn.ReLU())
+        self.fc = torch.nn.Linear(6, 1000)
+
+    def forward(self, x):
+        return self.fc(self.layer2(self.layer1(self.conv1(x))).mean((2, 3)))
+
+
+class _TinyTimm(_TinyResNet):
+    """timm's interface: forward_features, forward_head(pre_logits=True), pretrained_cfg."""
+
+    pretrained_cfg = {"mean": (0.5, 0.5, 0.5), "std": (0.25, 0.25, 0.25), "input_size": (3, 20, 20)}
+
+    def forward_features(self, x):
+        return self.layer2(self.layer1(self.conv1(x)))
+
+    def forward_head(self, x, pre_logits=False):
+        return x.mean((2, 3))
+
+
+def _fake_library(monkeypatch, name, **attributes):
+    import sys
+    import types
+
+    module = types.ModuleType(name)
+    for key, value in attributes.items():
+        setattr(module, key, value)
+    monkeypatch.setitem(sys.modules, name, module)
+    return module
+
+
+def test_torchvision_path_with_a_weights_file(monkeypatch, tmp_path):
+    import types
+
+    calls = []
+
+    def get_model(name, weights):
+        calls.append((name, weights))
+        return _TinyResNet()
+
+    _fake_library(monkeypatch, "torchvision", models=types.SimpleNamespace(get_model=get_model))
+    torch.manual_seed(1)
+    trained = _TinyResNet()
+    torch.save(trained.state_dict(), tmp_path / "w.pt")
+    X, y = _images()
+    prep = ModalityTransformer([("photo", ImageLoader(size=(16, 16), normalize=False), "photo")])
+    clf = MultimodalClassifier(
+        prep, encoders={"photo": Pretrained("resnet18", source="torchvision", weights=tmp_path / "w.pt", freeze=1)},
+        max_epochs=2, verbose=0, random_state=0).fit(X, y)
+    assert calls[0] == ("resnet18", None)  # a weights file: no published weights asked for
+    model = clf.net_.module_.encoders["photo"].backbone.model
+    assert isinstance(model.fc, torch.nn.Identity)  # the classifier is dropped
+    assert torch.equal(model.conv1.weight, trained.conv1.weight)  # frozen, from the file
+    assert not torch.equal(model.layer2[0].weight, trained.layer2[0].weight)  # the last block trained
+    with pytest.raises(ValueError, match="does not exist"):
+        clf.set_params(encoders__photo__weights=tmp_path / "none.pt").fit(X, y)
+
+
+def test_timm_path_uses_its_statistics_and_size(monkeypatch):
+    calls = []
+
+    def create_model(name, pretrained, num_classes):
+        calls.append((name, pretrained, num_classes))
+        return _TinyTimm()
+
+    _fake_library(monkeypatch, "timm", create_model=create_model)
+    X, y = _images()
+    prep = ModalityTransformer([("photo", ImageLoader(size=(16, 16), normalize=False), "photo")])
+    clf = MultimodalClassifier(prep, encoders={"photo": Pretrained("tiny", source="timm")},
+                               max_epochs=2, verbose=0, random_state=0).fit(X, y)
+    assert calls[0] == ("tiny", True, 0)
+    backbone = clf.net_.module_.encoders["photo"].backbone
+    assert backbone.image_size == (20, 20) and backbone.mean.flatten().tolist() == [0.5, 0.5, 0.5]
+    states, mask = clf.net_.module_.encoders["photo"].encode_steps(torch.rand(2, 3, 16, 16))
+    assert states.shape == (2, 400, 6)  # resized to 20 x 20: one step per position
+
+
+def test_transformers_weights_file_over_the_architecture(bert_dir, tmp_path):
+    from safetensors.torch import save_file
+
+    model = transformers.BertModel.from_pretrained(bert_dir)
+    state = {k: v + 1.0 if k.endswith("word_embeddings.weight") else v for k, v in model.state_dict().items()}
+    save_file({k: v.contiguous() for k, v in state.items()}, tmp_path / "shifted.safetensors")
+    info = ModalityInfo("tokenized", (2, 8))
+    encoder = Pretrained(bert_dir, weights=tmp_path / "shifted.safetensors").build(info, hidden_size=4, dropout=0.0)
+    loaded = encoder.backbone.model.embeddings.word_embeddings.weight
+    torch.testing.assert_close(loaded, model.embeddings.word_embeddings.weight + 1.0)
+    save_file({"unrelated": torch.zeros(2)}, tmp_path / "other.safetensors")
+    with pytest.raises(ValueError, match="does not fit"):
+        Pretrained(bert_dir, weights=tmp_path / "other.safetensors").build(info, hidden_size=4, dropout=0.0)
