@@ -488,3 +488,12 @@ def test_transformers_weights_file_over_the_architecture(bert_dir, tmp_path):
     save_file({"unrelated": torch.zeros(2)}, tmp_path / "other.safetensors")
     with pytest.raises(ValueError, match="does not fit"):
         Pretrained(bert_dir, weights=tmp_path / "other.safetensors").build(info, hidden_size=4, dropout=0.0)
+
+
+@pytest.mark.parametrize("estimator", [PretrainedTokenizer("some-model"), Pretrained("some-model")],
+                         ids=lambda e: type(e).__name__)
+def test_sklearn_api_checks(estimator):
+    from test_sklearn_checks import API_CHECKS
+
+    for check in API_CHECKS:
+        check(type(estimator).__name__, estimator)
