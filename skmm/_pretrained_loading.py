@@ -350,7 +350,10 @@ def load_backbone(name, source, weights, kind, *, pooling="auto", normalize=True
         raise ValueError(f"source must be one of {list(SOURCES)}, got {source!r}.")
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {list(POOLINGS)}, got {pooling!r}.")
-    return _LOADERS[source](name, weights, kind, pooling, normalize)
+    # Real weights on the CPU even when the network is sized on the meta
+    # device (a skeleton to check a params file): they are read, not drawn.
+    with torch.device("cpu"):
+        return _LOADERS[source](name, weights, kind, pooling, normalize)
 
 
 def find_blocks(model):

@@ -74,7 +74,7 @@ class PretrainedEncoder(nn.Module):
         self.settings = settings
         self.frozen = freeze is True or (freeze is not False and freeze == 0)
         self.trained_blocks = []
-        with torch.no_grad():
+        with torch.no_grad(), torch.device("cpu"):  # sized by one real run, even in a meta skeleton
             states, _, pooled = backbone.eval()(self._example())
         self.step_dim = states.shape[-1]
         self.project = nn.Sequential(nn.Dropout(dropout), nn.Linear(pooled.shape[-1], hidden_size), nn.ReLU())

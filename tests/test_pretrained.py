@@ -497,3 +497,12 @@ def test_sklearn_api_checks(estimator):
 
     for check in API_CHECKS:
         check(type(estimator).__name__, estimator)
+
+
+def test_encoder_sized_on_the_meta_device(bert_dir):
+    """A skeleton built under torch.device("meta") (to check a params file) has the real shapes."""
+    info = ModalityInfo("tokenized", (2, 8))
+    real = Pretrained(bert_dir).build(info, hidden_size=4, dropout=0.0)
+    with torch.device("meta"):
+        skeleton = Pretrained(bert_dir).build(info, hidden_size=4, dropout=0.0)
+    assert {k: v.shape for k, v in skeleton.state_dict().items()} == {k: v.shape for k, v in real.state_dict().items()}
