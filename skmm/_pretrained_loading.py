@@ -101,15 +101,15 @@ def _read_weights(path):
 
 
 def _load_state(model, weights, name):
-    missing, unexpected = model.load_state_dict(_read_weights(weights), strict=False)
-    if unexpected or missing:
-        # Heads the backbone drops (classifier weights) are expected extras; anything
-        # missing from the backbone itself would leave it half random.
-        if missing:
-            raise ValueError(
-                f"weights file {os.fspath(weights)!r} does not fit {name!r}: "
-                f"{len(missing)} missing entries (e.g. {missing[:3]})."
-            )
+    where = f"weights file {os.fspath(weights)!r} does not fit {name!r}"
+    try:
+        # Extra entries (a classifier head the backbone drops) are fine.
+        missing, _ = model.load_state_dict(_read_weights(weights), strict=False)
+    except RuntimeError as exc:  # shapes that differ
+        raise ValueError(f"{where}: {str(exc).splitlines()[-1].strip()}") from None
+    if missing:
+        # Entries missing from the backbone itself would leave it half random.
+        raise ValueError(f"{where}: {len(missing)} missing entries (e.g. {missing[:3]}).")
 
 
 # -- transformers -----------------------------------------------------------

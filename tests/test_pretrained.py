@@ -486,8 +486,12 @@ def test_transformers_weights_file_over_the_architecture(bert_dir, tmp_path):
     loaded = encoder.backbone.model.embeddings.word_embeddings.weight
     torch.testing.assert_close(loaded, model.embeddings.word_embeddings.weight + 1.0)
     save_file({"unrelated": torch.zeros(2)}, tmp_path / "other.safetensors")
-    with pytest.raises(ValueError, match="does not fit"):
+    with pytest.raises(ValueError, match="does not fit .* missing entries"):
         Pretrained(bert_dir, weights=tmp_path / "other.safetensors").build(info, hidden_size=4, dropout=0.0)
+    state["embeddings.word_embeddings.weight"] = torch.zeros(3, 16)
+    torch.save(state, tmp_path / "resized.pt")
+    with pytest.raises(ValueError, match="does not fit .*word_embeddings"):
+        Pretrained(bert_dir, weights=tmp_path / "resized.pt").build(info, hidden_size=4, dropout=0.0)
 
 
 @pytest.mark.parametrize("estimator", [PretrainedTokenizer("some-model"), Pretrained("some-model")],
