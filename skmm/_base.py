@@ -23,12 +23,13 @@ from ._skorch_net import ModalityNet
 from ._warm_start import warm_start
 from .encoders import resolve_encoder, resolve_encoder_choice
 from .fusion import resolve_fusion
+from .fusion.head import make_head
 from .nn.inputs import (
     ModalityDataset, as_modalities, batch_loader, check_matches, describe, to_tensors, without,
 )
 from .nn.lazy import LazyModalityDataset
+from .nn.model import MultimodalNetwork
 from .preprocessing.decode_cache import decode_cache
-from .nn.model import MultimodalNetwork, make_head
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
 _SCHEDULES = (None, "cosine", "plateau")

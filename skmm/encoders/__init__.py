@@ -1,0 +1,37 @@
+"""Encoder choices: names and parameter objects for ``encoders=``.
+
+``encoders={"text": "lstm"}`` picks by name; ``encoders={"text": LSTM(
+hidden_size=128, bidirectional=True)}`` picks with parameters. An unset
+parameter (None) takes the estimator's ``hidden_size`` or ``dropout``.
+
+One file per encoder family holds its parameter object and the module it
+builds; ``base`` declares the interface (:class:`EncoderSpec`,
+:class:`EncoderModule`) and the registry (:data:`ENCODERS`), which each
+family's file joins with :func:`register_encoder`.
+"""
+
+from .base import (
+    DEFAULT_ENCODERS,
+    ENCODERS,
+    EncoderModule,
+    EncoderSpec,
+    register_encoder,
+    resolve_encoder,
+    resolve_encoder_choice,
+)
+
+# Importing a family's file registers it; the order is that of the docs' table.
+from .recurrent import GRU, LSTM, RNN, RecurrentEncoder  # noqa: I001
+from .conv import CNN, ConvEncoder
+from .deconv import Deconv, DeconvEncoder
+from .mlp import MLP, MLPEncoder
+from .custom import Custom, CustomEncoder
+# Not registered by name: it needs the model's name.
+from .pretrained import Pretrained, PretrainedEncoder
+
+__all__ = [
+    "EncoderSpec", "EncoderModule", "register_encoder",
+    "RNN", "GRU", "LSTM", "CNN", "Deconv", "MLP", "Custom", "Pretrained",
+    "RecurrentEncoder", "ConvEncoder", "DeconvEncoder", "MLPEncoder", "CustomEncoder", "PretrainedEncoder",
+    "ENCODERS", "DEFAULT_ENCODERS",
+]
