@@ -510,3 +510,18 @@ def test_encoder_sized_on_the_meta_device(bert_dir):
     with torch.device("meta"):
         skeleton = Pretrained(bert_dir).build(info, hidden_size=4, dropout=0.0)
     assert {k: v.shape for k, v in skeleton.state_dict().items()} == {k: v.shape for k, v in real.state_dict().items()}
+
+
+def test_two_tower_clip_gives_the_tower_of_the_modality(tmp_path_factory):
+    folder = _vision_dir(tmp_path_factory, "clip_full", transformers.CLIPConfig(
+        vision_config=dict(image_size=32, patch_size=8, hidden_size=16, num_hidden_layers=1,
+                           num_attention_heads=2, intermediate_size=32),
+        text_config=dict(vocab_size=20, hidden_size=12, num_hidden_layers=1, num_attention_heads=2,
+                         intermediate_size=24, bos_token_id=0, eos_token_id=2),
+        projection_dim=8))
+    image = Pretrained(folder).build(ModalityInfo("image", (3, 32, 32)), hidden_size=4, dropout=0.0)
+    text = Pretrained(folder).build(ModalityInfo("tokenized", (2, 6)), hidden_size=4, dropout=0.0)
+    assert type(image.backbone.model).__name__.startswith("CLIPVision") and image.step_dim == 16
+    assert type(text.backbone.model).__name__.startswith("CLIPText") and text.step_dim == 12
+    ids = torch.tensor([[[0, 5, 7, 2, 1, 1], [1, 1, 1, 1, 0, 0]]])
+    assert text(ids).shape == (1, 4) and image(torch.rand(1, 3, 32, 32)).shape == (1, 4)
