@@ -74,7 +74,7 @@ def cached_rows(key, x, compute, cache=feature_cache):
     if missing:
         first = [rows_at[0] for rows_at in missing.values()]
         computed = compute(x[torch.as_tensor(first, device=x.device)]).detach().cpu().numpy()
-        cache.decodes += len(first)
+        cache.count_decodes(len(first))
         for j, (row_key, rows_at) in enumerate(missing.items()):
             value = computed[j].copy()
             cache.put(row_key, value)

@@ -28,10 +28,12 @@ def source_state(source):
     inner = getattr(source, "estimator", None)
     if type(source).__name__ == "FrozenEstimator" and inner is not None:
         source = inner
+    from ._base import BaseMultimodal  # here: _base imports this module
+
     if isinstance(source, (str, os.PathLike)) or hasattr(source, "read"):
-        _, _, state = persistence.load(source, "cpu")
+        *_, state = persistence.load(source, BaseMultimodal, "cpu")
         return state
-    if not hasattr(source, "get_params") or not hasattr(type(source), "_build_module"):
+    if not isinstance(source, BaseMultimodal):
         raise TypeError(
             "warm_start_from must be a fitted MultimodalClassifier/MultimodalRegressor or the path "
             f"of a file written by save_params, got {type(source).__name__}."

@@ -11,6 +11,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseMultimodal
+from ._columns import row_label
+from ._threads import scoped
 from .nn.losses import MultiTaskCrossEntropy
 
 
@@ -98,10 +100,13 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks.
     checkpoint_dir : str, path or None, default=None
-        Save weights, optimizer state and history there after every epoch.
-        If it already holds a checkpoint, ``fit`` resumes from it and trains
-        the remaining epochs (the history marks the first resumed epoch with
-        ``resumed_from_epoch``); delete the folder to start over.
+        Save weights, optimizer, schedule and random-generator state and
+        history there after every epoch (atomically, in ``checkpoint.pt``);
+        ``fit`` checks first that the folder is writable. If it already
+        holds a checkpoint of the same configuration, ``fit`` resumes from
+        it, exactly as if never interrupted (the history marks the first
+        resumed epoch with ``resumed_from_epoch``); delete the folder to
+        start over.
     warm_start_from : fitted estimator, path or None, default=None
         Transfer learning: a fitted MultimodalClassifier or
         MultimodalRegressor (wrapped in
@@ -114,9 +119,17 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         ``warm_start_report_``.
     device : str, default="cpu"
         Torch device to train on.
+    n_threads : int or None, default=None
+        CPU threads for torch and BLAS during each ``fit``, ``predict``,
+        ``predict_proba`` and ``score`` (the caller's settings are restored
+        afterwards). None lets skmm choose: the cores this process may use
+        (affinity, cgroup quota) less those other processes keep busy,
+        measured again at each epoch; 1 for small inputs and inside joblib or
+        Dask workers. See :doc:`/user_guide/speed`.
     random_state : int, RandomState or None, default=None
-        Seeds weight initialisation, shuffling, dropout and the validation
-        split. With an int, fits on the CPU repeat exactly.
+        Seeds weight initialisation, shuffling, dropout, modality dropout and
+        the validation split, all drawn from the fit's own generator. With
+        an int, fits on the CPU repeat exactly, in threads too.
     verbose : int, default=1
         0 is silent; 1 prints skorch's table of losses per epoch.
 
@@ -167,12 +180,14 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         scoring = _ValidAccuracy(self.task_sizes_)
         return [("valid_acc", EpochScoring(scoring, name="valid_acc", lower_is_better=False))]
 
-    def _encode_column(self, y, name):
+    def _encode_column(self, y, name, labels=None):
         where = "y" if name is None else f"y[{name!r}]"
-        check_classification_targets(y)
-        missing = pd.isna(y)
+        missing = np.asarray(pd.isna(y))
         if missing.any():
-            raise ValueError(f"{where} holds missing labels (row {int(np.flatnonzero(missing)[0])}).")
+            raise ValueError(
+                f"{where} holds missing labels (row {row_label(y if labels is None else labels, np.flatnonzero(missing)[0])!r})."
+            )
+        check_classification_targets(y)
         classes, encoded = np.unique(y, return_inverse=True)
         if len(classes) < 2:
             raise ValueError(
@@ -182,8 +197,9 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
 
     def _encode_target(self, y):
         names = [str(c) for c in y.columns] if isinstance(y, pd.DataFrame) else None
+        labels = y if hasattr(y, "index") else None  # row labels for messages
         if isinstance(y, pd.DataFrame) and y.shape[1] > 1:
-            columns = [y.iloc[:, i].to_numpy() for i in range(y.shape[1])]
+            columns = [y.iloc[:, i] for i in range(y.shape[1])]
         else:
             y = np.asarray(y)
             if y.ndim == 2 and y.shape[1] == 1:
@@ -194,7 +210,9 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         encoded = []
         classes = []
         for i, column in enumerate(columns):
-            c, e = self._encode_column(column, None if len(columns) == 1 else (names or range(len(columns)))[i])
+            c, e = self._encode_column(
+                column, None if len(columns) == 1 else (names or range(len(columns)))[i], labels
+            )
             classes.append(c)
             encoded.append(e)
         self.task_sizes_ = [len(c) for c in classes]
@@ -209,9 +227,23 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
     def _n_outputs(self):
         return sum(self.task_sizes_)
 
+    def _check_loaded(self):
+        sizes = getattr(self, "task_sizes_", None)
+        classes = getattr(self, "classes_", None)
+        if not isinstance(sizes, list) or not sizes or not all(
+            isinstance(s, int) and not isinstance(s, bool) and s >= 2 for s in sizes
+        ):
+            raise ValueError(f"task_sizes_ must be a list of class counts >= 2, got {sizes!r}")
+        per_task = classes if isinstance(classes, list) else [classes]
+        if len(per_task) != len(sizes) or not all(
+            isinstance(c, np.ndarray) and c.ndim == 1 and len(c) == s for c, s in zip(per_task, sizes)
+        ):
+            raise ValueError("classes_ does not match task_sizes_")
+
     def _n_targets(self):
         return len(self.task_sizes_)
 
+    @scoped
     def predict_proba(self, X):
         """Class probabilities.
 
@@ -234,6 +266,7 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
             return torch.softmax(logits, dim=1).numpy()
         return [torch.softmax(p, dim=1).numpy() for p in torch.split(logits, self.task_sizes_, dim=1)]
 
+    @scoped
     def predict(self, X):
         """Most probable class of each sample.
 
@@ -250,6 +283,7 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
             return self.classes_[proba.argmax(axis=1)]
         return np.column_stack([c[p.argmax(axis=1)] for c, p in zip(self.classes_, proba)])
 
+    @scoped
     def score(self, X, y, sample_weight=None):
         """Accuracy; with several targets, the fraction of rows with every target right.
 

@@ -8,6 +8,16 @@ import torch
 from sklearn.base import RegressorMixin
 
 from ._base import BaseMultimodal
+from ._columns import row_label
+from ._threads import scoped
+
+
+def _numbers(values):
+    try:
+        np.asarray(values).astype(np.float64)
+    except (TypeError, ValueError):
+        return False
+    return True
 from .nn.losses import WeightedMSE
 
 
@@ -48,18 +58,26 @@ class MultimodalRegressor(RegressorMixin, BaseMultimodal):
 
     def _encode_target(self, y):
         y_frame = y if isinstance(y, pd.DataFrame) else None
+        original = y
         y = np.asarray(y)
         try:
             y = y.astype(np.float64)
         except (TypeError, ValueError):
+            bad = next((i for i, v in enumerate(y.reshape(len(y), -1)) if not _numbers(v)), 0)
             raise ValueError(
-                f"Unknown label type: {type(self).__name__} needs numeric y, got "
-                f"values such as {y.flat[0]!r}."
+                f"Unknown label type: {type(self).__name__} needs numeric y; row "
+                f"{row_label(original, bad)!r} holds {y.reshape(len(y), -1)[bad].tolist()!r}."
             ) from None
         if y.ndim not in (1, 2):
             raise ValueError(f"y must be 1-D or 2-D, got shape {y.shape}.")
-        if not np.isfinite(y).all():
-            raise ValueError("y holds NaN or infinite values.")
+        finite = np.isfinite(y.reshape(len(y), -1))
+        if not finite.all():
+            row, column = (int(i) for i in np.argwhere(~finite)[0])
+            where = f"y[{y_frame.columns[column]!r}]" if y_frame is not None else "y"
+            raise ValueError(
+                f"{where}, row {row_label(original, row)!r}: the target is NaN or infinite; "
+                "drop the row or fill the value."
+            )
         self.y_ndim_ = y.ndim
         self.target_names_ = [str(c) for c in y_frame.columns] if y_frame is not None else None
         y2 = y.reshape(len(y), -1)
@@ -73,11 +91,23 @@ class MultimodalRegressor(RegressorMixin, BaseMultimodal):
     def _n_outputs(self):
         return self.n_outputs_
 
+    def _check_loaded(self):
+        n = getattr(self, "n_outputs_", None)
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise ValueError(f"n_outputs_ must be a positive int, got {n!r}")
+        for name in ("y_mean_", "y_scale_"):
+            value = getattr(self, name, None)
+            if not isinstance(value, np.ndarray) or value.shape != (n,) or value.dtype.kind != "f":
+                raise ValueError(f"{name} must be a float array of shape ({n},)")
+        if getattr(self, "y_ndim_", None) not in (1, 2):
+            raise ValueError("y_ndim_ must be 1 or 2")
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
 
+    @scoped
     def predict(self, X):
         """Predicted targets.
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from sklearn.utils import check_random_state
 
 from ._av_media import SAMPLE_RATE, generate
+from ._home import get_data_home
 
 #: Bumped whenever the generated content changes; part of the cache key.
 DATASET_VERSION = "av_digits-1"
@@ -61,12 +62,6 @@ def _resolve_seed(random_state):
     return int(check_random_state(random_state).randint(0, 2**31 - 1))
 
 
-def _data_home(data_home):
-    if data_home is None:
-        data_home = os.environ.get("SKMM_DATA") or os.path.join("~", "skmm_data")
-    return Path(data_home).expanduser().resolve()
-
-
 def _cache_key(n_samples, split, test_size, noise, seed):
     params = {
         "version": DATASET_VERSION,
@@ -110,7 +105,7 @@ def materialise(n_samples, split, test_size, noise, random_state, data_home):
     n_samples, n_test = _check_params(n_samples, split, test_size, noise)
     seed = _resolve_seed(random_state)
     key, params = _cache_key(n_samples, split, test_size, noise, seed)
-    root = _data_home(data_home) / "av_digits"
+    root = get_data_home(data_home) / "av_digits"
     folder = root / key
     if not (folder / _SAMPLES_FILE).is_file():
         meta, images, audio = generate(n_samples, n_test, float(noise), seed)
