@@ -36,6 +36,19 @@ def best_of(run, repeats):
     return min(times)
 
 
+def fit_demo(rows):
+    """The demo's fusion net (3 epochs) fitted on AV-Digits; (clf, one row, ``rows`` rows)."""
+    X, y = make_av_digits(2000, random_state=0)
+    prep = ModalityTransformer([
+        ("text", TextSequencer(max_len=16), "text"),
+        ("image", ImageLoader(size=(28, 28)), "image"),
+        ("audio", AudioFeaturizer(n_mels=40), "audio"),
+    ])
+    clf = MultimodalClassifier(prep, max_epochs=3, random_state=0, verbose=0).fit(X, y)
+    many = pd.concat([X] * -(-rows // len(X)), ignore_index=True).iloc[:rows]
+    return clf, X.iloc[:1], many
+
+
 def decode_child(args):
     """In a process pinned to ``args.cores`` cores: seconds to preprocess the media of ``args.rows`` rows."""
     os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: args.cores])
@@ -81,15 +94,7 @@ def main():
         return decode_child(args)
     if args.decode_only:
         return decode_table(args)
-    X, y = make_av_digits(2000, random_state=0)
-    prep = ModalityTransformer([
-        ("text", TextSequencer(max_len=16), "text"),
-        ("image", ImageLoader(size=(28, 28)), "image"),
-        ("audio", AudioFeaturizer(n_mels=40), "audio"),
-    ])
-    clf = MultimodalClassifier(prep, max_epochs=3, random_state=0, verbose=0).fit(X, y)
-    many = pd.concat([X] * -(-args.rows // len(X)), ignore_index=True).iloc[: args.rows]
-    one = X.iloc[:1]
+    clf, one, many = fit_demo(args.rows)
     arrays_one, arrays_many = clf._input(one), clf._input(many)
 
     print(f"torch CPU; best of {args.repeats}\n")

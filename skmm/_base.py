@@ -25,6 +25,7 @@ from ._config import describe as describe_config
 from ._seeding import cuda_generator, drawing_from, fit_generator
 from ._params import check_positive_int
 from ._skorch_net import ModalityNet
+from ._weights import check_sample_weight, combine, with_weight
 from ._threads import RetuneThreads, check_n_threads, scoped
 from ._threads import n_rows as _n_rows
 from ._warm_start import warm_start
@@ -50,6 +51,11 @@ def _n_features(X):
     if shape is not None and len(shape) == 2:
         return shape[1]
     return None
+
+
+def _check_lazy_frame(X):
+    if not isinstance(X, pd.DataFrame):
+        raise TypeError(f"lazy=True takes a DataFrame of paths and text, got {type(X).__name__}.")
 
 
 class BaseMultimodal(BaseEstimator):
@@ -79,6 +85,7 @@ class BaseMultimodal(BaseEstimator):
         num_workers=0,
         callbacks=None,
         checkpoint_dir=None,
+        warm_start=False,
         warm_start_from=None,
         device="cpu",
         n_threads=None,
@@ -106,6 +113,7 @@ class BaseMultimodal(BaseEstimator):
         self.num_workers = num_workers
         self.callbacks = callbacks
         self.checkpoint_dir = checkpoint_dir
+        self.warm_start = warm_start
         self.warm_start_from = warm_start_from
         self.device = device
         self.n_threads = n_threads
@@ -208,18 +216,22 @@ class BaseMultimodal(BaseEstimator):
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
     # -- data -----------------------------------------------------------
-    def _check_X_y(self, X, y):
+    def _check_X_y(self, X, y, reset=True):
+        """Check X and y; ``reset`` records X's features, else checks them against fit's."""
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
-        for attr in ("feature_names_in_", "n_features_in_"):
-            self.__dict__.pop(attr, None)
-        if isinstance(X, pd.DataFrame):
-            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-        width = _n_features(X)
-        if width is not None:
-            self.n_features_in_ = width
+        if reset:
+            for attr in ("feature_names_in_", "n_features_in_"):
+                self.__dict__.pop(attr, None)
+            if isinstance(X, pd.DataFrame):
+                self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+            width = _n_features(X)
+            if width is not None:
+                self.n_features_in_ = width
+        else:
+            self._check_n_features(X)
         n, n_y = _n_rows(X), _num_samples(y)
         if n == 0:
             raise ValueError("X has 0 samples; at least one is needed.")
@@ -253,8 +265,7 @@ class BaseMultimodal(BaseEstimator):
 
     def _lazy_fit_dataset(self, X, target, seed):
         """Fit the preprocessor on a sample of rows; batches are preprocessed later."""
-        if not isinstance(X, pd.DataFrame):
-            raise TypeError(f"lazy=True takes a DataFrame of paths and text, got {type(X).__name__}.")
+        _check_lazy_frame(X)
         rng = np.random.RandomState(seed)
         rows = np.sort(rng.permutation(len(X))[: self.lazy_fit_rows])
         # Vocabulary, image and audio statistics and padded lengths come from
@@ -396,12 +407,17 @@ class BaseMultimodal(BaseEstimator):
             )
         return config
 
-    def _train(self, dataset, target, state=None):
-        """Train ``net_``, resuming from ``state`` (a read checkpoint) when given."""
+    def _train(self, dataset, target, state=None, epochs=None):
+        """Train ``net_``, resuming from ``state`` (a read checkpoint) when given.
+
+        ``epochs`` (partial_fit) trains that many epochs, with no resuming.
+        """
         saver = next((
             cb for cb in (self.net_.callbacks or []) if isinstance(cb, tuple) and cb[0] == "checkpoint"
         ), (None, None))[1]
-        if state is None:
+        if epochs is not None:
+            self.net_.fit(dataset, target, epochs=epochs)
+        elif state is None:
             self.net_.fit(dataset, target)
         else:
             self.net_.initialize()
@@ -425,8 +441,12 @@ class BaseMultimodal(BaseEstimator):
 
     # -- fit / predict --------------------------------------------------
     @scoped
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the preprocessor (if any) and train the network.
+
+        With ``warm_start=True`` and a fitted estimator, keep the fitted
+        preprocessor and network and train ``max_epochs`` more epochs on
+        ``X`` (see :meth:`partial_fit` for the rules that then apply).
 
         Parameters
         ----------
@@ -437,24 +457,39 @@ class BaseMultimodal(BaseEstimator):
         y : array-like of shape (n_samples,) (or (n_samples, n_targets) for
             the regressor)
             Target.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Non-negative weight of each sample in the loss (the weighted mean
+            of the per-sample losses of each batch, the validation loss
+            included). None weighs every sample 1.
 
         Returns
         -------
         self
         """
+        continuing = self.warm_start and hasattr(self, "net_")
+        return self._fit(X, y, sample_weight, continuing=continuing)
+
+    def _fit(self, X, y, sample_weight, *, continuing, epochs=None, classes=None):
+        """fit / partial_fit: a new network, or ``continuing`` the fitted one."""
         self._check_params()
         resume = None
-        if self.checkpoint_dir is not None:
+        if self.checkpoint_dir is not None and not continuing and epochs is None:
             checkpoint.check_writable(self.checkpoint_dir)
             resume = checkpoint.read(self.checkpoint_dir, self._configuration())
-        self._check_X_y(X, y)
-        target, n_outputs = self._encode_target(y)
+        self._check_X_y(X, y, reset=not continuing)
+        sample_weight = check_sample_weight(sample_weight, _n_rows(X))
+        target, n_outputs = self._encode_target(y, refit=not continuing, classes=classes)
+        weighted = with_weight(target, combine(sample_weight, self._class_weights(target)))
+        if continuing:
+            # The fitted net goes on drawing from its own generator.
+            self.net_.partial_fit(self._continued_dataset(X, weighted), target, epochs=epochs or self.max_epochs)
+            return self
         # A resumed fit continues the interrupted one's seed (random_state=None too).
         seed = self._seed() if resume is None else resume["seed"]
         if self.lazy:
-            dataset = self._lazy_fit_dataset(X, target, seed)
+            dataset = self._lazy_fit_dataset(X, weighted, seed)
         else:
-            dataset = self._dataset(self._modalities(X, fitting=True), target, fitting=True)
+            dataset = self._dataset(self._modalities(X, fitting=True), weighted, fitting=True)
         # The fit's own random stream (skmm._seeding): seeded fits repeat
         # exactly, in threads too, and leave the user's global torch RNG alone.
         generator = fit_generator(seed)
@@ -464,8 +499,24 @@ class BaseMultimodal(BaseEstimator):
         if self.warm_start_from is not None:
             self.warm_start_report_ = warm_start(module, self.warm_start_from, self.verbose)
         self.net_ = self._make_net(module, seed, generator)
-        self._train(dataset, target, resume)
+        self._train(dataset, target, resume, epochs)
         return self
+
+    def _continued_dataset(self, X, target):
+        """X through the fitted preprocessor (no refit), checked against fit's modalities."""
+        if self.lazy:
+            _check_lazy_frame(X)
+            return LazyModalityDataset(X, self.preprocessor_, self.modalities_, target)
+        return self._dataset(self._modalities(X), target)
+
+    @scoped
+    def _partial_fit(self, X, y, sample_weight, classes=None):
+        """One epoch on (X, y); the first call fits the preprocessor and builds the network."""
+        return self._fit(X, y, sample_weight, continuing=hasattr(self, "net_"), epochs=1, classes=classes)
+
+    def _class_weights(self, target):
+        """Per-sample weights from ``class_weight`` (the classifier's; None here)."""
+        return None
 
     def save_params(self, f_params):
         """Save weights, fitted state and configuration in a format that runs no code on load.
@@ -571,8 +622,7 @@ class BaseMultimodal(BaseEstimator):
         check_is_fitted(self, "net_")
         self._check_n_features(X)
         if self.lazy:
-            if not isinstance(X, pd.DataFrame):
-                raise TypeError(f"lazy=True takes a DataFrame of paths and text, got {type(X).__name__}.")
+            _check_lazy_frame(X)
             return LazyModalityDataset(X, self.preprocessor_, self.modalities_)
         return self._modalities(X)
 

@@ -6,6 +6,7 @@ import torch
 from skorch import NeuralNet
 from skorch.utils import to_tensor
 
+from ._progress import BatchProgressBar, EpochTable
 from ._seeding import drawing_from
 
 
@@ -52,6 +53,17 @@ class ModalityNet(NeuralNet):
         self.modality_dropout = modality_dropout
         self.random_generator = random_generator
         self.cuda_generator = cuda_generator
+
+    def get_default_callbacks(self):
+        # The epoch table without colour codes outside a terminal, and at
+        # verbose >= 1 a progress bar over each epoch's batches.
+        callbacks = [
+            (name, EpochTable() if name == "print_log" else callback)
+            for name, callback in super().get_default_callbacks()
+        ]
+        if self.verbose:
+            callbacks.insert(-1, ("progress_bar", BatchProgressBar()))
+        return callbacks
 
     def infer(self, x, **fit_params):
         x = to_tensor(x, device=self.device)

@@ -232,16 +232,25 @@ class ModalityTransformer(TransformerMixin, _BaseComposition):
         self.transformers = transformers
         self.verbose = verbose
 
+    # As in sklearn's ColumnTransformer: get/set_params must not validate
+    # ``transformers`` (that happens in fit), so a value that is not a list
+    # of triples passes through unchanged.
     @property
     def _transformers(self):
-        return [(name, trans) for name, trans, _ in self.transformers]
+        try:
+            return [(name, trans) for name, trans, _ in self.transformers]
+        except (TypeError, ValueError):
+            return self.transformers
 
     @_transformers.setter
     def _transformers(self, value):
-        self.transformers = [
-            (name, trans, columns)
-            for ((name, trans), (_, _, columns)) in zip(value, self.transformers)
-        ]
+        try:
+            self.transformers = [
+                (name, trans, columns)
+                for ((name, trans), (_, _, columns)) in zip(value, self.transformers)
+            ]
+        except (TypeError, ValueError):
+            self.transformers = value
 
     def get_params(self, deep=True):
         """Parameters, including ``<name>__<param>`` of each transformer."""

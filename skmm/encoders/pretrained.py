@@ -256,7 +256,8 @@ class PretrainedEncoder(EncoderModule):
             with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
                 return self.backbone(rows)[index]
 
-        if not self.frozen:
+        # A traced graph (ONNX export) must run the backbone, not bake in cached rows.
+        if not self.frozen or torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
             return compute(x)
         if self._fingerprint is None:
             self._fingerprint = fingerprint(self.backbone, self.settings)

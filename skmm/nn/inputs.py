@@ -232,7 +232,9 @@ def to_tensors(data, infos):
     for name, info in infos.items():
         array = data[name]
         if info.kind == "tokens":
-            x = torch.as_tensor(array, dtype=torch.int64)
+            # A copy: torch.as_tensor would share (and warn about) a read-only
+            # array, such as a column of a copy-on-write DataFrame.
+            x = torch.tensor(array, dtype=torch.int64)
             # Ids the embedding never saw (e.g. from a refitted vocabulary) read as unknown.
             x = torch.where(x >= info.vocab_size, torch.full_like(x, UNKNOWN_ID), x)
             lengths = (x != 0).sum(1)
@@ -277,6 +279,15 @@ def to_tensors(data, infos):
     return tensors
 
 
+def take_target(y, index):
+    """Rows ``index`` of a target tensor, or of each part of a ``{"target", "weight"}`` dict."""
+    if y is None:
+        return None
+    if isinstance(y, dict):
+        return {key: value[index] for key, value in y.items()}
+    return y[index]
+
+
 def collate_identity(batch):
     """The dataset already returns whole batches (see ``__getitems__``)."""
     return batch
@@ -300,7 +311,7 @@ class ModalityDataset(Dataset):
 
     def _take(self, index):
         X = {name: {key: t[index] for key, t in parts.items()} for name, parts in self.tensors.items()}
-        return X, (None if self.y is None else self.y[index])
+        return X, take_target(self.y, index)
 
     def __getitem__(self, i):
         return self._take(i)
