@@ -525,3 +525,16 @@ def test_two_tower_clip_gives_the_tower_of_the_modality(tmp_path_factory):
     assert type(text.backbone.model).__name__.startswith("CLIPText") and text.step_dim == 12
     ids = torch.tensor([[[0, 5, 7, 2, 1, 1], [1, 1, 1, 1, 0, 0]]])
     assert text(ids).shape == (1, 4) and image(torch.rand(1, 3, 32, 32)).shape == (1, 4)
+
+
+def test_frozen_pretrained_exports_to_onnx(bert_dir, tmp_path):
+    pytest.importorskip("onnxruntime")
+    from skmm.export import OnnxModel, export_onnx
+
+    X, y = _text_frame()
+    clf = _text_clf(bert_dir, max_epochs=3).fit(X, y)
+    clf.predict(X)  # fills the feature cache: the traced graph must not bake it in
+    export_onnx(clf, tmp_path / "model.onnx")
+    data = clf.preprocessor_.transform(X)
+    np.testing.assert_allclose(OnnxModel(tmp_path / "model.onnx").predict_proba(data), clf.predict_proba(X),
+                               atol=1e-5)
