@@ -16,12 +16,12 @@ from sklearn.utils.validation import _num_samples, check_is_fitted
 from skorch.callbacks import EarlyStopping, LRScheduler
 from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
 from skorch.dataset import ValidSplit
-from skorch.utils import to_tensor
 
 from . import _checkpoint as checkpoint
 from . import _persistence as persistence
 from ._config import NETWORK, configuration, first_difference, short
 from ._config import describe as describe_config
+from ._embedding import EmbeddingMixin
 from ._seeding import cuda_generator, drawing_from, fit_generator
 from ._params import check_positive_int
 from ._skorch_net import ModalityNet
@@ -58,7 +58,7 @@ def _check_lazy_frame(X):
         raise TypeError(f"lazy=True takes a DataFrame of paths and text, got {type(X).__name__}.")
 
 
-class BaseMultimodal(BaseEstimator):
+class BaseMultimodal(EmbeddingMixin, BaseEstimator):
     """Shared parameters and fit/predict machinery; see MultimodalClassifier."""
 
     def __init__(
@@ -655,13 +655,7 @@ class BaseMultimodal(BaseEstimator):
             Columns are the modality names (sorted); the index is X's when
             X is a DataFrame.
         """
-        dataset = self._dataset(self._input(X))
-        module = self.net_.module_
-        module.eval()
-        parts = []
-        with torch.no_grad():
-            for batch in self.net_.get_iterator(dataset, training=False):
-                parts.append(module.modality_weights(to_tensor(batch[0], self.net_.device)).cpu())
+        parts = self._per_batch(self._input(X), lambda module, batch: module.modality_weights(batch).cpu())
         index = X.index if isinstance(X, pd.DataFrame) else None
         return pd.DataFrame(torch.cat(parts).numpy(), columns=sorted(self.modalities_), index=index)
 

@@ -45,7 +45,9 @@ from sklearn.preprocessing import (
 
 from .compose import ModalityTransformer
 from .nn.inputs import KINDS, ModalityInfo
-from .preprocessing import AudioFeaturizer, ImageLoader, PretrainedTokenizer, TextSequencer
+from .preprocessing import (
+    AudioFeaturizer, ImageLoader, PretrainedTokenizer, SequencePadder, TextSequencer, VideoLoader,
+)
 
 FORMAT = "skmm-params-2"
 MAX_DEPTH = 32
@@ -72,6 +74,8 @@ REGISTRY = _entries(
     Entry(TextSequencer),
     Entry(ImageLoader),
     Entry(AudioFeaturizer),
+    Entry(VideoLoader),
+    Entry(SequencePadder),
     # Its name_or_path is part of the configuration a params file must agree on.
     Entry(PretrainedTokenizer),
     Entry(StandardScaler), Entry(MinMaxScaler), Entry(RobustScaler), Entry(MaxAbsScaler),
@@ -241,7 +245,8 @@ class _Decoder:
         kind, shape, vocab = fields["kind"], fields["shape"], fields["vocab_size"]
         if isinstance(shape, dict) and set(shape) == {"__tuple__"}:
             shape = shape["__tuple__"]
-        ndim = {"tokens": 1, "tokenized": 2, "frames": 2, "image": 3, "vector": 1}.get(kind) if isinstance(kind, str) else None
+        ndim = {"tokens": 1, "tokenized": 2, "frames": 2, "image": 3, "video": 4, "vector": 1}
+        ndim = ndim.get(kind) if isinstance(kind, str) else None
         if kind not in KINDS or not isinstance(shape, list) or len(shape) != ndim or not all(
             isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in shape
         ) or (kind == "tokenized" and shape[0] != 2):
@@ -324,6 +329,17 @@ def _check_fitted(est):
             _is_vector(state.get(k), est.n_mels) for k in ("mean_", "std_")
         ):
             return "max_frames_ must be a positive int, with mean_ and std_ of length n_mels"
+    if isinstance(est, SequencePadder) and "max_len_" in state:
+        width = state.get("n_step_features_")
+        if not (_is_int(state["max_len_"], 1) and _is_int(width, 1)) or not all(
+            _is_vector(state.get(k), width) for k in ("mean_", "std_")
+        ):
+            return "max_len_ and n_step_features_ must be positive ints, with mean_ and std_ of that length"
+    if isinstance(est, (VideoLoader, SequencePadder)):
+        try:  # their parameters size the arrays transform allocates
+            est._check_params()
+        except ValueError as exc:
+            return str(exc)
     return None
 
 

@@ -11,6 +11,7 @@ tokenized int (n, 2, length)          ``[:, 0]`` a pretrained model's input ids,
                                       token): PretrainedTokenizer's output
 frames    float (n, steps, features)  NaN frames are padding (AudioFeaturizer)
 image     float (n, C, H, W)
+video     float (n, T, C, H, W)       NaN frames are padding (VideoLoader)
 vector    float (n, features)
 ========  ==========================  ==========================================
 
@@ -33,9 +34,9 @@ from torch.utils.data import DataLoader, Dataset
 
 from ..preprocessing.text import UNKNOWN_ID
 
-KINDS = ("tokens", "tokenized", "frames", "image", "vector")
-# The axis of a sample's shape whose length may change between fit and predict.
-_STEP_AXIS = {"tokens": 0, "tokenized": 1, "frames": 0}
+KINDS = ("tokens", "tokenized", "frames", "image", "video", "vector")
+# The axis of a sample's shape whose length (padded steps) may change after fit.
+_STEP_AXIS = {"tokens": 0, "tokenized": 1, "frames": 0, "video": 0}
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,9 @@ class ModalityInfo:
 
     @property
     def features(self):
-        """Size of one step (frames), channel count (image) or width (vector)."""
+        """Size of one step (frames), channel count (image, video) or width (vector)."""
+        if self.kind == "video":
+            return self.shape[1]
         return self.shape[-1] if self.kind in ("frames", "vector") else self.shape[0]
 
 
@@ -137,13 +140,14 @@ def _kind(name, array):
     if np.issubdtype(array.dtype, np.integer) and array.ndim == 3 and array.shape[1] == 2:
         return "tokenized"
     if np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_:
-        kind = {2: "vector", 3: "frames", 4: "image"}.get(array.ndim)
+        kind = {2: "vector", 3: "frames", 4: "image", 5: "video"}.get(array.ndim)
         if kind is not None:
             return kind
     raise TypeError(
         f"modality {name!r}: cannot tell its kind from an array of dtype "
         f"{array.dtype} and shape {array.shape}; expected int (n, length) token "
-        "ids, int (n, 2, length) ids and attention mask, float (n, features), (n, steps, features) or (n, C, H, W)."
+        "ids, int (n, 2, length) ids and attention mask, float (n, features), (n, steps, features), "
+        "(n, C, H, W) or (n, T, C, H, W)."
     )
 
 
@@ -244,9 +248,10 @@ def to_tensors(data, infos):
             x = torch.as_tensor(array, dtype=torch.int64)
             lengths = x[:, 1].sum(1)
             tensors[name] = {"x": x, "lengths": lengths, "present": lengths > 0}
-        elif info.kind == "frames":
+        elif info.kind in ("frames", "video"):
             array = np.asarray(array, dtype=np.float32)
-            valid = ~np.isnan(array).any(axis=2)
+            # A frame (a step's features, or a video frame's pixels) with any NaN is padding.
+            valid = ~np.isnan(array.reshape(*array.shape[:2], -1)).any(axis=2)
             lengths = valid.sum(axis=1)
             # Padding must be a suffix: a NaN frame followed by a real one is a hole.
             holes = np.flatnonzero(((np.cumsum(~valid, axis=1) > 0) & valid).any(axis=1))

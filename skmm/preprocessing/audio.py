@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from numbers import Real
 
-import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -14,6 +13,7 @@ from ._audio_io import decode_audio
 from ._parallel import check_n_jobs, prefetched
 from .decode_cache import decode_cache
 from .logmel import LogMel
+from ._frames import feature_stats, pad_frames
 
 
 class AudioFeaturizer(TransformerMixin, BaseEstimator):
@@ -150,13 +150,7 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         return column, frames
 
     def _pad(self, frames):
-        out = np.full((len(frames), self.max_frames_, self.n_mels), np.nan, dtype=np.float32)
-        for i, f in enumerate(frames):
-            if f is None:
-                continue  # absent: stays NaN
-            f = f[: self.max_frames_]
-            out[i, : len(f)] = (f - self.mean_) / self.std_
-        return out
+        return pad_frames(frames, self.max_frames_, self.mean_, self.std_)
 
     def fit(self, X, y=None):
         """Learn the padded length and per-band statistics.
@@ -186,14 +180,7 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         if self.max_duration is not None:
             longest = min(longest, 1 + int(self.max_duration * self.sample_rate) // self.hop_length)
         self.max_frames_ = longest
-        if self.normalize:
-            stacked = np.concatenate([f[:longest] for f in frames if f is not None])
-            self.mean_ = stacked.mean(axis=0)
-            std = stacked.std(axis=0)
-            self.std_ = np.where(std > 1e-6, std, 1.0).astype(np.float32)
-        else:
-            self.mean_ = np.zeros(self.n_mels, dtype=np.float32)
-            self.std_ = np.ones(self.n_mels, dtype=np.float32)
+        self.mean_, self.std_ = feature_stats(frames, longest, self.n_mels, self.normalize)
         column.record_input(self)
         return self._pad(frames)
 
