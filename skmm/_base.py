@@ -28,6 +28,7 @@ from ._skorch_net import ModalityNet
 from ._weights import check_sample_weight, combine, with_weight
 from ._threads import RetuneThreads, check_n_threads, scoped
 from ._threads import n_rows as _n_rows
+from ._warm_start import warm_start
 from .encoders import resolve_encoder, resolve_encoder_choice
 from .fusion import resolve_fusion
 from .fusion.head import make_head
@@ -85,6 +86,7 @@ class BaseMultimodal(EmbeddingMixin, BaseEstimator):
         callbacks=None,
         checkpoint_dir=None,
         warm_start=False,
+        warm_start_from=None,
         device="cpu",
         n_threads=None,
         random_state=None,
@@ -112,6 +114,7 @@ class BaseMultimodal(EmbeddingMixin, BaseEstimator):
         self.callbacks = callbacks
         self.checkpoint_dir = checkpoint_dir
         self.warm_start = warm_start
+        self.warm_start_from = warm_start_from
         self.device = device
         self.n_threads = n_threads
         self.random_state = random_state
@@ -492,6 +495,9 @@ class BaseMultimodal(EmbeddingMixin, BaseEstimator):
         generator = fit_generator(seed)
         with drawing_from(generator):
             module = self._build_module(n_outputs)
+        self.__dict__.pop("warm_start_report_", None)
+        if self.warm_start_from is not None:
+            self.warm_start_report_ = warm_start(module, self.warm_start_from, self.verbose)
         self.net_ = self._make_net(module, seed, generator)
         self._train(dataset, target, resume, epochs)
         return self
