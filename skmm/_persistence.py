@@ -46,7 +46,9 @@ from sklearn.preprocessing import (
 from ._spec_params import parameter_problem
 from .compose import ModalityTransformer
 from .nn.inputs import KINDS, ModalityInfo
-from .preprocessing import AudioFeaturizer, ImageLoader, SequencePadder, TextSequencer, VideoLoader
+from .preprocessing import (
+    AudioFeaturizer, ImageLoader, PretrainedTokenizer, SequencePadder, TextSequencer, VideoLoader,
+)
 
 FORMAT = "skmm-params-2"
 MAX_DEPTH = 32
@@ -75,6 +77,8 @@ REGISTRY = _entries(
     Entry(AudioFeaturizer),
     Entry(VideoLoader),
     Entry(SequencePadder),
+    # Its name_or_path is part of the configuration a params file must agree on.
+    Entry(PretrainedTokenizer),
     Entry(StandardScaler), Entry(MinMaxScaler), Entry(RobustScaler), Entry(MaxAbsScaler),
     Entry(Normalizer), Entry(Binarizer), Entry(OneHotEncoder), Entry(OrdinalEncoder),
     Entry(KBinsDiscretizer), Entry(PolynomialFeatures), Entry(QuantileTransformer),
@@ -242,10 +246,11 @@ class _Decoder:
         kind, shape, vocab = fields["kind"], fields["shape"], fields["vocab_size"]
         if isinstance(shape, dict) and set(shape) == {"__tuple__"}:
             shape = shape["__tuple__"]
-        ndim = {"tokens": 1, "frames": 2, "image": 3, "video": 4, "vector": 1}.get(kind) if isinstance(kind, str) else None
+        ndim = {"tokens": 1, "tokenized": 2, "frames": 2, "image": 3, "video": 4, "vector": 1}
+        ndim = ndim.get(kind) if isinstance(kind, str) else None
         if kind not in KINDS or not isinstance(shape, list) or len(shape) != ndim or not all(
             isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in shape
-        ):
+        ) or (kind == "tokenized" and shape[0] != 2):
             self.fail(where, f"modality kind {kind!r} with shape {shape!r} is not valid")
         if (kind == "tokens") != isinstance(vocab, int) or isinstance(vocab, bool) or (
             isinstance(vocab, int) and vocab < 2

@@ -46,12 +46,15 @@ from .nn.inputs import ModalityInfo, as_modalities, check_matches, to_tensors
 
 __all__ = ["OnnxModel", "export_onnx"]
 
-_SEQUENCES = ("tokens", "frames")
+_SEQUENCES = ("tokens", "tokenized", "frames")
+# The axis of a sequence modality's x whose length varies (tokenized: (n, 2, steps)).
+_STEP_AXIS = {"tokens": 1, "tokenized": 2, "frames": 1}
 
 
 def _parts(info):
     """The tensors the network reads for one modality, in graph-input order."""
-    return ("x", "lengths", "present") if info.kind in _SEQUENCES else ("x", "present")
+    # Tokenized text carries its attention mask in x: no lengths input.
+    return ("x", "lengths", "present") if info.kind in ("tokens", "frames") else ("x", "present")
 
 
 def _layout(infos):
@@ -131,11 +134,12 @@ def _example(infos, n=2):
     flat = []
     for name, parts in _layout(infos):
         info = infos[name]
-        if info.kind == "tokens":
+        if info.kind in ("tokens", "tokenized"):
             x = torch.ones((n, *info.shape), dtype=torch.int64)
         else:
             x = torch.zeros((n, *info.shape), dtype=torch.float32)
-        values = {"x": x, "lengths": torch.full((n,), x.shape[1], dtype=torch.int64),
+        steps = x.shape[_STEP_AXIS.get(info.kind, 1)]
+        values = {"x": x, "lengths": torch.full((n,), steps, dtype=torch.int64),
                   "present": torch.ones(n, dtype=torch.bool)}
         flat += [values[part] for part in parts]
     return tuple(flat)
@@ -204,7 +208,7 @@ def export_onnx(estimator, path, *, opset_version=17):
         for part in parts:
             axes = {0: "batch"}
             if part == "x" and infos[name].kind in _SEQUENCES:
-                axes[1] = f"{name}_steps"
+                axes[_STEP_AXIS[infos[name].kind]] = f"{name}_steps"
             dynamic[f"{name}.{part}"] = axes
     dynamic["output"] = {0: "batch"}
     example = _example(infos)

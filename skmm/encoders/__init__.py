@@ -27,10 +27,13 @@ from .deconv import Deconv, DeconvEncoder
 from .mlp import MLP, MLPEncoder
 from .video import CNNRecurrent, VideoEncoder
 from .custom import Custom, CustomEncoder
+# Not registered by name: it needs the model's name.
+from .pretrained import Pretrained, PretrainedEncoder
 
 __all__ = [
     "EncoderSpec", "EncoderModule", "register_encoder",
-    "RNN", "GRU", "LSTM", "CNN", "Deconv", "MLP", "CNNRecurrent", "Custom",
+    "RNN", "GRU", "LSTM", "CNN", "Deconv", "MLP", "CNNRecurrent", "Custom", "Pretrained",
     "RecurrentEncoder", "ConvEncoder", "DeconvEncoder", "MLPEncoder", "VideoEncoder", "CustomEncoder",
+    "PretrainedEncoder",
     "ENCODERS", "DEFAULT_ENCODERS",
 ]

@@ -171,6 +171,12 @@ def resolve_encoder_choice(choice: str | EncoderSpec, name: str) -> EncoderSpec:
 
 def resolve_encoder(choice: str | EncoderSpec | None, name: str, info: Any) -> EncoderSpec:
     """An EncoderSpec for modality ``name`` from a name, a spec or None."""
+    if choice is None and info.kind not in DEFAULT_ENCODERS:
+        # Tokenized text is a pretrained model's input: only that model reads it.
+        raise ValueError(
+            f"modality {name!r} holds tokenized text (PretrainedTokenizer's output): give it "
+            f"the pretrained model as its encoder, encoders={{{name!r}: Pretrained(<same name>)}}."
+        )
     choice = resolve_encoder_choice(DEFAULT_ENCODERS[info.kind] if choice is None else choice, name)
     if info.kind not in choice.kinds:
         raise ValueError(

@@ -22,6 +22,7 @@ from .. import _checkpoint as checkpoint
 from .._seeding import drawing_from, fit_generator
 from .._skorch_net import ModalityNet
 from .._threads import n_rows, scoped
+from .._warm_start import warm_start
 from .._weights import check_sample_weight, combine, with_weight
 from ..fusion import resolve_fusion
 from . import data, params
@@ -71,6 +72,7 @@ class BaseMultimodal(
         callbacks=None,
         checkpoint_dir=None,
         warm_start=False,
+        warm_start_from=None,
         device="cpu",
         n_threads=None,
         random_state=None,
@@ -98,6 +100,7 @@ class BaseMultimodal(
         self.callbacks = callbacks
         self.checkpoint_dir = checkpoint_dir
         self.warm_start = warm_start
+        self.warm_start_from = warm_start_from
         self.device = device
         self.n_threads = n_threads
         self.random_state = random_state
@@ -253,6 +256,9 @@ class BaseMultimodal(
         generator = fit_generator(seed)
         with drawing_from(generator):
             module = self._build_module(n_outputs)
+        self.__dict__.pop("warm_start_report_", None)
+        if self.warm_start_from is not None:
+            self.warm_start_report_ = warm_start(module, self.warm_start_from, self.verbose)
         self.net_ = self._make_net(module, seed, generator)
         self._train(dataset, target, resume, epochs)
         return self

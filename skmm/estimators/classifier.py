@@ -118,6 +118,16 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         trains ``max_epochs`` more epochs, as in
         :class:`~sklearn.neural_network.MLPClassifier`. Parameters that shape
         the network are those of the first fit.
+    warm_start_from : fitted estimator, path or None, default=None
+        Transfer learning: a fitted MultimodalClassifier or
+        MultimodalRegressor (wrapped in
+        :class:`sklearn.frozen.FrozenEstimator` to survive ``clone`` in
+        grid search), or the path of a file its ``save_params`` wrote.
+        Encoders whose modality name and weight shapes match the source's
+        start from its weights, and so does the fusion when its shapes
+        agree; the head is new. Parts that do not match are skipped with
+        a warning, and nothing matching is an error; see
+        ``warm_start_report_``.
     device : str, default="cpu"
         Torch device to train on.
     n_threads : int or None, default=None
@@ -149,6 +159,10 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         Losses per epoch.
     preprocessor_ : transformer
         The fitted clone of ``preprocessor`` (when given).
+    warm_start_report_ : dict
+        With ``warm_start_from``: ``{"loaded": [...], "skipped": {part:
+        reason}}``, the parts (``"encoders.<modality>"``, ``"fusion"``)
+        copied from the source and those left new.
 
     Examples
     --------

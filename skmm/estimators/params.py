@@ -47,6 +47,7 @@ PARAMETER_CONSTRAINTS = {
     "callbacks": [list, tuple, None],
     "checkpoint_dir": [str, os.PathLike, None],
     "warm_start": ["boolean"],
+    "warm_start_from": "no_validation",  # a fitted estimator or a path: _warm_start names what it cannot use
     "device": [str, torch.device],
     "n_threads": [POSITIVE_INT, None],
     "random_state": ["random_state"],

@@ -6,14 +6,18 @@ A modality's kind is read off its array, so any transformer's output works:
 kind      array                       conventions
 ========  ==========================  ==========================================
 tokens    int (n, length)             id 0 is padding (TextSequencer's output)
+tokenized int (n, 2, length)          ``[:, 0]`` a pretrained model's input ids,
+                                      ``[:, 1]`` its attention mask (1 = real
+                                      token): PretrainedTokenizer's output
 frames    float (n, steps, features)  NaN frames are padding (AudioFeaturizer)
 image     float (n, C, H, W)
 video     float (n, T, C, H, W)       NaN frames are padding (VideoLoader)
 vector    float (n, features)
 ========  ==========================  ==========================================
 
-A sample lacks a modality (it is *absent*) when its row holds no token, or is
-all NaN (the preprocessors' ``on_missing="mask"`` output). Every batch entry
+A sample lacks a modality (it is *absent*) when its row holds no token (for
+``tokenized``, an all-zero attention mask), or is all NaN (the preprocessors'
+``on_missing="mask"`` output). Every batch entry
 carries a boolean ``present`` tensor that the fusions read.
 """
 
@@ -30,9 +34,9 @@ from torch.utils.data import DataLoader, Dataset
 
 from ..preprocessing.text import UNKNOWN_ID
 
-KINDS = ("tokens", "frames", "image", "video", "vector")
-# Kinds whose first per-sample axis is steps, padded to a length that may change after fit.
-_SEQUENCES = ("tokens", "frames", "video")
+KINDS = ("tokens", "tokenized", "frames", "image", "video", "vector")
+# The axis of a sample's shape whose length (padded steps) may change after fit.
+_STEP_AXIS = {"tokens": 0, "tokenized": 1, "frames": 0, "video": 0}
 
 
 @dataclass(frozen=True)
@@ -42,10 +46,10 @@ class ModalityInfo:
     Attributes
     ----------
     kind : str
-        One of "tokens", "frames", "image", "video", "vector".
+        One of "tokens", "tokenized", "frames", "image", "vector".
     shape : tuple of int
-        Shape of one sample (for tokens, frames and video, the step axis is
-        the padded length seen in fit and may differ later).
+        Shape of one sample (for tokens, tokenized text and frames, the step
+        axis is the padded length seen in fit and may differ later).
     vocab_size : int or None
         For tokens: 1 + the largest id seen in fit.
     """
@@ -133,6 +137,8 @@ def _numeric_array(value, what):
 def _kind(name, array):
     if np.issubdtype(array.dtype, np.integer) and array.ndim == 2:
         return "tokens"
+    if np.issubdtype(array.dtype, np.integer) and array.ndim == 3 and array.shape[1] == 2:
+        return "tokenized"
     if np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_:
         kind = {2: "vector", 3: "frames", 4: "image", 5: "video"}.get(array.ndim)
         if kind is not None:
@@ -140,7 +146,8 @@ def _kind(name, array):
     raise TypeError(
         f"modality {name!r}: cannot tell its kind from an array of dtype "
         f"{array.dtype} and shape {array.shape}; expected int (n, length) token "
-        "ids, float (n, features), (n, steps, features), (n, C, H, W) or (n, T, C, H, W)."
+        "ids, int (n, 2, length) ids and attention mask, float (n, features), (n, steps, features), "
+        "(n, C, H, W) or (n, T, C, H, W)."
     )
 
 
@@ -165,6 +172,8 @@ def describe(data):
             if array.min(initial=0) < 0:
                 raise ValueError(f"modality {name!r}: token ids must be >= 0.")
             vocab = int(max(array.max(initial=0), UNKNOWN_ID)) + 1
+        elif kind == "tokenized":
+            _check_tokenized(name, array)
         infos[name] = ModalityInfo(kind, tuple(array.shape[1:]), vocab)
     return infos
 
@@ -177,14 +186,30 @@ def check_matches(data, infos):
     for name, info in infos.items():
         array = data[name]
         kind = _kind(name, array)
-        fixed = info.shape[1:] if info.kind in _SEQUENCES else info.shape
         got = tuple(array.shape[1:])
-        got_fixed = got[1:] if info.kind in _SEQUENCES else got
+        fixed, got_fixed = _fixed(info.shape, info.kind), _fixed(got, info.kind)
         if kind != info.kind or got_fixed != fixed:
             raise ValueError(
                 f"modality {name!r}: fitted on {info.kind} of per-sample shape "
                 f"{info.shape}, got {kind} of shape {got}."
             )
+
+
+def _fixed(shape, kind):
+    """``shape`` without its step axis (the one that may vary) for sequence kinds."""
+    axis = _STEP_AXIS.get(kind)
+    return tuple(shape) if axis is None else tuple(shape[:axis]) + tuple(shape[axis + 1:])
+
+
+def _check_tokenized(name, array):
+    """Ids must be >= 0 and the attention mask 0 or 1."""
+    if array.size and array[:, 0].min() < 0:
+        raise ValueError(f"modality {name!r}: token ids must be >= 0.")
+    bad = np.flatnonzero(((array[:, 1] != 0) & (array[:, 1] != 1)).any(axis=1))
+    if bad.size:
+        raise ValueError(
+            f"modality {name!r}, row {int(bad[0])}: the attention mask ([:, 1]) must hold only 0 and 1."
+        )
 
 
 def _nan_rows(array):
@@ -217,6 +242,11 @@ def to_tensors(data, infos):
             # Ids the embedding never saw (e.g. from a refitted vocabulary) read as unknown.
             x = torch.where(x >= info.vocab_size, torch.full_like(x, UNKNOWN_ID), x)
             lengths = (x != 0).sum(1)
+            tensors[name] = {"x": x, "lengths": lengths, "present": lengths > 0}
+        elif info.kind == "tokenized":
+            _check_tokenized(name, array)
+            x = torch.as_tensor(array, dtype=torch.int64)
+            lengths = x[:, 1].sum(1)
             tensors[name] = {"x": x, "lengths": lengths, "present": lengths > 0}
         elif info.kind in ("frames", "video"):
             array = np.asarray(array, dtype=np.float32)

@@ -3,10 +3,12 @@
 from .audio import AudioFeaturizer
 from .decode_cache import decode_cache
 from .image import ImageLoader
+from .pretrained_tokenizer import PretrainedTokenizer
 from .sequence import SequencePadder
 from .text import TextSequencer
 from .video import VideoLoader
 
 __all__ = [
-    "AudioFeaturizer", "ImageLoader", "SequencePadder", "TextSequencer", "VideoLoader", "decode_cache",
+    "AudioFeaturizer", "ImageLoader", "PretrainedTokenizer", "SequencePadder", "TextSequencer", "VideoLoader",
+    "decode_cache",
 ]

@@ -96,10 +96,14 @@ class DecodeCache:
             return cached
         return self.store(key, decode(value, *settings))
 
-    def lookup(self, key, hit=False):
-        """The array cached under ``key`` (from :meth:`key`), or None: a decode to :meth:`store`.
+    def lookup(self, key, hit=False, count_miss=True):
+        """The array cached under ``key``, or None: a decode to :meth:`store`.
 
-        ``hit=True`` counts a value decoded once for several rows as a hit.
+        ``key`` comes from :meth:`key`, or is any other content key sharing
+        the store (e.g. a frozen network's outputs keyed by its input rows,
+        ``skmm._feature_cache``). ``hit=True`` counts a value decoded once
+        for several rows as a hit; ``count_miss=False`` leaves the counting
+        of a miss to :meth:`count_decodes`.
         """
         with self._lock:
             cached = None if key is None else self._store.get(key)
@@ -108,7 +112,8 @@ class DecodeCache:
                     self._store.move_to_end(key)
                 self.hits += 1
                 return cached
-            self.decodes += 1
+            if count_miss:
+                self.decodes += 1
         return None
 
     def store(self, key, decoded):
@@ -123,6 +128,11 @@ class DecodeCache:
                     _, old = self._store.popitem(last=False)
                     self._bytes -= old.nbytes
         return decoded
+
+    def count_decodes(self, n):
+        """Count ``n`` values decoded (or computed) for :meth:`stats`."""
+        with self._lock:
+            self.decodes += n
 
     def key(self, value, decode, settings=()):
         """Cache key of ``decode(value, *settings)``; None when it is not kept (not a path, cache off or paused)."""

@@ -18,6 +18,22 @@ PAD_ID = 0
 UNKNOWN_ID = 1
 
 
+def read_texts(X, owner, then=None):
+    """(Column, values): a text column's strings (``then`` applied), None where missing.
+
+    A value that is not a string raises a TypeError naming its row; missing
+    values follow ``owner.on_missing``.
+    """
+    column = Column(X, type(owner).__name__)
+
+    def text(value):
+        if not isinstance(value, str):
+            raise MediaTypeError(f"expected a string, got {type(value).__name__} {value!r}")
+        return value if then is None else then(value)
+
+    return column, column.decode(text, "text", owner.on_missing)
+
+
 class TextSequencer(TransformerMixin, BaseEstimator):
     """Turn a column of strings into padded sequences of token ids.
 
@@ -108,19 +124,12 @@ class TextSequencer(TransformerMixin, BaseEstimator):
 
 
     def _tokenize(self, X):
-        column = Column(X, type(self).__name__)
         analyze = CountVectorizer(
             lowercase=self.lowercase,
             analyzer=self.analyzer,
             token_pattern=self.token_pattern if self.analyzer == "word" else None,
         ).build_analyzer()
-
-        def tokens(value):
-            if not isinstance(value, str):
-                raise MediaTypeError(f"expected a string, got {type(value).__name__} {value!r}")
-            return analyze(value)
-
-        return column, column.decode(tokens, "text", self.on_missing)
+        return read_texts(X, self, analyze)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
