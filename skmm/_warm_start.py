@@ -28,7 +28,7 @@ def source_state(source):
     inner = getattr(source, "estimator", None)
     if type(source).__name__ == "FrozenEstimator" and inner is not None:
         source = inner
-    from ._base import BaseMultimodal  # here: _base imports this module
+    from .estimators.base import BaseMultimodal  # here: estimators.base imports this module
 
     if isinstance(source, (str, os.PathLike)) or hasattr(source, "read"):
         *_, state = persistence.load(source, BaseMultimodal, "cpu")
