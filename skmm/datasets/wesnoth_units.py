@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import _wesnoth_build as _build
-from .av_digits import _data_home
+from ._av_writers import _data_home
 
 __all__ = ["fetch_wesnoth_units"]
 
