@@ -47,7 +47,7 @@ def _run_as_written(code, monkeypatch, data_home, n_samples):
 
 
 def test_readme_snippet_runs_as_written_and_prints_its_results(tmp_path, monkeypatch, capsys):
-    namespace = _run_as_written(_readme_snippet(), monkeypatch, tmp_path, n_samples=200)
+    namespace = _run_as_written(_readme_snippet(), monkeypatch, tmp_path, n_samples=120)
     out = capsys.readouterr().out
     search = namespace["search"]
     # What a user wants to see is printed, with the values the objects hold.
