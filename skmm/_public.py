@@ -13,4 +13,5 @@ PUBLIC_MODULES = (
     "skmm.plotting",
     "skmm.dask",
     "skmm.accelerate",
+    "skmm.export",
 )

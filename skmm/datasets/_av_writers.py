@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import numbers
@@ -11,13 +12,20 @@ import shutil
 import uuid
 from pathlib import Path
 
+import numpy as np
 from sklearn.utils import check_random_state
 
 from ._av_media import SAMPLE_RATE, generate
+from ._av_motion import VIDEO_RATE, synthesise
+from ._home import get_data_home
 
 #: Bumped whenever the generated content changes; part of the cache key.
 DATASET_VERSION = "av_digits-1"
 _SAMPLES_FILE = "samples.json"
+MODALITIES = ("text", "image", "audio", "video", "trajectory")
+#: Folder of the trajectories and videos inside a dataset folder; renamed
+#: whenever their content changes (the other files stay valid).
+MOTION_DIR = "motion-1"
 
 
 def _check_params(n_samples, split, test_size, noise):
@@ -53,18 +61,36 @@ def _check_params(n_samples, split, test_size, noise):
     return int(n_samples), n_test
 
 
+def check_modalities(modalities):
+    """The requested columns as a tuple, in order; ValueError names a bad one."""
+    if isinstance(modalities, str) or not hasattr(modalities, "__iter__"):
+        raise ValueError(
+            f"modalities must be a list of names from {list(MODALITIES)}, got {modalities!r}."
+        )
+    names = tuple(modalities)
+    unknown = [m for m in names if m not in MODALITIES]
+    if unknown or not names or len(set(names)) != len(names):
+        raise ValueError(
+            f"modalities must be distinct names from {list(MODALITIES)} (at least one), "
+            f"got {list(names)!r}."
+        )
+    if "video" in names:
+        try:
+            import av  # noqa: F401
+        except ImportError as exc:
+            raise ImportError(
+                'make_av_digits(modalities=[..., "video"]) writes videos with PyAV: '
+                "pip install 'skmm[video]' (or pip install av)."
+            ) from exc
+    return names
+
+
 def _resolve_seed(random_state):
     """An int seed: ``random_state`` itself if it is an int, else drawn from it."""
     if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
         check_random_state(random_state)  # validates the range
         return int(random_state)
     return int(check_random_state(random_state).randint(0, 2**31 - 1))
-
-
-def _data_home(data_home):
-    if data_home is None:
-        data_home = os.environ.get("SKMM_DATA") or os.path.join("~", "skmm_data")
-    return Path(data_home).expanduser().resolve()
 
 
 def _cache_key(n_samples, split, test_size, noise, seed):
@@ -82,8 +108,6 @@ def _cache_key(n_samples, split, test_size, noise, seed):
 
 
 def _write(folder, meta, images, audio, params):
-    import io
-
     import soundfile as sf
     from PIL import Image
 
@@ -110,26 +134,87 @@ def materialise(n_samples, split, test_size, noise, random_state, data_home):
     n_samples, n_test = _check_params(n_samples, split, test_size, noise)
     seed = _resolve_seed(random_state)
     key, params = _cache_key(n_samples, split, test_size, noise, seed)
-    root = _data_home(data_home) / "av_digits"
+    root = get_data_home(data_home) / "av_digits"
     folder = root / key
     if not (folder / _SAMPLES_FILE).is_file():
         meta, images, audio = generate(n_samples, n_test, float(noise), seed)
         root.mkdir(parents=True, exist_ok=True)
-        tmp = root / f".tmp-{key}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        try:
-            _write(tmp, meta, images, audio, params)
-            if folder.exists():  # stale, incomplete folder from an interrupted run
-                if (folder / _SAMPLES_FILE).is_file():
-                    raise FileExistsError
-                shutil.rmtree(folder, ignore_errors=True)
-            os.rename(tmp, folder)
-        except OSError:
-            # Another process finished the same folder first: use theirs.
-            if not (folder / _SAMPLES_FILE).is_file():
-                raise
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
+        _publish_dir(
+            folder,
+            lambda tmp: _write(tmp, meta, images, audio, params),
+            lambda: (folder / _SAMPLES_FILE).is_file(),
+        )
     with open(folder / _SAMPLES_FILE) as fh:
         meta = json.load(fh)
     return folder, meta
+
+
+def _publish_dir(final, fill, is_complete):
+    """Build a folder with ``fill(tmp)`` beside ``final`` and move it there in one rename."""
+    tmp = final.parent / f".tmp-{final.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        fill(tmp)
+        if final.exists():  # stale, incomplete folder from an interrupted run
+            if is_complete():
+                raise FileExistsError
+            shutil.rmtree(final, ignore_errors=True)
+        os.rename(tmp, final)
+    except OSError:
+        # Another process finished the same folder first: use theirs.
+        if not is_complete():
+            raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _encode_video(frames):
+    """Lossless FFV1 Matroska bytes of grey uint8 frames (T, H, W); bit-exact per seed."""
+    import av
+
+    buf = io.BytesIO()
+    # bitexact keeps the muxer from writing random ids, so a seed gives fixed bytes
+    with av.open(buf, "w", format="matroska", options={"fflags": "+bitexact"}) as out:
+        stream = out.add_stream("ffv1", rate=VIDEO_RATE)
+        stream.width, stream.height, stream.pix_fmt = frames.shape[2], frames.shape[1], "gray"
+        for frame in frames:
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="gray")))
+        out.mux(stream.encode())
+    return buf.getvalue()
+
+
+def _write_videos(tmp, frames):
+    tmp.mkdir()
+    for i in range(len(frames)):
+        (tmp / f"{i:05d}.mkv").write_bytes(_encode_video(frames[i]))
+
+
+def materialise_motion(folder, meta, video):
+    """Trajectories (list of (T, 3) float32) and, if ``video``, the videos' folder.
+
+    Added to a complete dataset folder on first use, in ``MOTION_DIR`` inside
+    it, so the image, audio and text files are untouched.
+    """
+    with open(folder / "params.json") as fh:
+        params = json.load(fh)
+    motion = folder / MOTION_DIR
+    traj_file = motion / "trajectories.npz"
+    videos = motion / "videos"
+    need_video = video and not videos.is_dir()
+    if need_video or not traj_file.is_file():
+        trajs, frames = synthesise(
+            meta, params["random_state"], params["noise"], video=need_video
+        )
+        motion.mkdir(exist_ok=True)
+        if not traj_file.is_file():
+            tmp = motion / f".tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}.npz"
+            lengths = [len(t) for t in trajs]
+            np.savez(tmp, points=np.concatenate(trajs),
+                     offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
+            os.replace(tmp, traj_file)
+        if need_video:
+            _publish_dir(videos, lambda tmp: _write_videos(tmp, frames), videos.is_dir)
+    with np.load(traj_file, allow_pickle=False) as npz:
+        points, offsets = npz["points"], npz["offsets"]
+    trajs = [points[offsets[i] : offsets[i + 1]].copy() for i in range(len(offsets) - 1)]
+    return trajs, (videos if video else None)

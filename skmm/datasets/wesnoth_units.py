@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import _wesnoth_build as _build
-from ._av_writers import _data_home
+from ._home import get_data_home
 
 __all__ = ["fetch_wesnoth_units"]
 
@@ -137,7 +137,7 @@ def fetch_wesnoth_units(
     True
     """
     _check(split, test_size, min_units, image_size)
-    root = _data_home(data_home)
+    root = get_data_home(data_home)
     folder = root / f"{DATASET_VERSION}-min{min_units}-px{image_size}"
     if not (folder / "index.csv").is_file():
         found = _build.find_source(source, root, download_if_missing, verbose)

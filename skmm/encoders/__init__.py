@@ -25,11 +25,12 @@ from .recurrent import GRU, LSTM, RNN, RecurrentEncoder  # noqa: I001
 from .conv import CNN, ConvEncoder
 from .deconv import Deconv, DeconvEncoder
 from .mlp import MLP, MLPEncoder
+from .video import CNNRecurrent, VideoEncoder
 from .custom import Custom, CustomEncoder
 
 __all__ = [
     "EncoderSpec", "EncoderModule", "register_encoder",
-    "RNN", "GRU", "LSTM", "CNN", "Deconv", "MLP", "Custom",
-    "RecurrentEncoder", "ConvEncoder", "DeconvEncoder", "MLPEncoder", "CustomEncoder",
+    "RNN", "GRU", "LSTM", "CNN", "Deconv", "MLP", "CNNRecurrent", "Custom",
+    "RecurrentEncoder", "ConvEncoder", "DeconvEncoder", "MLPEncoder", "VideoEncoder", "CustomEncoder",
     "ENCODERS", "DEFAULT_ENCODERS",
 ]

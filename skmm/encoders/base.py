@@ -17,7 +17,7 @@ from torch import Tensor, nn
 ENCODERS: dict[str, type[EncoderSpec]] = {}
 """Encoder name -> parameter object class, filled by :func:`register_encoder`."""
 
-DEFAULT_ENCODERS = {"tokens": "gru", "frames": "lstm", "image": "cnn", "vector": "mlp"}
+DEFAULT_ENCODERS = {"tokens": "gru", "frames": "lstm", "image": "cnn", "video": "cnn_recurrent", "vector": "mlp"}
 
 _Spec = TypeVar("_Spec", bound=type)
 

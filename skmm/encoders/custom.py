@@ -33,7 +33,7 @@ class Custom(EncoderSpec):
     freeze : bool, default=False
         Keep the module's weights fixed (no gradients) and the module in
         eval mode (batchnorm statistics, dropout off) during training.
-    kinds : tuple of str, default=("tokens", "frames", "image", "vector")
+    kinds : tuple of str, default=("tokens", "frames", "image", "video", "vector")
         The data kinds it may encode.
 
     Examples
@@ -63,7 +63,7 @@ class Custom(EncoderSpec):
 
     def __init__(
         self, module: nn.Module, output_dim: int, *, freeze: bool = False,
-        kinds: tuple[str, ...] = ("tokens", "frames", "image", "vector"),
+        kinds: tuple[str, ...] = ("tokens", "frames", "image", "video", "vector"),
     ) -> None:
         self.module = module
         self.output_dim = output_dim

@@ -4,7 +4,9 @@ The encoder and fusion modules live with their parameter objects in
 :mod:`skmm.encoders` and :mod:`skmm.fusion`; they stay importable from here.
 """
 
-from ..encoders import ConvEncoder, CustomEncoder, DeconvEncoder, MLPEncoder, RecurrentEncoder  # noqa: F401
+from ..encoders import (  # noqa: F401
+    ConvEncoder, CustomEncoder, DeconvEncoder, MLPEncoder, RecurrentEncoder, VideoEncoder,
+)
 from ..fusion import (  # noqa: F401
     AttentionFusion,
     ConcatFusion,

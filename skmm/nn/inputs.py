@@ -8,6 +8,7 @@ kind      array                       conventions
 tokens    int (n, length)             id 0 is padding (TextSequencer's output)
 frames    float (n, steps, features)  NaN frames are padding (AudioFeaturizer)
 image     float (n, C, H, W)
+video     float (n, T, C, H, W)       NaN frames are padding (VideoLoader)
 vector    float (n, features)
 ========  ==========================  ==========================================
 
@@ -29,7 +30,9 @@ from torch.utils.data import DataLoader, Dataset
 
 from ..preprocessing.text import UNKNOWN_ID
 
-KINDS = ("tokens", "frames", "image", "vector")
+KINDS = ("tokens", "frames", "image", "video", "vector")
+# Kinds whose first per-sample axis is steps, padded to a length that may change after fit.
+_SEQUENCES = ("tokens", "frames", "video")
 
 
 @dataclass(frozen=True)
@@ -39,10 +42,10 @@ class ModalityInfo:
     Attributes
     ----------
     kind : str
-        One of "tokens", "frames", "image", "vector".
+        One of "tokens", "frames", "image", "video", "vector".
     shape : tuple of int
-        Shape of one sample (for tokens and frames, the step axis is the
-        padded length seen in fit and may differ later).
+        Shape of one sample (for tokens, frames and video, the step axis is
+        the padded length seen in fit and may differ later).
     vocab_size : int or None
         For tokens: 1 + the largest id seen in fit.
     """
@@ -53,7 +56,9 @@ class ModalityInfo:
 
     @property
     def features(self):
-        """Size of one step (frames), channel count (image) or width (vector)."""
+        """Size of one step (frames), channel count (image, video) or width (vector)."""
+        if self.kind == "video":
+            return self.shape[1]
         return self.shape[-1] if self.kind in ("frames", "vector") else self.shape[0]
 
 
@@ -73,7 +78,10 @@ def as_modalities(X):
             data[name] = _numeric_array(value, f"modality {name!r}")
         return data
     if isinstance(X, pd.DataFrame):
-        non_numeric = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+        duplicated = X.columns[X.columns.duplicated()].unique().tolist()
+        if duplicated:
+            raise ValueError(f"X has several columns named {duplicated[0]!r}; column names must be unique.")
+        non_numeric = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X.iloc[:, list(X.columns).index(c)])]
         if non_numeric:
             raise TypeError(
                 f"columns {non_numeric} are not numeric: give the estimator a "
@@ -83,6 +91,17 @@ def as_modalities(X):
     if isinstance(X, (str, bytes)) or not (hasattr(X, "__len__") or hasattr(X, "__array__")):
         raise TypeError(f"X must be a DataFrame, a mapping of arrays or an array, got {type(X).__name__}.")
     array = _numeric_array(X, "X")
+    if isinstance(X, pd.DataFrame) and array.dtype.kind == "f":
+        # Name the column and row label here: later checks only know positions.
+        nan = np.isnan(array)
+        bad = (nan.any(axis=1) & ~nan.all(axis=1)) | np.isinf(array).any(axis=1)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            column = X.columns[int(np.flatnonzero(~np.isfinite(array[i]))[0])]
+            label = X.index[i].item() if isinstance(X.index[i], np.generic) else X.index[i]
+            raise ValueError(
+                f"column {column!r}, row {label!r}: the value is NaN or infinite; impute it or drop the row."
+            )
     if array.ndim != 2:
         raise ValueError(
             f"an array X must be 2-D (samples, features), got shape {array.shape}. "
@@ -115,13 +134,13 @@ def _kind(name, array):
     if np.issubdtype(array.dtype, np.integer) and array.ndim == 2:
         return "tokens"
     if np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_:
-        kind = {2: "vector", 3: "frames", 4: "image"}.get(array.ndim)
+        kind = {2: "vector", 3: "frames", 4: "image", 5: "video"}.get(array.ndim)
         if kind is not None:
             return kind
     raise TypeError(
         f"modality {name!r}: cannot tell its kind from an array of dtype "
         f"{array.dtype} and shape {array.shape}; expected int (n, length) token "
-        "ids, float (n, features), (n, steps, features) or (n, C, H, W)."
+        "ids, float (n, features), (n, steps, features), (n, C, H, W) or (n, T, C, H, W)."
     )
 
 
@@ -158,9 +177,9 @@ def check_matches(data, infos):
     for name, info in infos.items():
         array = data[name]
         kind = _kind(name, array)
-        fixed = info.shape[1:] if info.kind in ("tokens", "frames") else info.shape
+        fixed = info.shape[1:] if info.kind in _SEQUENCES else info.shape
         got = tuple(array.shape[1:])
-        got_fixed = got[1:] if info.kind in ("tokens", "frames") else got
+        got_fixed = got[1:] if info.kind in _SEQUENCES else got
         if kind != info.kind or got_fixed != fixed:
             raise ValueError(
                 f"modality {name!r}: fitted on {info.kind} of per-sample shape "
@@ -192,14 +211,17 @@ def to_tensors(data, infos):
     for name, info in infos.items():
         array = data[name]
         if info.kind == "tokens":
-            x = torch.as_tensor(array, dtype=torch.int64)
+            # A copy: torch.as_tensor would share (and warn about) a read-only
+            # array, such as a column of a copy-on-write DataFrame.
+            x = torch.tensor(array, dtype=torch.int64)
             # Ids the embedding never saw (e.g. from a refitted vocabulary) read as unknown.
             x = torch.where(x >= info.vocab_size, torch.full_like(x, UNKNOWN_ID), x)
             lengths = (x != 0).sum(1)
             tensors[name] = {"x": x, "lengths": lengths, "present": lengths > 0}
-        elif info.kind == "frames":
+        elif info.kind in ("frames", "video"):
             array = np.asarray(array, dtype=np.float32)
-            valid = ~np.isnan(array).any(axis=2)
+            # A frame (a step's features, or a video frame's pixels) with any NaN is padding.
+            valid = ~np.isnan(array.reshape(*array.shape[:2], -1)).any(axis=2)
             lengths = valid.sum(axis=1)
             # Padding must be a suffix: a NaN frame followed by a real one is a hole.
             holes = np.flatnonzero(((np.cumsum(~valid, axis=1) > 0) & valid).any(axis=1))
@@ -232,6 +254,15 @@ def to_tensors(data, infos):
     return tensors
 
 
+def take_target(y, index):
+    """Rows ``index`` of a target tensor, or of each part of a ``{"target", "weight"}`` dict."""
+    if y is None:
+        return None
+    if isinstance(y, dict):
+        return {key: value[index] for key, value in y.items()}
+    return y[index]
+
+
 def collate_identity(batch):
     """The dataset already returns whole batches (see ``__getitems__``)."""
     return batch
@@ -255,7 +286,7 @@ class ModalityDataset(Dataset):
 
     def _take(self, index):
         X = {name: {key: t[index] for key, t in parts.items()} for name, parts in self.tensors.items()}
-        return X, (None if self.y is None else self.y[index])
+        return X, take_target(self.y, index)
 
     def __getitem__(self, i):
         return self._take(i)
@@ -274,23 +305,30 @@ class BatchIndices:
     fast at batch size 64, and ``__getitems__`` takes the slice directly.
     """
 
-    def __init__(self, n, batch_size, shuffle):
+    def __init__(self, n, batch_size, shuffle, generator=None):
         self.n, self.batch_size, self.shuffle = n, batch_size, shuffle
+        self.generator = generator
 
     def __iter__(self):
-        order = torch.randperm(self.n) if self.shuffle else torch.arange(self.n)
+        order = torch.randperm(self.n, generator=self.generator) if self.shuffle else torch.arange(self.n)
         return iter(order.split(self.batch_size))
 
     def __len__(self):
         return -(-self.n // self.batch_size)
 
 
-def batch_loader(dataset, batch_size, shuffle=False, **kwargs):
+def batch_loader(dataset, batch_size, shuffle=False, generator=None, **kwargs):
     """skorch iterator: a DataLoader over whole-batch index tensors.
 
-    ``kwargs`` go to DataLoader (``num_workers``, ``pin_memory``, ...).
+    ``generator`` (the fit's own stream) drives the shuffling and the
+    DataLoader's worker seeds; ``kwargs`` go to DataLoader (``num_workers``,
+    ``pin_memory``, ...).
     """
+    if generator is None:
+        # DataLoader draws a worker seed per epoch; from its own generator,
+        # not the global one that fits in other threads are using.
+        generator = torch.Generator()
     return DataLoader(
-        dataset, batch_sampler=BatchIndices(len(dataset), batch_size, shuffle),
-        collate_fn=collate_identity, **kwargs,
+        dataset, batch_sampler=BatchIndices(len(dataset), batch_size, shuffle, generator),
+        collate_fn=collate_identity, generator=generator, **kwargs,
     )

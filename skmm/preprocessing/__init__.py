@@ -3,6 +3,10 @@
 from .audio import AudioFeaturizer
 from .decode_cache import decode_cache
 from .image import ImageLoader
+from .sequence import SequencePadder
 from .text import TextSequencer
+from .video import VideoLoader
 
-__all__ = ["AudioFeaturizer", "ImageLoader", "TextSequencer", "decode_cache"]
+__all__ = [
+    "AudioFeaturizer", "ImageLoader", "SequencePadder", "TextSequencer", "VideoLoader", "decode_cache",
+]

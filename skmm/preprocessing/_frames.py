@@ -1,0 +1,36 @@
+"""Rows of frames of different lengths ``(T_i, d)``: per-feature scaling and NaN padding.
+
+Audio (log-mel frames) and time series share this: statistics over the real
+frames only, and padding after each row's end that the networks read as
+"no frame here".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def feature_stats(frames, max_len, width, normalize, min_std=1e-6):
+    """Per-feature (mean, std), float32, of the first ``max_len`` frames of the present rows.
+
+    ``frames`` is a list of ``(T_i, width)`` arrays or None (absent rows).
+    Without ``normalize``: zeros and ones. A feature whose std is at most
+    ``min_std`` (a constant) keeps its scale (std 1) rather than dividing by
+    zero.
+    """
+    if not normalize:
+        return np.zeros(width, dtype=np.float32), np.ones(width, dtype=np.float32)
+    stacked = np.concatenate([f[:max_len] for f in frames if f is not None])
+    std = stacked.std(axis=0)
+    return stacked.mean(axis=0).astype(np.float32), np.where(std > min_std, std, 1.0).astype(np.float32)
+
+
+def pad_frames(frames, max_len, mean, std):
+    """Rows ``(T_i, d)`` or None -> float32 ``(n, max_len, d)``: scaled, truncated, NaN after each end."""
+    out = np.full((len(frames), max_len, len(mean)), np.nan, dtype=np.float32)
+    for i, f in enumerate(frames):
+        if f is None:
+            continue  # absent: stays NaN
+        f = f[:max_len]
+        out[i, : len(f)] = (f - mean) / std
+    return out
