@@ -44,7 +44,10 @@ numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 
 # -- Gallery -------------------------------------------------------------------
-# Examples run during the build with the small sizes written in them.
+# ``plot_*.py`` run during the build with the small sizes written in them.
+# Any other example is shown (code, text, download) but not run: those need
+# data a fresh machine lacks (``real_*.py``: the Wesnoth units, built from a
+# ~150 MB Debian package) or take minutes (``demo.py`` is left out entirely).
 os.environ.setdefault("SKMM_DOCS_FAST", "1")
 warnings.filterwarnings("ignore", category=UserWarning, message="Matplotlib is currently using agg")
 sphinx_gallery_conf = {
@@ -57,7 +60,6 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "matplotlib_animations": False,
     "show_memory": False,
-    "reference_url": {"skmm": None},
     "min_reported_time": 1,
 }
 
