@@ -12,7 +12,7 @@ from skmm.nn.inputs import ModalityInfo
 
 
 def test_registry_names():
-    assert sorted(ENCODERS) == ["cnn", "deconv", "gru", "lstm", "mlp", "rnn"]
+    assert sorted(ENCODERS) == ["char_cnn", "cnn", "conv1d", "deconv", "gru", "lstm", "mlp", "ngram", "rnn"]
     assert isinstance(resolve_encoder("deconv", "img", ModalityInfo("image", (1, 8, 8))), Deconv)
     with pytest.raises(ValueError, match="encodes image"):
         resolve_encoder("deconv", "v", ModalityInfo("vector", (3,)))

@@ -20,6 +20,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from .text_encoders import TokenEmbedding
+
 _CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 POOLINGS = ("last", "mean", "max", "meanmax")
 
@@ -102,7 +104,8 @@ class RecurrentEncoder(nn.Module):
         self.embedding = None
         if vocab_size is not None:
             embedding_dim = embedding_dim or hidden_size
-            self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
+            # Token ids (n, T) or, with subwords, (n, T, K): see TokenEmbedding.
+            self.embedding = TokenEmbedding(vocab_size, embedding_dim)
             input_size = embedding_dim
         self.dropout = nn.Dropout(dropout)
         self.rnn = _CELLS[cell](

@@ -112,7 +112,8 @@ def _numeric_array(value, what):
 
 
 def _kind(name, array):
-    if np.issubdtype(array.dtype, np.integer) and array.ndim == 2:
+    if np.issubdtype(array.dtype, np.integer) and array.ndim in (2, 3):
+        # (n, T) token ids, or (n, T, K): each token's id then its subword ids.
         return "tokens"
     if np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_:
         kind = {2: "vector", 3: "frames", 4: "image"}.get(array.ndim)
@@ -195,7 +196,7 @@ def to_tensors(data, infos):
             x = torch.as_tensor(array, dtype=torch.int64)
             # Ids the embedding never saw (e.g. from a refitted vocabulary) read as unknown.
             x = torch.where(x >= info.vocab_size, torch.full_like(x, UNKNOWN_ID), x)
-            lengths = (x != 0).sum(1)
+            lengths = ((x[..., 0] if x.ndim == 3 else x) != 0).sum(1)
             tensors[name] = {"x": x, "lengths": lengths, "present": lengths > 0}
         elif info.kind == "frames":
             array = np.asarray(array, dtype=np.float32)
