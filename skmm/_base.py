@@ -36,7 +36,8 @@ _SCHEDULES = (None, "cosine", "plateau")
 def _n_rows(X):
     """Samples in X; a dict of modality arrays counts rows, not keys."""
     if isinstance(X, dict) and not sp.issparse(X):
-        return len(next(iter(X.values()))) if X else 0
+        first = next(iter(X.values()), None)
+        return 0 if first is None else (first.shape[0] if sp.issparse(first) else len(first))
     return _num_samples(X)
 
 
@@ -187,7 +188,7 @@ class BaseMultimodal(BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True  # densified per modality
+        tags.input_tags.sparse = True  # a sparse modality (the wide part), never densified
         tags.input_tags.dict = True  # ModalityTransformer's output
         # Raw text and media paths go through the preprocessor, when there is one.
         tags.input_tags.string = self.preprocessor is not None

@@ -57,9 +57,18 @@ def _passthrough(name, data):
 
 
 def _as_modality_array(name, out, n_rows):
-    """Normalise one transformer's output to a numpy array of n_rows rows."""
+    """Normalise one transformer's output to an array of n_rows rows.
+
+    Sparse output (e.g. a TfidfVectorizer's) stays sparse, as float32 CSR:
+    the estimator feeds it to a sparse linear "wide" encoder.
+    """
     if sp.issparse(out):
-        out = out.toarray()
+        if out.shape[0] != n_rows:
+            raise ValueError(
+                f"modality {name!r}: its transformer returned {out.shape[0]} rows "
+                f"for {n_rows} input rows."
+            )
+        return sp.csr_matrix(out, dtype=np.float32)
     out = np.asarray(out)
     if out.ndim == 1:
         out = out.reshape(-1, 1)

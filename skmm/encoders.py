@@ -16,10 +16,11 @@ from torch import nn
 from .nn.encoders import ConvEncoder, CustomEncoder, DeconvEncoder, MLPEncoder, RecurrentEncoder
 from .nn.frame_encoders import TemporalConvEncoder
 from .nn.text_encoders import ConvTextEncoder, NGramBagEncoder
+from .nn.wide import SparseLinearEncoder
 
 
 __all__ = [
-    "EncoderSpec", "RNN", "GRU", "LSTM", "CNN", "Deconv", "MLP", "NGram", "CharCNN", "Conv1D", "Custom", "ENCODERS",
+    "EncoderSpec", "RNN", "GRU", "LSTM", "CNN", "Deconv", "MLP", "NGram", "CharCNN", "Conv1D", "Wide", "Custom", "ENCODERS",
 ]
 
 class EncoderSpec(BaseEstimator):
@@ -468,6 +469,43 @@ class Conv1D(EncoderSpec):
         )
 
 
+class Wide(EncoderSpec):
+    """A linear layer over sparse features (the default for sparse modalities).
+
+    A transformer in the :class:`~skmm.ModalityTransformer` that returns a
+    scipy sparse matrix (``TfidfVectorizer``, ``OneHotEncoder``) makes a
+    ``"sparse"`` modality; this encoder multiplies each batch's non-zeros by
+    a weight matrix (torch sparse matmul), never densifying, so the network
+    holds what a linear model on the same features holds.
+
+    Parameters
+    ----------
+    hidden_size : int or None
+        Output size (None: the estimator's).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn.feature_extraction.text import TfidfVectorizer
+    >>> from skmm import ModalityTransformer, MultimodalClassifier
+    >>> X = pd.DataFrame({"text": ["good film", "bad film", "good", "bad"] * 5})
+    >>> prep = ModalityTransformer([("tfidf", TfidfVectorizer(), "text")])
+    >>> clf = MultimodalClassifier(prep, max_epochs=3, verbose=0, random_state=0)
+    >>> clf.fit(X, [1, 0, 1, 0] * 5).modalities_["tfidf"].kind
+    'sparse'
+    >>> type(clf.net_.module_.encoders["tfidf"]).__name__
+    'SparseLinearEncoder'
+    """
+
+    kinds = ("sparse",)
+
+    def __init__(self, *, hidden_size=None):
+        self.hidden_size = hidden_size
+
+    def build(self, info, *, hidden_size, dropout):
+        return SparseLinearEncoder(info.features, self._size(hidden_size))
+
+
 class Custom(EncoderSpec):
     """Any torch module as a modality's encoder (e.g. a pretrained network).
 
@@ -522,8 +560,9 @@ class Custom(EncoderSpec):
 ENCODERS = {
     "rnn": RNN, "gru": GRU, "lstm": LSTM, "cnn": CNN, "deconv": Deconv, "mlp": MLP,
     "ngram": NGram, "char_cnn": CharCNN, "conv1d": Conv1D,
+    "wide": Wide,
 }
-DEFAULT_ENCODERS = {"tokens": "ngram", "frames": "conv1d", "image": "cnn", "vector": "mlp"}
+DEFAULT_ENCODERS = {"tokens": "ngram", "frames": "conv1d", "image": "cnn", "vector": "mlp", "sparse": "wide"}
 
 
 def resolve_encoder_choice(choice, name):

@@ -6,9 +6,11 @@ A modality's kind is read off its array, so any transformer's output works:
 kind      array                       conventions
 ========  ==========================  ==========================================
 tokens    int (n, length)             id 0 is padding (TextSequencer's output)
+          or (n, length, 1 + K)       each token's id, then its subword ids
 frames    float (n, steps, features)  NaN frames are padding (AudioFeaturizer)
 image     float (n, C, H, W)
 vector    float (n, features)
+sparse    scipy sparse (n, features)  kept sparse (TfidfVectorizer's output)
 ========  ==========================  ==========================================
 
 A sample lacks a modality (it is *absent*) when its row holds no token, or is
@@ -28,8 +30,9 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from ..preprocessing.text import UNKNOWN_ID
+from .wide import SparseRows, as_csr
 
-KINDS = ("tokens", "frames", "image", "vector")
+KINDS = ("tokens", "frames", "image", "vector", "sparse")
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,8 @@ class ModalityInfo:
     Attributes
     ----------
     kind : str
-        One of "tokens", "frames", "image", "vector".
+        One of "tokens", "frames", "image", "vector", "sparse" (a scipy
+        sparse matrix, e.g. TF-IDF, kept sparse).
     shape : tuple of int
         Shape of one sample (for tokens and frames, the step axis is the
         padded length seen in fit and may differ later).
@@ -70,7 +74,10 @@ def as_modalities(X):
         for name, value in X.items():
             if not isinstance(name, str):
                 raise TypeError(f"modality names must be strings, got {name!r}.")
-            data[name] = _numeric_array(value, f"modality {name!r}")
+            data[name] = (
+                as_csr(value, f"modality {name!r}") if sp.issparse(value)
+                else _numeric_array(value, f"modality {name!r}")
+            )
         return data
     if isinstance(X, pd.DataFrame):
         non_numeric = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
@@ -80,6 +87,9 @@ def as_modalities(X):
                 "ModalityTransformer (as its first argument or in a Pipeline) "
                 "that turns text, image and audio columns into arrays."
             )
+    if sp.issparse(X):
+        # Sparse features (e.g. a TfidfVectorizer's) stay sparse: the wide part.
+        return {"x": as_csr(X, "X")}
     if isinstance(X, (str, bytes)) or not (hasattr(X, "__len__") or hasattr(X, "__array__")):
         raise TypeError(f"X must be a DataFrame, a mapping of arrays or an array, got {type(X).__name__}.")
     array = _numeric_array(X, "X")
@@ -112,6 +122,8 @@ def _numeric_array(value, what):
 
 
 def _kind(name, array):
+    if sp.issparse(array):
+        return "sparse"
     if np.issubdtype(array.dtype, np.integer) and array.ndim in (2, 3):
         # (n, T) token ids, or (n, T, K): each token's id then its subword ids.
         return "tokens"
@@ -128,7 +140,7 @@ def _kind(name, array):
 
 def describe(data):
     """ModalityInfo of each modality of ``data`` (a dict of arrays) at fit time."""
-    n_rows = {name: len(a) for name, a in data.items()}
+    n_rows = {name: a.shape[0] for name, a in data.items()}
     if len(set(n_rows.values())) != 1:
         raise ValueError(f"modalities have different numbers of rows: {n_rows}.")
     if next(iter(n_rows.values())) == 0:
@@ -179,6 +191,9 @@ def _nan_rows(array):
 def without(data, name):
     """A copy of ``data`` in which no sample has modality ``name`` (all absent)."""
     out = dict(data)
+    if sp.issparse(data[name]):
+        out[name] = sp.csr_matrix(data[name].shape, dtype=np.float32)
+        return out
     array = np.asarray(data[name])
     out[name] = np.zeros_like(array) if np.issubdtype(array.dtype, np.integer) else np.full(array.shape, np.nan, np.float32)
     return out
@@ -192,7 +207,10 @@ def to_tensors(data, infos):
     tensors = {}
     for name, info in infos.items():
         array = data[name]
-        if info.kind == "tokens":
+        if info.kind == "sparse":
+            # Indexed a batch at a time into torch sparse tensors; never densified.
+            tensors[name] = {"x": SparseRows(array), "present": torch.ones(array.shape[0], dtype=torch.bool)}
+        elif info.kind == "tokens":
             x = torch.as_tensor(array, dtype=torch.int64)
             # Ids the embedding never saw (e.g. from a refitted vocabulary) read as unknown.
             x = torch.where(x >= info.vocab_size, torch.full_like(x, UNKNOWN_ID), x)
