@@ -20,6 +20,7 @@ from skorch.utils import to_tensor
 from . import _persistence as persistence
 from ._params import check_positive_int
 from ._skorch_net import ModalityNet
+from .augment import resolve_augment
 from .encoders import resolve_encoder, resolve_encoder_choice
 from .fusion import resolve_fusion
 from .nn.inputs import (
@@ -72,6 +73,7 @@ class BaseMultimodal(BaseEstimator):
         n_iter_no_change=5,
         lr_schedule="plateau",
         modality_dropout=0.0,
+        augment=None,
         task_weights=None,
         lazy=False,
         lazy_fit_rows=2000,
@@ -97,6 +99,7 @@ class BaseMultimodal(BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.lr_schedule = lr_schedule
         self.modality_dropout = modality_dropout
+        self.augment = augment
         self.task_weights = task_weights
         self.lazy = lazy
         self.lazy_fit_rows = lazy_fit_rows
@@ -335,6 +338,7 @@ class BaseMultimodal(BaseEstimator):
             callbacks=callbacks or None,
             verbose=self.verbose,
             modality_dropout=self.modality_dropout,
+            augment=resolve_augment(self.augment, self.modalities_),
             **{"device": self.device, **net_params},
         )
 

@@ -35,14 +35,23 @@ class ModalityNet(NeuralNet):
     modality_dropout : float, default=0.0
         In training, drop each modality of each sample with this probability
         (see :func:`drop_modalities`).
+    augment : dict or None, default=None
+        Modality name -> batch augmentation (:mod:`skmm.nn.augment`),
+        applied to training batches only: ``module_.training`` is False in
+        validation and prediction.
     """
 
-    def __init__(self, *args, modality_dropout=0.0, **kwargs):
+    def __init__(self, *args, modality_dropout=0.0, augment=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.modality_dropout = modality_dropout
+        self.augment = augment
 
     def infer(self, x, **fit_params):
         x = to_tensor(x, device=self.device)
-        if self.modality_dropout and self.module_.training:
-            x = drop_modalities(x, self.modality_dropout)
+        if self.module_.training:
+            if self.augment:
+                x = {name: self.augment[name](entry) if name in self.augment else entry
+                     for name, entry in x.items()}
+            if self.modality_dropout:
+                x = drop_modalities(x, self.modality_dropout)
         return self.module_(x, **fit_params)
