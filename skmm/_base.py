@@ -20,6 +20,7 @@ from skorch.utils import to_tensor
 from . import _persistence as persistence
 from ._params import check_positive_int
 from ._skorch_net import ModalityNet
+from .nn.training import can_hold_out
 from .augment import resolve_augment
 from .encoders import resolve_encoder, resolve_encoder_choice
 from .fusion import resolve_fusion
@@ -271,14 +272,20 @@ class BaseMultimodal(BaseEstimator):
 
     # -- network --------------------------------------------------------
     def _build_module(self, n_outputs):
-        encoders = {}
+        encoders, wide = {}, {}
         choices = self.encoders or {}
         unknown = sorted(set(choices) - set(self.modalities_))
         if unknown:
             raise ValueError(f"encoders names modalities {unknown} that X does not have; it has {sorted(self.modalities_)}.")
         for name, info in self.modalities_.items():
             spec = resolve_encoder(choices.get(name), name, info)
-            encoders[name] = spec.build(info, hidden_size=self.hidden_size, dropout=self.dropout)
+            if getattr(spec, "wide", False):
+                # Linear straight to the outputs, beside the deep part (wide & deep).
+                wide[name] = spec.build(info, hidden_size=n_outputs, dropout=self.dropout)
+            else:
+                encoders[name] = spec.build(info, hidden_size=self.hidden_size, dropout=self.dropout)
+        if not encoders:
+            return MultimodalNetwork({}, None, None, wide=wide)
         fusion = resolve_fusion(self.fusion).build(
             {name: enc.output_dim for name, enc in encoders.items()},
             hidden_size=self.hidden_size, dropout=self.dropout, n_outputs=n_outputs,
@@ -288,9 +295,9 @@ class BaseMultimodal(BaseEstimator):
             head = torch.nn.Identity()
         else:
             head = make_head(fusion.output_dim, self.hidden_size, n_outputs, self.dropout)
-        return MultimodalNetwork(encoders, fusion, head)
+        return MultimodalNetwork(encoders, fusion, head, wide=wide)
 
-    def _make_net(self, module, seed):
+    def _make_net(self, module, seed, target=None):
         optimizer = _OPTIMIZERS.get(self.optimizer, self.optimizer)
         callbacks = list(self.callbacks or [])
         if self.checkpoint_dir is not None:
@@ -298,11 +305,15 @@ class BaseMultimodal(BaseEstimator):
             callbacks.insert(0, ("checkpoint", self._checkpoint()))
         train_split = None
         fraction = self.validation_fraction
-        if fraction is None and self.early_stopping:
-            fraction = 0.1  # as MLPClassifier: early stopping holds out 10%
+        # Stratify by the single target; several targets split at random.
+        stratified = self._stratify and len(getattr(self, "task_sizes_", [None])) == 1
+        if fraction is None and self.early_stopping and (
+            target is None or can_hold_out(target, 0.1, stratified)
+        ):
+            # As MLPClassifier: early stopping holds out 10%. Data too small
+            # to hold out a stratified 10% stops on the training loss instead.
+            fraction = 0.1
         if fraction is not None:
-            # Stratify by the single target; several targets split at random.
-            stratified = self._stratify and len(getattr(self, "task_sizes_", [None])) == 1
             train_split = ValidSplit(fraction, stratified=stratified, random_state=seed)
             callbacks += self._valid_callbacks()
         monitor = "valid_loss" if fraction is not None else "train_loss"
@@ -425,7 +436,7 @@ class BaseMultimodal(BaseEstimator):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             module = self._build_module(n_outputs)
-            self.net_ = self._make_net(module, seed)
+            self.net_ = self._make_net(module, seed, target)
             self._train(dataset, target)
         return self
 

@@ -470,18 +470,29 @@ class Conv1D(EncoderSpec):
 
 
 class Wide(EncoderSpec):
-    """A linear layer over sparse features (the default for sparse modalities).
+    """The wide part: a linear layer from sparse features straight to the outputs.
 
     A transformer in the :class:`~skmm.ModalityTransformer` that returns a
     scipy sparse matrix (``TfidfVectorizer``, ``OneHotEncoder``) makes a
-    ``"sparse"`` modality; this encoder multiplies each batch's non-zeros by
-    a weight matrix (torch sparse matmul), never densifying, so the network
-    holds what a linear model on the same features holds.
+    ``"sparse"`` modality, whose default encoder this is. Its scores are
+    added to the deep part's (the fusion and head over the other
+    modalities), as in wide & deep networks: each batch's non-zeros are
+    multiplied by a weight matrix (torch sparse matmul), never densified, so
+    the network holds what a linear model on the same features holds, and a
+    network of sparse modalities alone is a logistic regression.
 
     Parameters
     ----------
-    hidden_size : int or None
-        Output size (None: the estimator's).
+    input_dropout : float, default=0.0
+        In training, zero each non-zero feature with this probability (and
+        scale the rest up): an adaptive L2 penalty for a linear model.
+    lr : float, default=1.0
+        Learning rate of the SGD that trains this part (the estimator's
+        ``optimizer`` trains the rest): Adam's equal step per coordinate
+        lets the weights of rare features grow as fast as informative ones,
+        plain SGD fits a linear model as a logistic regression does. 1.0
+        suits rows of unit norm (``TfidfVectorizer``'s default).
+    momentum : float, default=0.9
 
     Examples
     --------
@@ -493,17 +504,23 @@ class Wide(EncoderSpec):
     >>> clf = MultimodalClassifier(prep, max_epochs=3, verbose=0, random_state=0)
     >>> clf.fit(X, [1, 0, 1, 0] * 5).modalities_["tfidf"].kind
     'sparse'
-    >>> type(clf.net_.module_.encoders["tfidf"]).__name__
-    'SparseLinearEncoder'
+    >>> clf.net_.module_.wide["tfidf"]
+    SparseLinearEncoder()
     """
 
     kinds = ("sparse",)
+    wide = True
 
-    def __init__(self, *, hidden_size=None):
-        self.hidden_size = hidden_size
+    def __init__(self, *, input_dropout=0.0, lr=1.0, momentum=0.9):
+        self.input_dropout = input_dropout
+        self.lr = lr
+        self.momentum = momentum
 
     def build(self, info, *, hidden_size, dropout):
-        return SparseLinearEncoder(info.features, self._size(hidden_size))
+        """A linear layer from the features to ``hidden_size`` (the outputs) values."""
+        return SparseLinearEncoder(
+            info.features, hidden_size, input_dropout=self.input_dropout, lr=self.lr, momentum=self.momentum,
+        )
 
 
 class Custom(EncoderSpec):

@@ -36,6 +36,10 @@ class MultimodalNetwork(nn.Module):
     head : nn.Module
         Maps the fused vector to the outputs (logits or values);
         ``nn.Identity`` after a fusion that already produces them.
+    wide : dict of str -> nn.Module or None
+        The wide part: per sparse modality, a linear map of its features to
+        the outputs, added to the head's (with no ``encoders``, the whole
+        network; ``fusion`` and ``head`` are then None).
 
     Examples
     --------
@@ -58,11 +62,12 @@ class MultimodalNetwork(nn.Module):
     [False, False, True, False, True]
     """
 
-    def __init__(self, encoders, fusion, head):
+    def __init__(self, encoders, fusion, head, wide=None):
         super().__init__()
         self.encoders = nn.ModuleDict(encoders)
         self.fusion = fusion
         self.head = head
+        self.wide = nn.ModuleDict(wide or {})
         if getattr(fusion, "takes_batch", False) and hasattr(fusion, "bind"):
             fusion.bind(self.encoders)
 
@@ -81,6 +86,7 @@ class MultimodalNetwork(nn.Module):
 
     def fuse(self, batch):
         """The fused vector (or, after a late fusion, the outputs) of a batch."""
+        batch = {name: batch[name] for name in self.encoders}  # the wide part is apart
         present = self.present(batch)
         if getattr(self.fusion, "takes_batch", False):
             return self.fusion(batch, self.encoders, present)
@@ -88,7 +94,12 @@ class MultimodalNetwork(nn.Module):
         return self.fusion(features) if present is None else self.fusion(features, present)
 
     def forward(self, batch):
-        return self.head(self.fuse(batch))
+        out = self.head(self.fuse(batch)) if len(self.encoders) else None
+        for name, linear in self.wide.items():
+            # Wide & deep: linear scores of sparse features add to the deep part's.
+            scores = linear(batch[name]["x"])
+            out = scores if out is None else out + scores
+        return out
 
     def modality_weights(self, batch):
         """Per-sample weight of each modality, ``(n, n_modalities)``, in sorted-name order.

@@ -167,7 +167,8 @@ class ConvTextEncoder(nn.Module):
 
     def _states(self, x, lengths):
         mask = _step_mask(x, lengths)
-        steps = self.dropout(self.embed(x)).transpose(1, 2)
+        # Steps past a sample's length read as zeros, as the conv's own padding.
+        steps = self.dropout(self.embed(x) * mask.unsqueeze(-1)).transpose(1, 2)
         length = steps.shape[-1]
         states = torch.cat(
             [torch.relu(conv(steps))[..., :length] for conv in self.convs], dim=1

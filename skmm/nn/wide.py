@@ -64,6 +64,12 @@ class SparseLinearEncoder(nn.Module):
     Parameters
     ----------
     in_features, out_features : int
+    input_dropout : float, default=0.0
+        In training, zero each non-zero input with this probability (and
+        scale the rest up).
+    lr, momentum : float, default=1.0, 0.9
+        Of the SGD that trains this layer (the estimator's optimizer trains
+        the rest of the network).
 
     Attributes
     ----------
@@ -80,19 +86,31 @@ class SparseLinearEncoder(nn.Module):
     torch.Size([2, 4])
     """
 
-    def __init__(self, in_features, out_features):
+    def __init__(self, in_features, out_features, *, input_dropout=0.0, lr=1.0, momentum=0.9):
         super().__init__()
-        self.weight = nn.Parameter(torch.empty(in_features, out_features))
+        self.input_dropout = input_dropout
+        # Read by ModalityNet, which trains these weights with SGD (see Wide).
+        self.lr = lr
+        self.momentum = momentum
+        # Zeros, as a linear model starts: random weights on thousands of
+        # rare features would add noise that training rarely removes.
+        self.weight = nn.Parameter(torch.zeros(in_features, out_features))
         self.bias = nn.Parameter(torch.zeros(out_features))
-        # As nn.Linear's default initialisation (fan-in uniform).
-        bound = 1 / np.sqrt(in_features)
-        nn.init.uniform_(self.weight, -bound, bound)
         self.output_dim = out_features
         self.step_dim = out_features
 
     def forward(self, x, lengths=None):
         if not x.is_sparse:
             raise TypeError("SparseLinearEncoder takes a torch sparse COO tensor.")
+        if self.training and self.input_dropout:
+            # Dropout on the non-zeros: for a linear model, an adaptive L2
+            # penalty (Wager et al., 2013) that keeps it from memorising rare features.
+            x = x.coalesce()
+            keep = torch.rand(x.values().shape, device=x.device) >= self.input_dropout
+            x = torch.sparse_coo_tensor(
+                x.indices(), x.values() * keep / (1 - self.input_dropout), x.shape,
+                is_coalesced=True, check_invariants=False,
+            )
         return torch.sparse.mm(x, self.weight) + self.bias
 
     def encode_steps(self, x, lengths=None):
