@@ -94,9 +94,9 @@ class FrameAugment(BaseEstimator):
     >>> import torch
     >>> from skmm.augment import FrameAugment
     >>> from skmm.nn.inputs import ModalityInfo
-    >>> augment = FrameAugment(gain=0.0).build(ModalityInfo("frames", (50, 40)))
+    >>> augment = FrameAugment(freq_masks=0, gain=0.0).build(ModalityInfo("frames", (50, 40)))
     >>> out = augment({"x": torch.ones(2, 50, 40), "lengths": torch.tensor([50, 10])})
-    >>> bool(out["x"].eq(0).any()), bool(out["x"][1, 10:].eq(1).all())  # masks only real frames
+    >>> bool(out["x"].eq(0).any()), bool(out["x"][1, 10:].eq(1).all())  # time masks cover real frames only
     (True, True)
     """
 

@@ -128,10 +128,10 @@ class ModalityTransformer(TransformerMixin, _BaseComposition):
     ...     ("numbers", StandardScaler(), ["age", "price"]),
     ... ])
     >>> out = prep.fit_transform(X)
-    >>> out["text"].shape, out["numbers"].shape
-    ((2, 3), (2, 2))
+    >>> out["text"].shape, out["numbers"].shape  # text: 3 tokens, each with its subword ids
+    ((2, 3, 25), (2, 2))
     >>> prep.set_params(text__max_len=5).fit_transform(X)["text"].shape
-    (2, 5)
+    (2, 5, 25)
     """
 
     def __init__(self, transformers, *, verbose=False):

@@ -347,7 +347,7 @@ def test_fusion_errors_surface_at_fit():
     clf.set_params(encoders=None, fusion=Condition(source="image", target="nothing"))
     with pytest.raises(ValueError, match="target 'nothing' is not a modality"):
         clf.fit(X, y)
-    clf.set_params(fusion="tensor", fusion__dim=None, fusion__max_features=1000)
+    clf.set_params(fusion="tensor", fusion__dim=None, fusion__max_features=500)
     with pytest.raises(ValueError, match="low_rank"):
         clf.fit(X, y)
 
