@@ -37,6 +37,7 @@ skmm_api_modules = [
     "skmm",
     "skmm.preprocessing",
     "skmm.encoders",
+    "skmm.augment",
     "skmm.fusion",
     "skmm.baselines",
     "skmm.datasets",

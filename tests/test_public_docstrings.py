@@ -15,6 +15,7 @@ MODULES = [
     "skmm",
     "skmm.preprocessing",
     "skmm.encoders",
+    "skmm.augment",
     "skmm.fusion",
     "skmm.baselines",
     "skmm.datasets",
