@@ -20,6 +20,7 @@ from skorch.utils import to_tensor
 from . import _persistence as persistence
 from ._params import check_positive_int
 from ._skorch_net import ModalityNet
+from .nn.condition_choice import choose_condition
 from .nn.training import can_hold_out
 from .augment import resolve_augment
 from .encoders import resolve_encoder, resolve_encoder_choice
@@ -277,6 +278,12 @@ class BaseMultimodal(BaseEstimator):
         unknown = sorted(set(choices) - set(self.modalities_))
         if unknown:
             raise ValueError(f"encoders names modalities {unknown} that X does not have; it has {sorted(self.modalities_)}.")
+        fusion_spec = resolve_fusion(self.fusion)
+        if getattr(fusion_spec, "picks_modalities", False):
+            # fusion="condition" by name: a source and a target from the data.
+            source, target, choices = choose_condition(
+                self.modalities_, choices, fusion_spec.source, fusion_spec.target)
+            fusion_spec = clone(fusion_spec).set_params(source=source, target=target)
         for name, info in self.modalities_.items():
             spec = resolve_encoder(choices.get(name), name, info)
             if getattr(spec, "wide", False):
@@ -286,7 +293,7 @@ class BaseMultimodal(BaseEstimator):
                 encoders[name] = spec.build(info, hidden_size=self.hidden_size, dropout=self.dropout)
         if not encoders:
             return MultimodalNetwork({}, None, None, wide=wide)
-        fusion = resolve_fusion(self.fusion).build(
+        fusion = fusion_spec.build(
             {name: enc.output_dim for name, enc in encoders.items()},
             hidden_size=self.hidden_size, dropout=self.dropout, n_outputs=n_outputs,
         )

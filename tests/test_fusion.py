@@ -357,3 +357,26 @@ def test_cross_attention_heads_must_divide_dim():
         FUSIONS["cross_attention"](dim=10, num_heads=4).build({"a": 3}, hidden_size=8, dropout=0, n_outputs=2)
     fusion = FUSIONS["cross_attention"](num_heads=2).build({"b": 3, "a": 5}, hidden_size=6, dropout=0, n_outputs=2)
     assert fusion.names == ["a", "b"] and fusion.output_dim == 12
+
+
+def test_condition_by_name_picks_a_source_and_a_recurrent_target():
+    from skmm.nn.condition_choice import choose_condition
+    from skmm.nn.encoders import RecurrentEncoder
+    from skmm.nn.inputs import ModalityInfo
+
+    X, y = tiny_data()
+    clf = MultimodalClassifier(fusion="condition", hidden_size=8, max_epochs=1, verbose=0, random_state=0)
+    clf.fit(X, y)
+    fusion = clf.net_.module_.fusion
+    # A non-recurrent modality conditions the first sequence, whose default encoder became recurrent.
+    assert clf.modalities_[fusion.source].kind not in ("tokens", "frames")
+    assert clf.modalities_[fusion.target].kind in ("tokens", "frames")
+    assert isinstance(clf.net_.module_.encoders[fusion.target], RecurrentEncoder)
+    assert clf.fusion == "condition"  # the parameter is left as given
+    # An explicit recurrent choice wins; an explicit non-recurrent encoder is never a target.
+    infos = {"a": ModalityInfo("frames", (5, 3)), "b": ModalityInfo("tokens", (4,), vocab_size=9),
+             "c": ModalityInfo("vector", (2,)), "d": ModalityInfo("sparse", (7,))}
+    assert choose_condition(infos, {"b": "lstm"})[:2] == ("c", "b")
+    assert choose_condition(infos, {"a": "conv1d"}) == ("c", "b", {"a": "conv1d", "b": "gru"})
+    assert choose_condition(infos, {"a": "conv1d", "b": "ngram"})[1] is None
+    assert choose_condition({"d": infos["d"], "c": infos["c"]}, {}) == ("c", None, {})
