@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from numbers import Integral, Real
 
@@ -12,36 +13,36 @@ import torch
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _num_samples, check_is_fitted
-from skorch.callbacks import Checkpoint, EarlyStopping, LRScheduler
+from skorch.callbacks import EarlyStopping, LRScheduler
 from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
 from skorch.dataset import ValidSplit
 from skorch.utils import to_tensor
 
+from . import _checkpoint as checkpoint
 from . import _persistence as persistence
+from ._config import NETWORK, configuration, first_difference, short
+from ._config import describe as describe_config
+from ._seeding import cuda_generator, drawing_from, fit_generator
 from ._params import check_positive_int
 from ._skorch_net import ModalityNet
+from ._weights import check_sample_weight, combine, with_weight
+from ._threads import RetuneThreads, check_n_threads, scoped
+from ._threads import n_rows as _n_rows
 from .nn.condition_choice import choose_condition
 from .nn.training import can_hold_out
 from .augment import resolve_augment
 from .encoders import resolve_encoder, resolve_encoder_choice
 from .fusion import resolve_fusion
+from .fusion.head import make_head
 from .nn.inputs import (
     ModalityDataset, as_modalities, batch_loader, check_matches, describe, to_tensors, without,
 )
 from .nn.lazy import LazyModalityDataset
+from .nn.model import MultimodalNetwork
 from .preprocessing.decode_cache import decode_cache
-from .nn.model import MultimodalNetwork, make_head
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
 _SCHEDULES = (None, "cosine", "plateau")
-
-
-def _n_rows(X):
-    """Samples in X; a dict of modality arrays counts rows, not keys."""
-    if isinstance(X, dict) and not sp.issparse(X):
-        first = next(iter(X.values()), None)
-        return 0 if first is None else (first.shape[0] if sp.issparse(first) else len(first))
-    return _num_samples(X)
 
 
 def _n_features(X):
@@ -52,6 +53,11 @@ def _n_features(X):
     if shape is not None and len(shape) == 2:
         return shape[1]
     return None
+
+
+def _check_lazy_frame(X):
+    if not isinstance(X, pd.DataFrame):
+        raise TypeError(f"lazy=True takes a DataFrame of paths and text, got {type(X).__name__}.")
 
 
 class BaseMultimodal(BaseEstimator):
@@ -82,7 +88,9 @@ class BaseMultimodal(BaseEstimator):
         num_workers=0,
         callbacks=None,
         checkpoint_dir=None,
+        warm_start=False,
         device="cpu",
+        n_threads=None,
         random_state=None,
         verbose=1,
     ):
@@ -108,13 +116,16 @@ class BaseMultimodal(BaseEstimator):
         self.num_workers = num_workers
         self.callbacks = callbacks
         self.checkpoint_dir = checkpoint_dir
+        self.warm_start = warm_start
         self.device = device
+        self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
 
     # -- parameters -----------------------------------------------------
     def _check_params(self):
         check_positive_int(self, "hidden_size", "max_epochs", "batch_size", "n_iter_no_change", "lazy_fit_rows")
+        check_n_threads(self.n_threads)
         if not isinstance(self.num_workers, Integral) or self.num_workers < 0:
             raise ValueError(f"num_workers must be an integer >= 0, got {self.num_workers!r}.")
         if self.lazy and self.preprocessor is None:
@@ -207,18 +218,22 @@ class BaseMultimodal(BaseEstimator):
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
     # -- data -----------------------------------------------------------
-    def _check_X_y(self, X, y):
+    def _check_X_y(self, X, y, reset=True):
+        """Check X and y; ``reset`` records X's features, else checks them against fit's."""
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
-        for attr in ("feature_names_in_", "n_features_in_"):
-            self.__dict__.pop(attr, None)
-        if isinstance(X, pd.DataFrame):
-            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-        width = _n_features(X)
-        if width is not None:
-            self.n_features_in_ = width
+        if reset:
+            for attr in ("feature_names_in_", "n_features_in_"):
+                self.__dict__.pop(attr, None)
+            if isinstance(X, pd.DataFrame):
+                self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+            width = _n_features(X)
+            if width is not None:
+                self.n_features_in_ = width
+        else:
+            self._check_n_features(X)
         n, n_y = _n_rows(X), _num_samples(y)
         if n == 0:
             raise ValueError("X has 0 samples; at least one is needed.")
@@ -252,8 +267,7 @@ class BaseMultimodal(BaseEstimator):
 
     def _lazy_fit_dataset(self, X, target, seed):
         """Fit the preprocessor on a sample of rows; batches are preprocessed later."""
-        if not isinstance(X, pd.DataFrame):
-            raise TypeError(f"lazy=True takes a DataFrame of paths and text, got {type(X).__name__}.")
+        _check_lazy_frame(X)
         rng = np.random.RandomState(seed)
         rows = np.sort(rng.permutation(len(X))[: self.lazy_fit_rows])
         # Vocabulary, image and audio statistics and padded lengths come from
@@ -272,19 +286,20 @@ class BaseMultimodal(BaseEstimator):
         return ModalityDataset(to_tensors(data, self.modalities_), y)
 
     # -- network --------------------------------------------------------
-    def _build_module(self, n_outputs):
+    def _build_module(self, n_outputs, modalities=None):
+        modalities = self.modalities_ if modalities is None else modalities
         encoders, wide = {}, {}
         choices = self.encoders or {}
-        unknown = sorted(set(choices) - set(self.modalities_))
+        unknown = sorted(set(choices) - set(modalities))
         if unknown:
-            raise ValueError(f"encoders names modalities {unknown} that X does not have; it has {sorted(self.modalities_)}.")
+            raise ValueError(f"encoders names modalities {unknown} that X does not have; it has {sorted(modalities)}.")
         fusion_spec = resolve_fusion(self.fusion)
         if getattr(fusion_spec, "picks_modalities", False):
             # fusion="condition" by name: a source and a target from the data.
             source, target, choices = choose_condition(
-                self.modalities_, choices, fusion_spec.source, fusion_spec.target)
+                modalities, choices, fusion_spec.source, fusion_spec.target)
             fusion_spec = clone(fusion_spec).set_params(source=source, target=target)
-        for name, info in self.modalities_.items():
+        for name, info in modalities.items():
             spec = resolve_encoder(choices.get(name), name, info)
             if getattr(spec, "wide", False):
                 # Linear straight to the outputs, beside the deep part (wide & deep).
@@ -304,12 +319,11 @@ class BaseMultimodal(BaseEstimator):
             head = make_head(fusion.output_dim, self.hidden_size, n_outputs, self.dropout)
         return MultimodalNetwork(encoders, fusion, head, wide=wide)
 
-    def _make_net(self, module, seed, target=None):
+    def _make_net(self, module, seed, generator=None, target=None):
         optimizer = _OPTIMIZERS.get(self.optimizer, self.optimizer)
-        callbacks = list(self.callbacks or [])
-        if self.checkpoint_dir is not None:
-            # First, so an epoch is saved before a later callback can fail.
-            callbacks.insert(0, ("checkpoint", self._checkpoint()))
+        callbacks = []
+        if self.n_threads is None:
+            callbacks.append(("threads", RetuneThreads()))
         train_split = None
         fraction = self.validation_fraction
         # Stratify by the single target; several targets split at random.
@@ -332,6 +346,12 @@ class BaseMultimodal(BaseEstimator):
         elif self.lr_schedule == "plateau":
             callbacks.append(("lr_schedule", LRScheduler(
                 ReduceLROnPlateau, monitor=monitor, patience=max(1, self.n_iter_no_change // 2))))
+        if self.checkpoint_dir is not None and generator is not None:
+            # After skmm's own callbacks (the saved schedule has stepped) and
+            # before the user's, so an epoch is saved before one of those can fail.
+            callbacks.append(("checkpoint", checkpoint.EpochCheckpoint(
+                self.checkpoint_dir, self._configuration(), seed)))
+        callbacks += list(self.callbacks or [])
         criterion, criterion_params = self._criterion()
         on_gpu = str(self.device).startswith("cuda")
         net_class, net_params = self._net_class()
@@ -346,6 +366,10 @@ class BaseMultimodal(BaseEstimator):
             batch_size=self.batch_size,
             iterator_train=batch_loader,
             iterator_train__shuffle=True,
+            # The fit's own stream (skmm._seeding): shuffling, dropout, modality dropout.
+            iterator_train__generator=generator,
+            random_generator=generator,
+            cuda_generator=cuda_generator(self.device, seed) if generator is not None else None,
             # Batches are built on the CPU; pinned pages make the copy to a GPU asynchronous.
             iterator_train__pin_memory=on_gpu,
             iterator_train__num_workers=self.num_workers,
@@ -387,34 +411,61 @@ class BaseMultimodal(BaseEstimator):
             )
         return weights
 
-    def _checkpoint(self):
-        # monitor=None: save after every epoch, so an interrupted fit loses at most one.
-        return Checkpoint(
-            monitor=None, dirname=str(self.checkpoint_dir), f_params="params.pt",
-            f_optimizer="optimizer.pt", f_criterion=None, f_history="history.json",
-            load_best=False,
-        )
+    def _configuration(self, names=None):
+        """Plain-data configuration recorded in checkpoints and params files.
 
-    def _train(self, dataset, target):
-        """Train ``net_``, resuming from ``checkpoint_dir`` when it holds a checkpoint."""
-        if self.checkpoint_dir is None or not os.path.isfile(
-            os.path.join(self.checkpoint_dir, "history.json")
-        ):
+        Fusion and encoders are described as resolved objects, so
+        ``fusion="low_rank"`` and ``fusion=LowRank()`` agree.
+        """
+        config = configuration(self, names)
+        if "fusion" in config:
+            config["fusion"] = describe_config(resolve_fusion(self.fusion))
+        if "encoders" in config and isinstance(self.encoders, dict):
+            config["encoders"] = describe_config(
+                {name: resolve_encoder_choice(choice, name) for name, choice in self.encoders.items()}
+            )
+        return config
+
+    def _train(self, dataset, target, state=None, epochs=None):
+        """Train ``net_``, resuming from ``state`` (a read checkpoint) when given.
+
+        ``epochs`` (partial_fit) trains that many epochs, with no resuming.
+        """
+        saver = next((
+            cb for cb in (self.net_.callbacks or []) if isinstance(cb, tuple) and cb[0] == "checkpoint"
+        ), (None, None))[1]
+        if epochs is not None:
+            self.net_.fit(dataset, target, epochs=epochs)
+        elif state is None:
             self.net_.fit(dataset, target)
-            return
-        self.net_.initialize()
-        self.net_.load_params(checkpoint=self._checkpoint())
-        done = len(self.net_.history)
-        if done < self.max_epochs:
-            if self.verbose:
-                print(f"Resuming from the checkpoint in {self.checkpoint_dir} after epoch {done}.")
-            self.net_.partial_fit(dataset, target, epochs=self.max_epochs - done)
-            # History's own indexing returns copies; mark the stored epoch dict.
-            list.__getitem__(self.net_.history, done)["resumed_from_epoch"] = done
+        else:
+            self.net_.initialize()
+            checkpoint.restore(self.net_, state, saver)
+            done = state["epochs"]
+            if done < self.max_epochs and not state["finished"]:
+                if self.verbose:
+                    print(f"Resuming from the checkpoint in {self.checkpoint_dir} after epoch {done}.")
+                self.net_.partial_fit(dataset, target, epochs=self.max_epochs - done)
+                # History's own indexing returns copies; mark the stored epoch dict.
+                list.__getitem__(self.net_.history, done)["resumed_from_epoch"] = done
+        stopped_early = any(
+            isinstance(cb, EarlyStopping) and getattr(cb, "misses_", 0) >= cb.patience
+            for _, cb in self.net_.callbacks_
+        )
+        if saver is not None and (len(self.net_.history) >= self.max_epochs or stopped_early):
+            # The final state (best weights after early stopping): a refit returns it
+            # as is. skorch ends a fit quietly on Ctrl-C (KeyboardInterrupt); then the
+            # last epoch's checkpoint stays, and the next fit resumes from it.
+            saver.save(self.net_, finished=True)
 
     # -- fit / predict --------------------------------------------------
-    def fit(self, X, y):
+    @scoped
+    def fit(self, X, y, sample_weight=None):
         """Fit the preprocessor (if any) and train the network.
+
+        With ``warm_start=True`` and a fitted estimator, keep the fitted
+        preprocessor and network and train ``max_epochs`` more epochs on
+        ``X`` (see :meth:`partial_fit` for the rules that then apply).
 
         Parameters
         ----------
@@ -425,46 +476,88 @@ class BaseMultimodal(BaseEstimator):
         y : array-like of shape (n_samples,) (or (n_samples, n_targets) for
             the regressor)
             Target.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Non-negative weight of each sample in the loss (the weighted mean
+            of the per-sample losses of each batch, the validation loss
+            included). None weighs every sample 1.
 
         Returns
         -------
         self
         """
+        continuing = self.warm_start and hasattr(self, "net_")
+        return self._fit(X, y, sample_weight, continuing=continuing)
+
+    def _fit(self, X, y, sample_weight, *, continuing, epochs=None, classes=None):
+        """fit / partial_fit: a new network, or ``continuing`` the fitted one."""
         self._check_params()
-        self._check_X_y(X, y)
-        target, n_outputs = self._encode_target(y)
-        seed = self._seed()
+        resume = None
+        if self.checkpoint_dir is not None and not continuing and epochs is None:
+            checkpoint.check_writable(self.checkpoint_dir)
+            resume = checkpoint.read(self.checkpoint_dir, self._configuration())
+        self._check_X_y(X, y, reset=not continuing)
+        sample_weight = check_sample_weight(sample_weight, _n_rows(X))
+        target, n_outputs = self._encode_target(y, refit=not continuing, classes=classes)
+        weighted = with_weight(target, combine(sample_weight, self._class_weights(target)))
+        if continuing:
+            # The fitted net goes on drawing from its own generator.
+            self.net_.partial_fit(self._continued_dataset(X, weighted), target, epochs=epochs or self.max_epochs)
+            return self
+        # A resumed fit continues the interrupted one's seed (random_state=None too).
+        seed = self._seed() if resume is None else resume["seed"]
         if self.lazy:
-            dataset = self._lazy_fit_dataset(X, target, seed)
+            dataset = self._lazy_fit_dataset(X, weighted, seed)
         else:
-            dataset = self._dataset(self._modalities(X, fitting=True), target, fitting=True)
-        # A private RNG stream: seeded fits repeat exactly and do not disturb
-        # (or depend on) the user's global torch RNG.
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+            dataset = self._dataset(self._modalities(X, fitting=True), weighted, fitting=True)
+        # The fit's own random stream (skmm._seeding): seeded fits repeat
+        # exactly, in threads too, and leave the user's global torch RNG alone.
+        generator = fit_generator(seed)
+        with drawing_from(generator):
             module = self._build_module(n_outputs)
-            self.net_ = self._make_net(module, seed, target)
-            self._train(dataset, target)
+        self.net_ = self._make_net(module, seed, generator, target)
+        self._train(dataset, target, resume, epochs)
         return self
 
-    def save_params(self, f_params):
-        """Save weights and fitted state (preprocessor included) in a safe format.
+    def _continued_dataset(self, X, target):
+        """X through the fitted preprocessor (no refit), checked against fit's modalities."""
+        if self.lazy:
+            _check_lazy_frame(X)
+            return LazyModalityDataset(X, self.preprocessor_, self.modalities_, target)
+        return self._dataset(self._modalities(X), target)
 
-        The file holds only plain data and tensors (``torch.save``); loading
-        it runs no code, unlike a pickle. Training history is not kept.
+    @scoped
+    def _partial_fit(self, X, y, sample_weight, classes=None):
+        """One epoch on (X, y); the first call fits the preprocessor and builds the network."""
+        return self._fit(X, y, sample_weight, continuing=hasattr(self, "net_"), epochs=1, classes=classes)
+
+    def _class_weights(self, target):
+        """Per-sample weights from ``class_weight`` (the classifier's; None here)."""
+        return None
+
+    def save_params(self, f_params):
+        """Save weights, fitted state and configuration in a format that runs no code on load.
+
+        The file holds only plain data and tensors (``torch.save``), and the
+        fitted preprocessing as allow-listed classes with plain parameters
+        (see the user guide's "Saving and loading" page). Training history
+        is not kept.
 
         Parameters
         ----------
         f_params : str, path or file object
         """
         check_is_fitted(self, "net_")
-        persistence.save(self, f_params)
+        persistence.save(self, f_params, self._configuration(NETWORK))
 
     def load_params(self, f_params, map_location=None):
-        """Load what :meth:`save_params` wrote into this (unfitted) estimator.
+        """Load what :meth:`save_params` wrote into this estimator, all or nothing.
 
-        Construct the estimator with the same parameters as the saved one,
-        then call this instead of ``fit``; it predicts identically.
+        Construct the estimator with the same ``preprocessor``, ``encoders``,
+        ``fusion``, ``hidden_size`` and ``dropout`` as the saved one, then
+        call this instead of ``fit``; it predicts identically. The file is
+        decoded and checked completely (allow-listed classes, plain data,
+        the recorded configuration, every weight's shape) before anything
+        is assigned: on any error this estimator is left as it was.
 
         Parameters
         ----------
@@ -477,19 +570,64 @@ class BaseMultimodal(BaseEstimator):
         -------
         self
         """
-        name, fitted, module_state = persistence.load(
-            f_params, self.device if map_location is None else map_location
+        source = os.fspath(f_params) if isinstance(f_params, (str, os.PathLike)) else "the params file"
+        name, config, fitted, module_state = persistence.load(
+            f_params, type(self), self.device if map_location is None else map_location
         )
         if name != type(self).__name__:
-            raise ValueError(f"{f_params!r} holds a {name}, not a {type(self).__name__}.")
-        self.__dict__.update(fitted)
-        with torch.random.fork_rng(devices=[]):
-            module = self._build_module(self._n_outputs())
-        module.load_state_dict(module_state)
-        self.net_ = self._make_net(module, seed=0)
-        self.net_.initialize()
-        self.net_.module_.load_state_dict(module_state)
+            raise ValueError(f"{source!r} holds a {name}, not a {type(self).__name__}.")
+        difference = first_difference(config, self._configuration(NETWORK))
+        if difference is not None:
+            where, saved, current = difference
+            raise ValueError(
+                f"{source!r} was saved from an estimator with {where}={short(saved)}, but this one "
+                f"has {where}={short(current)}; construct it with the saved parameters."
+            )
+        staged = self._staged_load(fitted, module_state, source)
+        # Everything decoded and checked: only now does this estimator change.
+        for key in self._fitted_names():
+            delattr(self, key)
+        self.__dict__.update({key: getattr(staged, key) for key in staged._fitted_names()})
         return self
+
+    def _fitted_names(self):
+        params = self.get_params(deep=False)
+        return [k for k in vars(self) if k.endswith("_") and not k.startswith("_") and k not in params]
+
+    def _staged_load(self, fitted, module_state, source):
+        """A copy of this estimator with the loaded state; this one is not touched."""
+        staged = copy.copy(self)
+        staged.__dict__ = {k: v for k, v in vars(self).items() if k not in self._fitted_names()}
+        staged.__dict__.update(fitted)
+        try:
+            if (self.preprocessor is None) != ("preprocessor_" not in fitted):
+                raise ValueError("preprocessor_ in the file does not match this estimator's preprocessor")
+            staged._check_loaded()
+            n_outputs = staged._n_outputs()
+            # Sized on the meta device first (no memory): a file claiming a huge
+            # vocabulary or output size is refused before anything is allocated.
+            with torch.device("meta"):
+                skeleton = staged._build_module(n_outputs)
+            expected = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
+            got = {k: tuple(v.shape) for k, v in module_state.items()}
+            if expected != got:
+                key = sorted(set(expected) ^ set(got)) or [k for k in sorted(expected) if expected[k] != got[k]]
+                raise ValueError(
+                    f"its weights do not fit the network this estimator builds ({key[0]}: "
+                    f"{got.get(key[0], 'absent')} in the file, {expected.get(key[0], 'absent')} here)"
+                )
+            with drawing_from(torch.Generator()):  # leave the global stream alone
+                module = staged._build_module(n_outputs)
+            module.load_state_dict(module_state)
+            staged.net_ = staged._make_net(module, seed=0)
+            staged.net_.initialize()
+            staged.net_.module_.load_state_dict(module_state)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, RuntimeError) as exc:
+            raise ValueError(f"{source!r} cannot be loaded: {exc}; nothing was loaded.") from None
+        return staged
+
+    def _check_loaded(self):
+        """Check the fitted attributes read from a params file agree with each other."""
 
     def _input(self, X):
         """X as predict takes it -> dict of modality arrays (after the preprocessor).
@@ -500,8 +638,7 @@ class BaseMultimodal(BaseEstimator):
         check_is_fitted(self, "net_")
         self._check_n_features(X)
         if self.lazy:
-            if not isinstance(X, pd.DataFrame):
-                raise TypeError(f"lazy=True takes a DataFrame of paths and text, got {type(X).__name__}.")
+            _check_lazy_frame(X)
             return LazyModalityDataset(X, self.preprocessor_, self.modalities_)
         return self._modalities(X)
 
@@ -515,6 +652,7 @@ class BaseMultimodal(BaseEstimator):
         with torch.no_grad():
             return self.net_.forward(dataset, training=False, device="cpu")
 
+    @scoped
     def modality_weights(self, X):
         """The weight the fusion gives each modality, sample by sample.
 

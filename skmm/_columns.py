@@ -151,3 +151,12 @@ def one_column_tags(tags, estimator, string=True):
     tags.input_tags.string = string  # text, or media paths
     tags.input_tags.allow_nan = getattr(estimator, "on_missing", "error") == "mask"
     return tags
+
+
+def row_label(values, position):
+    """The label of row ``position`` of ``values`` (its index label, else the position)."""
+    index = getattr(values, "index", None)
+    if index is None or not hasattr(index, "__getitem__"):
+        return int(position)
+    label = index[int(position)]
+    return label.item() if isinstance(label, np.generic) else label

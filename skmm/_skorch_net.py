@@ -6,16 +6,21 @@ import torch
 from skorch import NeuralNet
 from skorch.utils import to_tensor
 
+from ._progress import BatchProgressBar, EpochTable
+from ._seeding import drawing_from
 
-def drop_modalities(batch, p):
+
+def drop_modalities(batch, p, generator=None):
     """Mark each present modality of each sample absent with probability ``p``.
 
     A sample always keeps at least one of the modalities it has, so training
-    sees every subset a partly missing test set can show.
+    sees every subset a partly missing test set can show. ``generator`` (a
+    CPU ``torch.Generator``) makes the draw part of the fit's own stream.
     """
     names = sorted(batch)
     present = torch.stack([batch[name]["present"] for name in names], dim=1)
-    kept = present & (torch.rand(present.shape, device=present.device) >= p)
+    draw = torch.rand(present.shape, generator=generator).to(present.device)
+    kept = present & (draw >= p)
     none_left = ~kept.any(dim=1)
     kept[none_left] = present[none_left]
     return {
@@ -35,16 +40,37 @@ class ModalityNet(NeuralNet):
     modality_dropout : float, default=0.0
         In training, drop each modality of each sample with this probability
         (see :func:`drop_modalities`).
+    random_generator : torch.Generator or None, default=None
+        The fit's own random stream (see :mod:`skmm._seeding`): modality
+        dropout draws from it, and training forward passes (dropout) draw
+        from it through the global generator. None uses torch's global one.
+    cuda_generator : torch.Generator or None, default=None
+        The same for the CUDA device when training on one.
     augment : dict or None, default=None
         Modality name -> batch augmentation (:mod:`skmm.nn.augment`),
         applied to training batches only: ``module_.training`` is False in
-        validation and prediction.
+        validation and prediction. It draws from the fit's generator.
     """
 
-    def __init__(self, *args, modality_dropout=0.0, augment=None, **kwargs):
+    def __init__(
+        self, *args, modality_dropout=0.0, random_generator=None, cuda_generator=None, augment=None, **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.modality_dropout = modality_dropout
+        self.random_generator = random_generator
+        self.cuda_generator = cuda_generator
         self.augment = augment
+
+    def get_default_callbacks(self):
+        # The epoch table without colour codes outside a terminal, and at
+        # verbose >= 1 a progress bar over each epoch's batches.
+        callbacks = [
+            (name, EpochTable() if name == "print_log" else callback)
+            for name, callback in super().get_default_callbacks()
+        ]
+        if self.verbose:
+            callbacks.insert(-1, ("progress_bar", BatchProgressBar()))
+        return callbacks
 
     def initialize_optimizer(self, *args, **kwargs):
         """The chosen optimizer for the network; SGD with momentum for its wide part.
@@ -70,12 +96,19 @@ class ModalityNet(NeuralNet):
             self.wide_optimizer_ = torch.optim.SGD(wide_sgd)
         return self
 
+    def _augmented(self, x):
+        if not self.augment:
+            return x
+        return {name: self.augment[name](entry) if name in self.augment else entry for name, entry in x.items()}
+
     def infer(self, x, **fit_params):
         x = to_tensor(x, device=self.device)
-        if self.module_.training:
-            if self.augment:
-                x = {name: self.augment[name](entry) if name in self.augment else entry
-                     for name, entry in x.items()}
-            if self.modality_dropout:
-                x = drop_modalities(x, self.modality_dropout)
-        return self.module_(x, **fit_params)
+        if not self.module_.training:
+            return self.module_(x, **fit_params)
+        generator = self.random_generator
+        if self.modality_dropout:
+            x = drop_modalities(x, self.modality_dropout, generator)
+        if generator is None:
+            return self.module_(self._augmented(x), **fit_params)
+        with drawing_from(generator, self.cuda_generator):
+            return self.module_(self._augmented(x), **fit_params)

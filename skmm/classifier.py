@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pandas as pd
 import torch
@@ -11,7 +13,10 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseMultimodal
-from .nn.losses import MultiTaskCrossEntropy
+from ._columns import row_label
+from ._threads import scoped
+from ._weights import class_sample_weight, target_only
+from .nn.losses import CrossEntropy, MultiTaskCrossEntropy
 
 
 class _ValidAccuracy:
@@ -25,6 +30,14 @@ class _ValidAccuracy:
         y = np.asarray(y).reshape(len(logits), -1)
         parts = torch.split(logits, self.sizes, dim=1)
         return float(np.mean([(p.argmax(1).numpy() == y[:, i]).mean() for i, p in enumerate(parts)]))
+
+
+def _with_keyword(init, name, default, after):
+    """``init``'s signature with one more keyword-only parameter (placed after ``after``)."""
+    parameters = list(inspect.signature(init).parameters.values())
+    at = [p.name for p in parameters].index(after) + 1
+    extra = inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+    return inspect.Signature(parameters[:at] + [extra] + parameters[at:])
 
 
 class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
@@ -108,20 +121,44 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
     task_weights : list, dict or None, default=None
         With several target columns (``y`` a DataFrame): relative weight of
         each target's loss, by position or by column name (None: equal).
+    class_weight : dict, "balanced", list or None, default=None
+        Weight of each class in the loss, multiplied into ``sample_weight``:
+        a dict class label -> weight (classes left out weigh 1), or
+        "balanced" (``n_samples / (n_classes * count(class))``). With several
+        targets: "balanced" or a list with one dict per target.
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks.
     checkpoint_dir : str, path or None, default=None
-        Save weights, optimizer state and history there after every epoch.
-        If it already holds a checkpoint, ``fit`` resumes from it and trains
-        the remaining epochs (the history marks the first resumed epoch with
-        ``resumed_from_epoch``); delete the folder to start over.
+        Save weights, optimizer, schedule and random-generator state and
+        history there after every epoch (atomically, in ``checkpoint.pt``);
+        ``fit`` checks first that the folder is writable. If it already
+        holds a checkpoint of the same configuration, ``fit`` resumes from
+        it, exactly as if never interrupted (the history marks the first
+        resumed epoch with ``resumed_from_epoch``); delete the folder to
+        start over.
+    warm_start : bool, default=False
+        When True, ``fit`` on a fitted estimator keeps its fitted
+        preprocessor, classes and network (weights and optimiser state) and
+        trains ``max_epochs`` more epochs, as in
+        :class:`~sklearn.neural_network.MLPClassifier`. Parameters that shape
+        the network are those of the first fit.
     device : str, default="cpu"
         Torch device to train on.
+    n_threads : int or None, default=None
+        CPU threads for torch and BLAS during each ``fit``, ``predict``,
+        ``predict_proba`` and ``score`` (the caller's settings are restored
+        afterwards). None lets skmm choose: the cores this process may use
+        (affinity, cgroup quota) less those other processes keep busy,
+        measured again at each epoch; 1 for small inputs and inside joblib or
+        Dask workers. See :doc:`/user_guide/speed`.
     random_state : int, RandomState or None, default=None
-        Seeds weight initialisation, shuffling, dropout and the validation
-        split. With an int, fits on the CPU repeat exactly.
+        Seeds weight initialisation, shuffling, dropout, modality dropout and
+        the validation split, all drawn from the fit's own generator. With
+        an int, fits on the CPU repeat exactly, in threads too.
     verbose : int, default=1
-        0 is silent; 1 prints skorch's table of losses per epoch.
+        0 is silent; 1 prints skorch's table of losses per epoch and, on a
+        terminal or in a notebook, a progress bar over each epoch's batches
+        (the table has colour codes only on a terminal).
 
     Attributes
     ----------
@@ -153,6 +190,15 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
 
     _stratify = True
 
+    # The classifier's parameters are the shared ones plus class_weight; its
+    # signature is built from the shared one so that a parameter added there
+    # reaches both estimators (and get_params) without being repeated here.
+    def __init__(self, preprocessor=None, *, class_weight=None, **params):
+        super().__init__(preprocessor, **params)
+        self.class_weight = class_weight
+
+    __init__.__signature__ = _with_keyword(BaseMultimodal.__init__, "class_weight", None, "task_weights")
+
     @property
     def _multi_task(self):
         return isinstance(self.classes_, list)
@@ -160,18 +206,37 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
     def _criterion(self):
         if self._multi_task:
             return MultiTaskCrossEntropy, {"sizes": self.task_sizes_, "weights": self._task_weights()}
-        return torch.nn.CrossEntropyLoss, {}
+        return CrossEntropy, {}
 
     def _valid_callbacks(self):
         scoring = _ValidAccuracy(self.task_sizes_)
-        return [("valid_acc", EpochScoring(scoring, name="valid_acc", lower_is_better=False))]
+        return [("valid_acc", EpochScoring(
+            scoring, name="valid_acc", lower_is_better=False, target_extractor=target_only))]
 
-    def _encode_column(self, y, name):
+    def _class_weights(self, target):
+        return class_sample_weight(self.class_weight, self.classes_, target.numpy())
+
+    def _encode_column(self, y, name, labels=None, classes=None):
+        """(classes, class indices) of one target column; ``classes`` given: check y against them."""
         where = "y" if name is None else f"y[{name!r}]"
-        check_classification_targets(y)
-        missing = pd.isna(y)
+        rows = y if labels is None else labels
+        # Before sklearn's target check, which casts infinities to int (and warns).
+        missing = np.asarray(pd.isna(y))
         if missing.any():
-            raise ValueError(f"{where} holds missing labels (row {int(np.flatnonzero(missing)[0])}).")
+            raise ValueError(f"{where} holds missing labels (row {row_label(rows, np.flatnonzero(missing)[0])!r}).")
+        values = np.asarray(y)
+        if values.dtype.kind == "f" and np.isinf(values).any():
+            raise ValueError(f"{where} holds infinite labels (row {row_label(rows, np.flatnonzero(np.isinf(values))[0])!r}).")
+        check_classification_targets(y)
+        if classes is not None:
+            unknown = np.setdiff1d(np.unique(values), classes)
+            if unknown.size:
+                raise ValueError(
+                    f"{where} holds classes {unknown.tolist()} not among the classes "
+                    f"{classes.tolist()} the network was built for; pass every class in "
+                    "partial_fit's first call (classes=...) or refit."
+                )
+            return classes, np.searchsorted(classes, values)
         classes, encoded = np.unique(y, return_inverse=True)
         if len(classes) < 2:
             raise ValueError(
@@ -179,10 +244,28 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
             )
         return classes, encoded
 
-    def _encode_target(self, y):
+    def _given_classes(self, classes, n_columns):
+        """partial_fit's ``classes``, one sorted array per target column (None: learn from y)."""
+        if classes is None:
+            return [None] * n_columns
+        per_column = list(classes) if n_columns > 1 else [classes]
+        if len(per_column) != n_columns:
+            raise ValueError(f"classes must give one array per target ({n_columns}), got {len(per_column)}.")
+        known = [np.unique(np.asarray(c)) for c in per_column]
+        if any(len(c) < 2 for c in known):
+            raise ValueError(f"classes must hold at least 2 classes per target, got {classes!r}.")
+        return known
+
+    def _encode_target(self, y, refit=True, classes=None):
+        """Class indices of y as a tensor, and the network's number of outputs.
+
+        ``refit`` learns ``classes_`` (from ``classes`` when given, else from
+        y); otherwise y is encoded with the fitted ``classes_``.
+        """
         names = [str(c) for c in y.columns] if isinstance(y, pd.DataFrame) else None
+        labels = y if hasattr(y, "index") else None  # row labels for messages
         if isinstance(y, pd.DataFrame) and y.shape[1] > 1:
-            columns = [y.iloc[:, i].to_numpy() for i in range(y.shape[1])]
+            columns = [y.iloc[:, i] for i in range(y.shape[1])]
         else:
             y = np.asarray(y)
             if y.ndim == 2 and y.shape[1] == 1:
@@ -190,27 +273,89 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
             if y.ndim not in (1, 2):
                 raise ValueError(f"y must be 1-D, or 2-D for several targets; got shape {y.shape}.")
             columns = [y] if y.ndim == 1 else [y[:, i] for i in range(y.shape[1])]
+        if refit:
+            known = self._given_classes(classes, len(columns))
+        else:
+            fitted = self.classes_ if self._multi_task else [self.classes_]
+            if len(columns) != len(fitted):
+                raise ValueError(f"y has {len(columns)} target column(s); the network was fitted on {len(fitted)}.")
+            if classes is not None and any(
+                not np.array_equal(a, b) for a, b in zip(self._given_classes(classes, len(columns)), fitted)
+            ):
+                raise ValueError(f"classes={classes!r} differs from the classes of the first call, {self.classes_!r}.")
+            known = fitted
         encoded = []
-        classes = []
+        learned = []
         for i, column in enumerate(columns):
-            c, e = self._encode_column(column, None if len(columns) == 1 else (names or range(len(columns)))[i])
-            classes.append(c)
+            name = None if len(columns) == 1 else (names or range(len(columns)))[i]
+            c, e = self._encode_column(column, name, labels, known[i])
+            learned.append(c)
             encoded.append(e)
-        self.task_sizes_ = [len(c) for c in classes]
-        self.target_names_ = names
+        if refit:
+            self.task_sizes_ = [len(c) for c in learned]
+            self.target_names_ = names
+            # Several targets: one head slice per target, sklearn's list-of-classes convention.
+            self.classes_ = learned[0] if len(columns) == 1 else learned
         if len(columns) == 1:
-            self.classes_ = classes[0]
             return torch.as_tensor(encoded[0], dtype=torch.int64), self.task_sizes_[0]
-        # Several targets: one head slice per target, sklearn's list-of-classes convention.
-        self.classes_ = classes
         return torch.as_tensor(np.stack(encoded, axis=1), dtype=torch.int64), sum(self.task_sizes_)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train one epoch on (X, y), continuing from the previous call.
+
+        The first call fits the preprocessor (its vocabulary, scaling and
+        padded lengths), builds the network and trains one epoch; later calls
+        run X through that fitted preprocessor (``transform`` only) and train
+        one more epoch of the same network and optimiser, as
+        :meth:`sklearn.neural_network.MLPClassifier.partial_fit` does.
+
+        Parameters
+        ----------
+        X, y, sample_weight
+            As in :meth:`fit`.
+        classes : array-like or None, default=None
+            Every class the network must predict; needed in the first call
+            when its y does not hold them all (later ones may repeat it).
+            With several targets, one array per target.
+
+        Returns
+        -------
+        self
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmm import MultimodalClassifier
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(40, 3)).astype("float32")
+        >>> clf = MultimodalClassifier(random_state=0, verbose=0)
+        >>> clf = clf.partial_fit(X[:20], X[:20, 0] > 0, classes=[False, True])
+        >>> clf = clf.partial_fit(X[20:], X[20:, 0] > 0)
+        >>> len(clf.history_)
+        2
+        """
+        return self._partial_fit(X, y, sample_weight, classes=classes)
 
     def _n_outputs(self):
         return sum(self.task_sizes_)
 
+    def _check_loaded(self):
+        sizes = getattr(self, "task_sizes_", None)
+        classes = getattr(self, "classes_", None)
+        if not isinstance(sizes, list) or not sizes or not all(
+            isinstance(s, int) and not isinstance(s, bool) and s >= 2 for s in sizes
+        ):
+            raise ValueError(f"task_sizes_ must be a list of class counts >= 2, got {sizes!r}")
+        per_task = classes if isinstance(classes, list) else [classes]
+        if len(per_task) != len(sizes) or not all(
+            isinstance(c, np.ndarray) and c.ndim == 1 and len(c) == s for c, s in zip(per_task, sizes)
+        ):
+            raise ValueError("classes_ does not match task_sizes_")
+
     def _n_targets(self):
         return len(self.task_sizes_)
 
+    @scoped
     def predict_proba(self, X):
         """Class probabilities.
 
@@ -233,6 +378,7 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
             return torch.softmax(logits, dim=1).numpy()
         return [torch.softmax(p, dim=1).numpy() for p in torch.split(logits, self.task_sizes_, dim=1)]
 
+    @scoped
     def predict(self, X):
         """Most probable class of each sample.
 
@@ -249,6 +395,7 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
             return self.classes_[proba.argmax(axis=1)]
         return np.column_stack([c[p.argmax(axis=1)] for c, p in zip(self.classes_, proba)])
 
+    @scoped
     def score(self, X, y, sample_weight=None):
         """Accuracy; with several targets, the fraction of rows with every target right.
 

@@ -33,6 +33,14 @@ def _as_frame(X, when):
 def _selected(frame, name, columns, when, fitted_columns=None):
     """``frame[columns]``: a Series for one column name, a DataFrame for a list."""
     wanted = [columns] if isinstance(columns, str) else list(columns)
+    for column in wanted:
+        if wanted.count(column) > 1:
+            raise ValueError(f"modality {name!r}: column {column!r} is listed twice in its columns.")
+        if (frame.columns == column).sum() > 1:
+            raise ValueError(
+                f"modality {name!r}: X has {(frame.columns == column).sum()} columns named "
+                f"{column!r} at {when}; column names must be unique (rename or drop the copies)."
+            )
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
         seen = fitted_columns if fitted_columns is not None else list(frame.columns)
@@ -45,15 +53,110 @@ def _selected(frame, name, columns, when, fitted_columns=None):
     return frame[columns] if isinstance(columns, str) else frame[wanted]
 
 
+def _label(label):
+    return label.item() if isinstance(label, np.generic) else label
+
+
+def _first_non_number(data):
+    """(column, row label, value) of the first cell that is not a number, or None."""
+    frame = data.to_frame() if isinstance(data, pd.Series) else data
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            continue
+        for label, value in values.items():
+            try:
+                float(value)
+            except (TypeError, ValueError):
+                return column, _label(label), value
+    return None
+
+
+def _first_non_finite(data):
+    """(column, row label, value) of the first NaN or infinite number, or None."""
+    frame = data.to_frame() if isinstance(data, pd.Series) else data
+    for column in frame.columns:
+        for label, value in frame[column].items():
+            if _is_bad_number(value):
+                return column, _label(label), value
+    return None
+
+
+def _explain_non_numbers(name, data, exc):
+    """Re-raise a transformer's input error naming the column, row label and value."""
+    message = str(exc).lower()
+    if not isinstance(data, (pd.Series, pd.DataFrame)) or ", row " in message:
+        return  # skmm's preprocessors name the column and row themselves
+    if "convert" in message:
+        found = _first_non_number(data)
+        if found is not None:
+            column, label, value = found
+            raise ValueError(
+                f"modality {name!r}: column {column!r}, row {label!r}: {value!r} is not a number "
+                "(write decimals with a point, or convert the column with pd.to_numeric first)."
+            ) from exc
+    if "infinity" in message or "nan" in message:
+        found = _first_non_finite(data)
+        if found is not None:
+            column, label, value = found
+            problem = "NaN (missing)" if value != value else "infinite"
+            raise ValueError(
+                f"modality {name!r}: column {column!r}, row {label!r}: the value is {problem}; "
+                "impute it (e.g. SimpleImputer) or drop the row."
+            ) from exc
+
+
+def _check_numeric_rows(name, out, data):
+    """Name the column and row label of NaN or infinity in a vector modality.
+
+    A row with every value NaN is a sample lacking the modality; a row with
+    some NaN, or any infinity, cannot be encoded.
+    """
+    if out.ndim != 2 or out.dtype.kind != "f" or not isinstance(data, (pd.Series, pd.DataFrame)):
+        return
+    nan = np.isnan(out)
+    bad = (nan.any(axis=1) & ~nan.all(axis=1)) | np.isinf(out).any(axis=1)
+    if not bad.any():
+        return
+    position = int(np.flatnonzero(bad)[0])
+    row = data.iloc[[position]]
+    frame = row.to_frame() if isinstance(row, pd.Series) else row
+    values = frame.iloc[0]
+    culprits = [c for c in frame.columns if _is_bad_number(values[c])] or list(frame.columns)
+    problem = "infinite" if np.isinf(out[position]).any() else "NaN (missing)"
+    raise ValueError(
+        f"modality {name!r}: column {culprits[0]!r}, row {_label(data.index[position])!r}: the value "
+        f"is {problem}; impute it (e.g. SimpleImputer) or drop the row."
+    )
+
+
+def _is_bad_number(value):
+    try:
+        return not np.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
 def _passthrough(name, data):
     try:
         values = np.asarray(data, dtype=np.float32)
     except (TypeError, ValueError):
+        found = _first_non_number(data) if isinstance(data, (pd.Series, pd.DataFrame)) else None
+        where = f": column {found[0]!r}, row {found[1]!r} holds {found[2]!r}" if found else ""
         raise TypeError(
             f"modality {name!r} is 'passthrough' but its columns are not all "
-            "numeric; give it a transformer."
+            f"numeric{where}; give it a transformer."
         ) from None
     return values.reshape(len(values), -1)
+
+
+def _apply(name, data, call):
+    """Run a transformer step, naming the cell behind a conversion error."""
+    try:
+        return call(data)
+    except (TypeError, ValueError) as exc:
+        _explain_non_numbers(name, data, exc)
+        raise
 
 
 def _as_modality_array(name, out, n_rows):
@@ -138,16 +241,25 @@ class ModalityTransformer(TransformerMixin, _BaseComposition):
         self.transformers = transformers
         self.verbose = verbose
 
+    # As in sklearn's ColumnTransformer: get/set_params must not validate
+    # ``transformers`` (that happens in fit), so a value that is not a list
+    # of triples passes through unchanged.
     @property
     def _transformers(self):
-        return [(name, trans) for name, trans, _ in self.transformers]
+        try:
+            return [(name, trans) for name, trans, _ in self.transformers]
+        except (TypeError, ValueError):
+            return self.transformers
 
     @_transformers.setter
     def _transformers(self, value):
-        self.transformers = [
-            (name, trans, columns)
-            for ((name, trans), (_, _, columns)) in zip(value, self.transformers)
-        ]
+        try:
+            self.transformers = [
+                (name, trans, columns)
+                for ((name, trans), (_, _, columns)) in zip(value, self.transformers)
+            ]
+        except (TypeError, ValueError):
+            self.transformers = value
 
     def get_params(self, deep=True):
         """Parameters, including ``<name>__<param>`` of each transformer."""
@@ -224,9 +336,10 @@ class ModalityTransformer(TransformerMixin, _BaseComposition):
                 result = _passthrough(name, data)
             else:
                 est = clone(trans)
-                result = est.fit_transform(data, y)
+                result = _apply(name, data, lambda d: est.fit_transform(d, y))
                 fitted.append((name, est, columns))
             out[name] = _as_modality_array(name, result, len(frame))
+            _check_numeric_rows(name, out[name], data)
             if self.verbose:
                 print(f"[ModalityTransformer] {name}: fitted in {time.perf_counter() - start:.1f}s")
         self.transformers_ = fitted
@@ -252,8 +365,9 @@ class ModalityTransformer(TransformerMixin, _BaseComposition):
         out = ModalityDict()
         for name, trans, columns in self.transformers_:
             data = _selected(frame, name, columns, "transform", self.feature_names_in_)
-            result = _passthrough(name, data) if trans == "passthrough" else trans.transform(data)
+            result = _passthrough(name, data) if trans == "passthrough" else _apply(name, data, trans.transform)
             out[name] = _as_modality_array(name, result, len(frame))
+            _check_numeric_rows(name, out[name], data)
         return out
 
     @property

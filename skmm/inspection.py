@@ -7,6 +7,7 @@ from sklearn.metrics import accuracy_score, get_scorer, r2_score
 from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch, check_random_state
 
+from ._threads import scoped
 from .modality_dict import ModalityDict
 
 __all__ = ["modality_importance"]
@@ -23,10 +24,14 @@ class _OnModalities:
 
     def __init__(self, estimator):
         self.estimator = estimator
+        # Read by @scoped: each scoring call runs under the estimator's thread count.
+        self.n_threads = getattr(estimator, "n_threads", None)
+        self.verbose = 0
 
     def __sklearn_tags__(self):
         return self.estimator.__sklearn_tags__()
 
+    @scoped
     def predict(self, data):
         return self.estimator._predict(data)
 
@@ -39,6 +44,7 @@ class _ClassifierOnModalities(_OnModalities):
     def classes_(self):
         return self.estimator.classes_
 
+    @scoped
     def predict_proba(self, data):
         return self.estimator._proba(data)
 

@@ -10,7 +10,8 @@ import soundfile as sf
 from PIL import Image
 
 from skmm.datasets import make_av_digits
-from skmm.datasets.av_digits import N_WRITERS, _load_av_digits, _writer_partition
+from skmm.datasets._av_media import N_WRITERS, _writer_partition
+from skmm.datasets.av_digits import _load_av_digits
 
 N = 40
 

@@ -1,6 +1,7 @@
 """Fast checks of the docs sources (the full build is `make docs`)."""
 
 import ast
+import re
 import sys
 from pathlib import Path
 
@@ -61,3 +62,12 @@ def test_docstring_cleaning(skmm_docs):
     lines = ["y : ndarray of shape (n_samples, n_outputs_)", "See :ref:`User Guide <accuracy_score>`."]
     skmm_docs.clean_docstring(None, "method", "score", type("X", (), {"__module__": "sklearn.base"}), {}, lines)
     assert lines == ["y : ndarray of shape (n_samples, n_outputs\\_)", "See User Guide."]
+
+
+def test_api_toctree_lists_the_public_modules():
+    # The third copy of the module list: the API page's toctree must name
+    # exactly the pages written for skmm._public.PUBLIC_MODULES, in order.
+    from skmm._public import PUBLIC_MODULES
+
+    pages = re.findall(r"^   generated/(\S+)$", (ROOT / "docs" / "api.rst").read_text(), flags=re.MULTILINE)
+    assert pages == list(PUBLIC_MODULES)

@@ -6,8 +6,22 @@ import torch
 from sklearn.base import clone
 
 from skmm import ModalityDict, MultimodalClassifier
-from skmm.encoders import CNN, ENCODERS, GRU, LSTM, MLP, RNN, Custom, Deconv, resolve_encoder
-from skmm.nn import ConvEncoder, CustomEncoder, DeconvEncoder, MLPEncoder, RecurrentEncoder
+from skmm.encoders import (
+    CNN,
+    ENCODERS,
+    GRU,
+    LSTM,
+    MLP,
+    RNN,
+    ConvEncoder,
+    Custom,
+    CustomEncoder,
+    Deconv,
+    DeconvEncoder,
+    MLPEncoder,
+    RecurrentEncoder,
+    resolve_encoder,
+)
 from skmm.nn.inputs import ModalityInfo
 
 
@@ -212,3 +226,36 @@ def test_custom_encoder_in_an_estimator_never_touches_the_users_module():
     assert torch.equal(user[0].weight, before)  # the user's module is not trained
     assert not torch.equal(wa, before)  # the estimator's copy is
     assert wa is not wb and torch.equal(wa, wb)  # separate copies, seeded the same
+
+
+@pytest.mark.parametrize(
+    "spec, param",
+    [
+        (LSTM(pooling="sum"), "pooling"),
+        (GRU(num_layers=0), "num_layers"),
+        (RNN(bidirectional="yes"), "bidirectional"),
+        (MLP(dropout=-0.1), "dropout"),
+        (MLP(hidden_size=2.5), "hidden_size"),
+        (CNN(pooled=0), "pooled"),
+        (Deconv(deconv_channels=8), "deconv_channels"),
+        (Custom(torch.nn.Linear(3, 4), output_dim=0), "output_dim"),
+    ],
+)
+def test_encoder_parameters_checked_at_build(spec, param):
+    info = ModalityInfo("image", (1, 8, 8)) if isinstance(spec, (CNN, Deconv)) else ModalityInfo("vector", (3,))
+    if isinstance(spec, (RNN, GRU, LSTM)):
+        info = ModalityInfo("frames", (5, 3))
+    with pytest.raises(ValueError, match=f"'{param}' parameter of {type(spec).__name__}"):
+        spec.build(info, hidden_size=8, dropout=0.0)
+
+
+def test_every_encoder_module_declares_the_interface():
+    from skmm.encoders import EncoderModule
+
+    infos = {"tokens": ModalityInfo("tokens", (6,), vocab_size=9), "frames": ModalityInfo("frames", (5, 3)),
+             "image": ModalityInfo("image", (1, 8, 8)), "vector": ModalityInfo("vector", (3,))}
+    for name, spec_class in ENCODERS.items():
+        module = spec_class().build(infos[spec_class.kinds[0]], hidden_size=8, dropout=0.0)
+        assert isinstance(module, EncoderModule), name
+        assert module.takes_condition == (name in ("rnn", "gru", "lstm")), name
+        assert isinstance(module.output_dim, int) and isinstance(module.step_dim, int), name

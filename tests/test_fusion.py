@@ -9,20 +9,24 @@ from sklearn.preprocessing import FunctionTransformer
 
 from skmm import ModalityDict, MultimodalClassifier
 from skmm.encoders import CNN, GRU, LSTM
-from skmm.fusion import FUSIONS, Condition, LowRank, Tensor, resolve_fusion
-from skmm.nn import (
+from skmm.fusion import (
+    FUSIONS,
     AttentionFusion,
     ConcatFusion,
+    Condition,
     ConditionFusion,
     CrossAttentionFusion,
     GatedFusion,
     LateFusion,
+    LowRank,
     LowRankFusion,
-    MultimodalNetwork,
+    Tensor,
     TensorFusion,
+    resolve_fusion,
 )
+from skmm.fusion.head import make_head
+from skmm.nn import MultimodalNetwork
 from skmm.nn.inputs import ModalityInfo
-from skmm.nn.model import make_head
 
 N, N_OUT, VOCAB = 5, 3, 9
 INFOS = {
@@ -359,9 +363,71 @@ def test_cross_attention_heads_must_divide_dim():
     assert fusion.names == ["a", "b"] and fusion.output_dim == 12
 
 
+@pytest.mark.parametrize(
+    "spec, param",
+    [
+        (Tensor(dim=0), "dim"),
+        (Tensor(max_features=1.5), "max_features"),
+        (LowRank(output_dim=-2), "output_dim"),
+        (FUSIONS["attention"](dropout=1.5), "dropout"),
+        (FUSIONS["gated"](gate="tanh"), "gate"),
+        (FUSIONS["late"](weights="median"), "weights"),
+        (FUSIONS["cross_attention"](num_heads=0), "num_heads"),
+    ],
+)
+def test_fusion_parameters_checked_at_build(spec, param):
+    # Construction stores anything (sklearn convention); build names the bad parameter.
+    with pytest.raises(ValueError, match=f"'{param}' parameter of {type(spec).__name__}"):
+        spec.build({"a": 4, "b": 4}, hidden_size=8, dropout=0.0, n_outputs=2)
+
+
+def test_every_fusion_module_declares_the_interface():
+    from skmm.fusion import BatchFusion, FusionModule
+
+    for name, spec_class in FUSIONS.items():
+        spec = spec_class("a", "b") if name == "condition" else spec_class()
+        module = spec.build({"a": 4, "b": 4}, hidden_size=8, dropout=0.0, n_outputs=2)
+        assert isinstance(module, FusionModule), name
+        assert module.takes_batch == isinstance(module, BatchFusion), name
+        assert module.is_output == (name == "late"), name
+
+
+def test_a_new_registered_fusion_trains_through_the_estimator():
+    # The extension contract: one FusionModule + one FusionSpec registered by name.
+    from skmm.fusion import FusionModule, FusionSpec, register_fusion
+
+    class SumFusion(FusionModule):
+        def __init__(self, dims):
+            super().__init__(dims)
+            self.output_dim = dims[self.names[0]]
+
+        def forward(self, features, present=None):
+            return sum(features[name] for name in self.names)
+
+    @register_fusion("_sum")
+    class Sum(FusionSpec):
+        def build_module(self, dims, *, hidden_size, dropout, n_outputs):
+            return SumFusion(dims)
+
+    try:
+        rng = np.random.RandomState(0)
+        X = ModalityDict({"a": rng.rand(30, 3).astype(np.float32), "b": rng.rand(30, 5).astype(np.float32)})
+        y = np.arange(30) % 2
+        clf = MultimodalClassifier(fusion="_sum", hidden_size=8, max_epochs=2, verbose=0, random_state=0).fit(X, y)
+        assert isinstance(clf.net_.module_.fusion, SumFusion)
+        assert clf.predict(X).shape == (30,)
+    finally:
+        del FUSIONS["_sum"]
+
+
+def test_network_rejects_a_fusion_without_the_interface():
+    with pytest.raises(TypeError, match="FusionModule"):
+        MultimodalNetwork({}, torch.nn.Identity(), torch.nn.Identity())
+
+
 def test_condition_by_name_picks_a_source_and_a_recurrent_target():
     from skmm.nn.condition_choice import choose_condition
-    from skmm.nn.encoders import RecurrentEncoder
+    from skmm.encoders import RecurrentEncoder
     from skmm.nn.inputs import ModalityInfo
 
     X, y = tiny_data()

@@ -1,11 +1,12 @@
 import pytest
 import torch
 
-from skmm.encoders import CNN, GRU, LSTM, MLP, RNN
-from skmm.nn import ConcatFusion, ConvEncoder, MLPEncoder, MultimodalNetwork, RecurrentEncoder
-from skmm.nn.encoders import POOLINGS
+from skmm.encoders import CNN, GRU, LSTM, MLP, RNN, ConvEncoder, MLPEncoder, RecurrentEncoder
+from skmm.encoders.recurrent import POOLINGS
+from skmm.fusion import ConcatFusion
+from skmm.fusion.head import make_head
+from skmm.nn import MultimodalNetwork
 from skmm.nn.inputs import ModalityInfo
-from skmm.nn.model import make_head
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])

@@ -11,18 +11,9 @@ import re
 
 import pytest
 
-MODULES = [
-    "skmm",
-    "skmm.preprocessing",
-    "skmm.encoders",
-    "skmm.augment",
-    "skmm.fusion",
-    "skmm.baselines",
-    "skmm.datasets",
-    "skmm.inspection",
-    "skmm.plotting",
-    "skmm.nn",
-]
+from skmm._public import PUBLIC_MODULES
+
+MODULES = PUBLIC_MODULES
 
 
 def _public_objects(name):

@@ -9,7 +9,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
 from skmm import ModalityTransformer, MultimodalClassifier
-from skmm.nn.wide import SparseLinearEncoder, SparseRows
+from skmm.encoders import SparseLinearEncoder
+from skmm.nn.sparse import SparseRows
 
 
 def _texts(n, seed):

@@ -1,5 +1,6 @@
 """Offline benchmark data sets for skmm (nothing is downloaded)."""
 
 from .av_digits import make_av_digits
+from .wesnoth_units import fetch_wesnoth_units
 
-__all__ = ["make_av_digits"]
+__all__ = ["fetch_wesnoth_units", "make_av_digits"]

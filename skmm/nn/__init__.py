@@ -1,7 +1,11 @@
-"""Torch modules: encoders, fusions and the network that joins them."""
+"""The network that joins encoders, fusion and head, and its inputs.
 
-from .encoders import ConvEncoder, CustomEncoder, DeconvEncoder, MLPEncoder, RecurrentEncoder
-from .fusion import (
+The encoder and fusion modules live with their parameter objects in
+:mod:`skmm.encoders` and :mod:`skmm.fusion`; they stay importable from here.
+"""
+
+from ..encoders import ConvEncoder, CustomEncoder, DeconvEncoder, MLPEncoder, RecurrentEncoder  # noqa: F401
+from ..fusion import (  # noqa: F401
     AttentionFusion,
     ConcatFusion,
     ConditionFusion,
@@ -13,19 +17,4 @@ from .fusion import (
 )
 from .model import MultimodalNetwork
 
-__all__ = [
-    "AttentionFusion",
-    "ConcatFusion",
-    "ConditionFusion",
-    "ConvEncoder",
-    "CrossAttentionFusion",
-    "CustomEncoder",
-    "DeconvEncoder",
-    "GatedFusion",
-    "LateFusion",
-    "LowRankFusion",
-    "MLPEncoder",
-    "MultimodalNetwork",
-    "RecurrentEncoder",
-    "TensorFusion",
-]
+__all__ = ["MultimodalNetwork"]

@@ -10,7 +10,7 @@ _RECURRENT_NAMES = ("rnn", "gru", "lstm")
 def _is_recurrent(choice):
     if isinstance(choice, str):
         return choice in _RECURRENT_NAMES
-    return getattr(type(choice), "cell", None) is not None
+    return bool(getattr(type(choice), "cell", ""))
 
 
 def choose_condition(infos, choices, source=None, target=None):

@@ -30,7 +30,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from ..preprocessing.text import UNKNOWN_ID
-from .wide import SparseRows, as_csr
+from .sparse import SparseRows, as_csr
 
 KINDS = ("tokens", "frames", "image", "vector", "sparse")
 
@@ -80,7 +80,10 @@ def as_modalities(X):
             )
         return data
     if isinstance(X, pd.DataFrame):
-        non_numeric = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+        duplicated = X.columns[X.columns.duplicated()].unique().tolist()
+        if duplicated:
+            raise ValueError(f"X has several columns named {duplicated[0]!r}; column names must be unique.")
+        non_numeric = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X.iloc[:, list(X.columns).index(c)])]
         if non_numeric:
             raise TypeError(
                 f"columns {non_numeric} are not numeric: give the estimator a "
@@ -93,6 +96,17 @@ def as_modalities(X):
     if isinstance(X, (str, bytes)) or not (hasattr(X, "__len__") or hasattr(X, "__array__")):
         raise TypeError(f"X must be a DataFrame, a mapping of arrays or an array, got {type(X).__name__}.")
     array = _numeric_array(X, "X")
+    if isinstance(X, pd.DataFrame) and array.dtype.kind == "f":
+        # Name the column and row label here: later checks only know positions.
+        nan = np.isnan(array)
+        bad = (nan.any(axis=1) & ~nan.all(axis=1)) | np.isinf(array).any(axis=1)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            column = X.columns[int(np.flatnonzero(~np.isfinite(array[i]))[0])]
+            label = X.index[i].item() if isinstance(X.index[i], np.generic) else X.index[i]
+            raise ValueError(
+                f"column {column!r}, row {label!r}: the value is NaN or infinite; impute it or drop the row."
+            )
     if array.ndim != 2:
         raise ValueError(
             f"an array X must be 2-D (samples, features), got shape {array.shape}. "
@@ -211,7 +225,9 @@ def to_tensors(data, infos):
             # Indexed a batch at a time into torch sparse tensors; never densified.
             tensors[name] = {"x": SparseRows(array), "present": torch.ones(array.shape[0], dtype=torch.bool)}
         elif info.kind == "tokens":
-            x = torch.as_tensor(array, dtype=torch.int64)
+            # A copy: torch.as_tensor would share (and warn about) a read-only
+            # array, such as a column of a copy-on-write DataFrame.
+            x = torch.tensor(array, dtype=torch.int64)
             # Ids the embedding never saw (e.g. from a refitted vocabulary) read as unknown.
             x = torch.where(x >= info.vocab_size, torch.full_like(x, UNKNOWN_ID), x)
             lengths = ((x[..., 0] if x.ndim == 3 else x) != 0).sum(1)
@@ -251,6 +267,15 @@ def to_tensors(data, infos):
     return tensors
 
 
+def take_target(y, index):
+    """Rows ``index`` of a target tensor, or of each part of a ``{"target", "weight"}`` dict."""
+    if y is None:
+        return None
+    if isinstance(y, dict):
+        return {key: value[index] for key, value in y.items()}
+    return y[index]
+
+
 def collate_identity(batch):
     """The dataset already returns whole batches (see ``__getitems__``)."""
     return batch
@@ -274,7 +299,7 @@ class ModalityDataset(Dataset):
 
     def _take(self, index):
         X = {name: {key: t[index] for key, t in parts.items()} for name, parts in self.tensors.items()}
-        return X, (None if self.y is None else self.y[index])
+        return X, take_target(self.y, index)
 
     def __getitem__(self, i):
         return self._take(i)
@@ -293,23 +318,30 @@ class BatchIndices:
     fast at batch size 64, and ``__getitems__`` takes the slice directly.
     """
 
-    def __init__(self, n, batch_size, shuffle):
+    def __init__(self, n, batch_size, shuffle, generator=None):
         self.n, self.batch_size, self.shuffle = n, batch_size, shuffle
+        self.generator = generator
 
     def __iter__(self):
-        order = torch.randperm(self.n) if self.shuffle else torch.arange(self.n)
+        order = torch.randperm(self.n, generator=self.generator) if self.shuffle else torch.arange(self.n)
         return iter(order.split(self.batch_size))
 
     def __len__(self):
         return -(-self.n // self.batch_size)
 
 
-def batch_loader(dataset, batch_size, shuffle=False, **kwargs):
+def batch_loader(dataset, batch_size, shuffle=False, generator=None, **kwargs):
     """skorch iterator: a DataLoader over whole-batch index tensors.
 
-    ``kwargs`` go to DataLoader (``num_workers``, ``pin_memory``, ...).
+    ``generator`` (the fit's own stream) drives the shuffling and the
+    DataLoader's worker seeds; ``kwargs`` go to DataLoader (``num_workers``,
+    ``pin_memory``, ...).
     """
+    if generator is None:
+        # DataLoader draws a worker seed per epoch; from its own generator,
+        # not the global one that fits in other threads are using.
+        generator = torch.Generator()
     return DataLoader(
-        dataset, batch_sampler=BatchIndices(len(dataset), batch_size, shuffle),
-        collate_fn=collate_identity, **kwargs,
+        dataset, batch_sampler=BatchIndices(len(dataset), batch_size, shuffle, generator),
+        collate_fn=collate_identity, generator=generator, **kwargs,
     )

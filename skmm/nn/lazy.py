@@ -7,7 +7,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ..preprocessing.decode_cache import decode_cache
-from .inputs import as_modalities, check_matches, to_tensors
+from .inputs import as_modalities, check_matches, take_target, to_tensors
 
 
 class LazyModalityDataset(Dataset):
@@ -51,7 +51,7 @@ class LazyModalityDataset(Dataset):
             name: {key: part[everything] for key, part in parts.items()}
             for name, parts in to_tensors(data, self.infos).items()
         }
-        return tensors, (None if self.y is None else self.y[torch.as_tensor(index)])
+        return tensors, take_target(self.y, torch.as_tensor(index))
 
     def __getitem__(self, i):
         return self.__getitems__([i])

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from torch import nn
+from typing import Mapping
+
+from torch import Tensor, nn
+
+from ..fusion import FusionModule
 
 
 class MultimodalNetwork(nn.Module):
@@ -12,27 +16,27 @@ class MultimodalNetwork(nn.Module):
     "present": bool Tensor (n,) (optional)}}``; ``present`` False marks a
     sample that lacks the modality.
 
-    Two kinds of fusion (see :mod:`skmm.nn.fusion`):
+    Two kinds of fusion (see :class:`skmm.fusion.FusionModule`):
 
     * a vector fusion takes the encoders' vectors:
       ``fusion({name: (n, output_dim)}, present)``;
-    * a batch fusion (``fusion.takes_batch`` true) takes the raw batch and the
-      encoders, ``fusion(batch, encoders, present)``, and calls them itself,
-      for fusions that need more than one vector per modality (step states
-      for cross-attention, a condition passed into another encoder). If it
-      has ``bind(encoders)``, the network calls it once here, so the fusion
-      can check the encoders and create layers sized from them before the
-      optimiser sees the parameters.
+    * a batch fusion (:class:`skmm.fusion.BatchFusion`, ``takes_batch``
+      true) takes the raw batch and the encoders, ``fusion(batch, encoders,
+      present)``, and calls them itself, for fusions that need more than one
+      vector per modality (step states for cross-attention, a condition
+      passed into another encoder). The network calls its
+      ``bind(encoders)`` once here, so the fusion can check the encoders and
+      create layers sized from them before the optimiser sees the
+      parameters.
 
     ``present`` is a dict of the batch entries' "present" tensors, or None
     when no entry has one (then fusions are called without it).
 
     Parameters
     ----------
-    encoders : dict of str -> nn.Module
+    encoders : dict of str -> skmm.encoders.EncoderModule
         One encoder per modality, each with ``output_dim``.
-    fusion : nn.Module
-        Has ``output_dim``.
+    fusion : skmm.fusion.FusionModule
     head : nn.Module
         Maps the fused vector to the outputs (logits or values);
         ``nn.Identity`` after a fusion that already produces them.
@@ -45,7 +49,9 @@ class MultimodalNetwork(nn.Module):
     --------
     >>> import torch
     >>> from torch import nn
-    >>> from skmm.nn import AttentionFusion, MLPEncoder, MultimodalNetwork, RecurrentEncoder
+    >>> from skmm.encoders import MLPEncoder, RecurrentEncoder
+    >>> from skmm.fusion import AttentionFusion
+    >>> from skmm.nn import MultimodalNetwork
     >>> encoders = {"text": RecurrentEncoder(None, 8, vocab_size=50), "x": MLPEncoder(4, 16)}
     >>> fusion = AttentionFusion({"text": 16, "x": 16}, hidden_size=16)
     >>> network = MultimodalNetwork(encoders, fusion, nn.Linear(16, 3))
@@ -62,16 +68,23 @@ class MultimodalNetwork(nn.Module):
     [False, False, True, False, True]
     """
 
-    def __init__(self, encoders, fusion, head, wide=None):
+    def __init__(
+        self, encoders: Mapping[str, nn.Module], fusion: FusionModule | None, head: nn.Module | None,
+        wide: Mapping[str, nn.Module] | None = None,
+    ) -> None:
         super().__init__()
+        if not isinstance(fusion, FusionModule):
+            raise TypeError(
+                f"fusion must be an skmm.fusion.FusionModule (or BatchFusion), got {type(fusion).__name__}."
+            )
         self.encoders = nn.ModuleDict(encoders)
         self.fusion = fusion
         self.head = head
         self.wide = nn.ModuleDict(wide or {})
-        if getattr(fusion, "takes_batch", False) and hasattr(fusion, "bind"):
+        if fusion is not None and fusion.takes_batch:
             fusion.bind(self.encoders)
 
-    def encode(self, batch):
+    def encode(self, batch: dict[str, dict[str, Tensor]]) -> dict[str, Tensor]:
         """Per-modality vectors of a batch ``{name: {"x": ..., "lengths": ...}}``."""
         return {
             name: encoder(batch[name]["x"], batch[name].get("lengths"))
@@ -79,21 +92,21 @@ class MultimodalNetwork(nn.Module):
         }
 
     @staticmethod
-    def present(batch):
+    def present(batch: dict[str, dict[str, Tensor]]) -> dict[str, Tensor] | None:
         """``{name: bool (n,)}`` of the entries that carry "present", or None."""
         present = {name: entry["present"] for name, entry in batch.items() if "present" in entry}
         return present or None
 
-    def fuse(self, batch):
+    def fuse(self, batch: dict[str, dict[str, Tensor]]) -> Tensor:
         """The fused vector (or, after a late fusion, the outputs) of a batch."""
         batch = {name: batch[name] for name in self.encoders}  # the wide part is apart
         present = self.present(batch)
-        if getattr(self.fusion, "takes_batch", False):
+        if self.fusion.takes_batch:
             return self.fusion(batch, self.encoders, present)
         features = self.encode(batch)
         return self.fusion(features) if present is None else self.fusion(features, present)
 
-    def forward(self, batch):
+    def forward(self, batch: dict[str, dict[str, Tensor]]) -> Tensor:
         out = self.head(self.fuse(batch)) if len(self.encoders) else None
         for name, linear in self.wide.items():
             # Wide & deep: linear scores of sparse features add to the deep part's.
@@ -101,7 +114,7 @@ class MultimodalNetwork(nn.Module):
             out = scores if out is None else out + scores
         return out
 
-    def modality_weights(self, batch):
+    def modality_weights(self, batch: dict[str, dict[str, Tensor]]) -> Tensor:
         """Per-sample weight of each modality, ``(n, n_modalities)``, in sorted-name order.
 
         For fusions that weigh modalities: attention (softmax weights), gated
@@ -109,17 +122,5 @@ class MultimodalNetwork(nn.Module):
         modalities get 0. Runs in the current train/eval mode and grad
         setting (use ``eval()`` and ``torch.no_grad()`` to read them).
         """
-        if not hasattr(self.fusion, "modality_weights"):
-            raise ValueError(
-                f"{type(self.fusion).__name__} has no per-modality weights; they exist for "
-                "fusion='attention', 'gated' and Late(weights='learned')."
-            )
         return self.fusion.modality_weights(self.encode(batch), self.present(batch))
 
-
-def make_head(in_features, hidden_size, n_outputs, dropout):
-    """Two-layer MLP head."""
-    return nn.Sequential(
-        nn.Linear(in_features, hidden_size), nn.ReLU(), nn.Dropout(dropout),
-        nn.Linear(hidden_size, n_outputs),
-    )

@@ -5,9 +5,25 @@ from __future__ import annotations
 import os
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from .._columns import MediaError, MediaTypeError, MissingMediaError
+from .._columns import MediaError, MediaTypeError
+from ._paths import check_media_path
+
+# Float images are taken to be in [0, 1]; beyond this slack they are refused.
+_FLOAT_SLACK = 1e-3
+
+
+def _check_float_range(arr, what):
+    """Refuse floats outside [0, 1] (e.g. 0..255 values held as floats)."""
+    if arr.size == 0:
+        return
+    low, high = float(arr.min()), float(arr.max())
+    if low < -_FLOAT_SLACK or high > 1 + _FLOAT_SLACK:
+        raise MediaError(
+            f"{what} holds floats from {low:g} to {high:g}, but float images must be in [0, 1]; "
+            "divide 0..255 values by 255 (or pass uint8 arrays)"
+        )
 
 # ITU-R 601 luma, as Pillow's own "RGB" -> "L" conversion.
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -23,7 +39,9 @@ def _pil_to_float(img):
         arr = np.asarray(img, dtype=np.float32)
         return (arr / (65535.0 if arr.max(initial=0) > 255 else 255.0))[..., None]
     if mode == "F":
-        return np.asarray(img, dtype=np.float32)[..., None]
+        arr = np.asarray(img, dtype=np.float32)
+        _check_float_range(arr, "the float image")
+        return arr[..., None]
     if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info):
         # Transparent pixels are shown on white, as an image viewer does.
         rgba = img.convert("RGBA")
@@ -58,6 +76,7 @@ def _array_to_float(arr):
         arr = arr.astype(np.float32)
         if not np.isfinite(arr).all():
             raise MediaError("the image array holds NaN or infinite values")
+        _check_float_range(arr, "the image array")
     else:
         raise MediaError(
             f"image arrays must be uint8, uint16, bool or float in [0, 1]; got {arr.dtype}"
@@ -78,14 +97,22 @@ def decode_image(value):
     """
     if isinstance(value, (str, os.PathLike)):
         path = os.fspath(value)
-        if not os.path.isfile(path):
-            raise MissingMediaError(f"image file {path!r} does not exist")
+        check_media_path(path, "image")
         try:
             with Image.open(path) as img:
                 img.load()
                 return _pil_to_float(img)
-        except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-            raise MediaError(f"cannot read image file {path!r} ({exc})") from None
+        except MediaError as exc:
+            raise MediaError(f"image file {path!r}: {exc}") from None
+        except Image.DecompressionBombError as exc:
+            raise MediaError(
+                f"image file {path!r} is too large to decode safely ({exc}); raise "
+                "PIL.Image.MAX_IMAGE_PIXELS if you trust it"
+            ) from None
+        except MemoryError:
+            raise MediaError(f"image file {path!r} is too large to decode in memory") from None
+        except Exception as exc:  # noqa: BLE001 - Pillow's decoders raise many types on bad files
+            raise MediaError(f"cannot read image file {path!r} ({type(exc).__name__}: {exc})") from None
     if isinstance(value, Image.Image):
         return _pil_to_float(value)
     if isinstance(value, np.ndarray):

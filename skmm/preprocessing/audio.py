@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._columns import Column, one_column_tags
 from .._params import check_on_missing, check_positive_int
 from ._audio_io import decode_audio
+from ._parallel import check_n_jobs, prefetched
 from .decode_cache import decode_cache
 from .logmel import LogMel
 
@@ -49,6 +50,12 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         A missing value (None/NaN, or a file that does not exist) raises a ValueError naming the
         row, or with "mask" gives an all-NaN row so the network treats the
         sample as lacking this modality.
+    n_jobs : int or None, default=None
+        Threads that decode rows (soundfile, soxr and torch release the GIL); None uses the cores skmm may use
+        (1 inside joblib or Dask workers). The output does not depend on it.
+    verbose : int or None, default=None
+        1 shows a progress bar when decoding takes more than a second; None
+        follows the estimator that runs this transformer (silent on its own).
 
     Attributes
     ----------
@@ -84,6 +91,8 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         max_duration=None,
         normalize=True,
         on_missing="error",
+        n_jobs=None,
+        verbose=None,
     ):
         self.sample_rate = sample_rate
         self.n_mels = n_mels
@@ -94,6 +103,8 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         self.max_duration = max_duration
         self.normalize = normalize
         self.on_missing = on_missing
+        self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def __sklearn_tags__(self):
         return one_column_tags(super().__sklearn_tags__(), self)
@@ -101,6 +112,7 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
     def _check_params(self):
         check_positive_int(self, "sample_rate", "n_mels", "n_fft", "hop_length")
         check_on_missing(self)
+        check_n_jobs(self)
         if self.max_duration is not None and (
             not isinstance(self.max_duration, Real) or self.max_duration <= 0
         ):
@@ -111,16 +123,29 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
             self.sample_rate, self.n_fft, self.hop_length, self.n_mels, self.fmin, self.fmax
         )
 
+    def _max_samples(self):
+        """Samples worth reading: ``max_duration``, else (after fit) what the fitted frames use."""
+        if self.max_duration is not None:
+            return int(self.max_duration * self.sample_rate)
+        if hasattr(self, "max_frames_"):
+            # The last kept frame's window reaches n_fft // 2 past its centre.
+            return (self.max_frames_ - 1) * self.hop_length + self.n_fft
+        return None
+
     def _frames(self, X):
         """Decode and featurise every clip: (column, list of (T_i, n_mels))."""
         column = Column(X, type(self).__name__)
-        rate = self.sample_rate
-        waves = column.decode(
-            lambda value: decode_cache.get(value, decode_audio, rate), "audio", self.on_missing
+        rate, limit = self.sample_rate, self._max_samples()
+        # Clips are cut while read, before resampling and the STFT, so memory
+        # follows max_duration rather than the longest file.
+        decode = prefetched(
+            column.values, lambda value: decode_cache.get(value, decode_audio, rate, limit),
+            self.n_jobs, self.verbose, column.where_all(),
         )
+        waves = column.decode(decode, "audio", self.on_missing)
         present = [i for i, wave in enumerate(waves) if wave is not None]
         frames = [None] * len(waves)
-        for i, f in zip(present, self._logmel()([waves[i] for i in present])):
+        for i, f in zip(present, self._logmel()([waves[i] for i in present], self.n_jobs)):
             frames[i] = f
         return column, frames
 
@@ -153,6 +178,7 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
     def fit_transform(self, X, y=None):
         """Fit and transform, decoding every clip once."""
         self._check_params()
+        self.__dict__.pop("max_frames_", None)  # a refit reads clips whole again
         column, frames = self._frames(X)
         column.check_not_empty()
         column.check_some_present(frames, "audio clip")

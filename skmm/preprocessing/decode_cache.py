@@ -25,6 +25,7 @@ Examples
 from __future__ import annotations
 
 import os
+import threading
 from collections import OrderedDict
 from contextlib import contextmanager
 
@@ -52,6 +53,11 @@ class DecodeCache:
 
     def __init__(self, max_bytes):
         self.max_bytes = max_bytes
+        # Pausing is per thread: a fit pausing it in one thread must not
+        # turn it off (or back on) for a fit in another.
+        self._local = threading.local()
+        # Preprocessors decode rows in threads: guard the store, not the decoding.
+        self._lock = threading.Lock()
         self.clear()
 
     def clear(self):
@@ -64,11 +70,16 @@ class DecodeCache:
     @contextmanager
     def paused(self):
         """Decode without reading or filling the cache inside this block."""
-        budget, self.max_bytes = self.max_bytes, 0
+        depth = getattr(self._local, "paused", 0)
+        self._local.paused = depth + 1
         try:
             yield
         finally:
-            self.max_bytes = budget
+            self._local.paused = depth
+
+    def is_paused(self):
+        """Whether this thread is inside a :meth:`paused` block."""
+        return bool(getattr(self._local, "paused", 0))
 
     def stats(self):
         """Counters: decoder calls, cache hits, entries kept, bytes kept."""
@@ -80,25 +91,27 @@ class DecodeCache:
         Cached arrays are shared and read-only: callers copy before writing.
         """
         key = self._key(value, decode, settings)
-        if key is not None:
-            cached = self._store.get(key)
+        with self._lock:
+            cached = None if key is None else self._store.get(key)
             if cached is not None:
                 self._store.move_to_end(key)
                 self.hits += 1
                 return cached
-        self.decodes += 1
+            self.decodes += 1
         decoded = decode(value, *settings)
         if key is not None and decoded.nbytes <= self.max_bytes:
             decoded.flags.writeable = False
-            self._store[key] = decoded
-            self._bytes += decoded.nbytes
-            while self._bytes > self.max_bytes:
-                _, old = self._store.popitem(last=False)
-                self._bytes -= old.nbytes
+            with self._lock:
+                if key not in self._store:  # another thread may have decoded it meanwhile
+                    self._store[key] = decoded
+                    self._bytes += decoded.nbytes
+                while self._bytes > self.max_bytes:
+                    _, old = self._store.popitem(last=False)
+                    self._bytes -= old.nbytes
         return decoded
 
     def _key(self, value, decode, settings):
-        if self.max_bytes <= 0 or not isinstance(value, (str, os.PathLike)):
+        if self.max_bytes <= 0 or self.is_paused() or not isinstance(value, (str, os.PathLike)):
             return None
         path = os.path.abspath(os.fspath(value))
         try:

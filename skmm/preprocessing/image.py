@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._columns import Column, one_column_tags
 from .._params import check_on_missing
+from ._parallel import check_n_jobs, prefetched
 from ._image_io import decode_image, resize, to_channels
 from .decode_cache import decode_cache
 
@@ -36,6 +37,12 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         A missing value (None/NaN, or a file that does not exist) raises a ValueError naming the
         row, or with "mask" gives an all-NaN image so the network treats the
         sample as lacking this modality.
+    n_jobs : int or None, default=None
+        Threads that decode rows (Pillow releases the GIL); None uses the cores skmm may use
+        (1 inside joblib or Dask workers). The output does not depend on it.
+    verbose : int or None, default=None
+        1 shows a progress bar when decoding takes more than a second; None
+        follows the estimator that runs this transformer (silent on its own).
 
     Attributes
     ----------
@@ -57,11 +64,15 @@ class ImageLoader(TransformerMixin, BaseEstimator):
 
     modality = "image"
 
-    def __init__(self, size=(32, 32), *, channels=None, normalize=True, on_missing="error"):
+    def __init__(
+        self, size=(32, 32), *, channels=None, normalize=True, on_missing="error", n_jobs=None, verbose=None
+    ):
         self.size = size
         self.channels = channels
         self.normalize = normalize
         self.on_missing = on_missing
+        self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def __sklearn_tags__(self):
         return one_column_tags(super().__sklearn_tags__(), self)
@@ -77,12 +88,15 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         if self.channels not in (None, 1, 3):
             raise ValueError(f"channels must be None, 1 or 3, got {self.channels!r}.")
         check_on_missing(self)
+        check_n_jobs(self)
 
     def _decode(self, X):
         column = Column(X, type(self).__name__)
-        return column, column.decode(
-            lambda value: decode_cache.get(value, decode_image), "image", self.on_missing
+        decode = prefetched(
+            column.values, lambda value: decode_cache.get(value, decode_image),
+            self.n_jobs, self.verbose, column.where_all(),
         )
+        return column, column.decode(decode, "image", self.on_missing)
 
     def _stack(self, images, channels):
         size = tuple(self.size)

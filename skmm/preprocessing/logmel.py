@@ -6,6 +6,8 @@ import librosa
 import numpy as np
 import torch
 
+from ._parallel import parallel_map
+
 # Floor added before the log: silence maps to log(1e-6) ~ -13.8, not -inf.
 LOG_FLOOR = 1e-6
 
@@ -40,13 +42,18 @@ class LogMel:
     def n_frames(self, n_samples):
         return 1 + n_samples // self.hop_length
 
-    def __call__(self, waves):
-        """List of 1-D float32 waveforms -> list of (frames, n_mels) float32."""
+    def __call__(self, waves, n_jobs=1):
+        """List of 1-D float32 waveforms -> list of (frames, n_mels) float32.
+
+        Batches run on ``n_jobs`` threads (None: the cores skmm may use);
+        they are the same whatever ``n_jobs``, so the output is too.
+        """
         out = [None] * len(waves)
         order = np.argsort([len(w) for w in waves], kind="stable")
-        with torch.no_grad():
-            for start in range(0, len(order), self.batch_size):
-                chunk = order[start : start + self.batch_size]
+        chunks = [order[start : start + self.batch_size] for start in range(0, len(order), self.batch_size)]
+
+        def run(chunk):
+            with torch.no_grad():
                 longest = max(len(waves[i]) for i in chunk)
                 padded = np.zeros((len(chunk), longest), dtype=np.float32)
                 for row, i in enumerate(chunk):
@@ -59,6 +66,8 @@ class LogMel:
                 power = spec.real.square() + spec.imag.square()
                 mel = torch.log(torch.matmul(self.filters, power) + LOG_FLOOR)
                 frames = mel.transpose(1, 2).numpy()
-                for row, i in enumerate(chunk):
-                    out[i] = frames[row, : self.n_frames(len(waves[i]))].copy()
+            for row, i in enumerate(chunk):
+                out[i] = frames[row, : self.n_frames(len(waves[i]))].copy()
+
+        parallel_map(run, chunks, n_jobs)
         return out

@@ -2,11 +2,67 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 from torch import nn
 
+from .._spec_params import POSITIVE_INT, PROBABILITY, or_default
+from .base import EncoderModule, EncoderSpec, register_encoder
 
-class TemporalConvEncoder(nn.Module):
+
+@register_encoder("conv1d")
+class Conv1D(EncoderSpec):
+    """Convolutions over time for frames (spectrograms, series); the default for frames.
+
+    Conv1d-batchnorm-ReLU-maxpool blocks (each halves time), then the mean
+    and max over the real frames and a linear layer. No recurrence: several
+    times faster than an LSTM on long clips.
+
+    Parameters
+    ----------
+    channels : tuple of int, default=(64, 64)
+        Output channels of each block.
+    kernel_size : int, default=5
+        Frames each filter spans.
+    hidden_size : int or None
+        Output size (None: the estimator's).
+    dropout : float or None
+        Before the output layer (None: the estimator's).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmm.encoders import Conv1D
+    >>> from skmm.nn.inputs import ModalityInfo
+    >>> module = Conv1D(channels=(16,), hidden_size=8).build(
+    ...     ModalityInfo("frames", (50, 40)), hidden_size=64, dropout=0.0)
+    >>> module(torch.randn(2, 50, 40), torch.tensor([50, 20])).shape
+    torch.Size([2, 8])
+    """
+
+    kinds = ("frames",)
+    _parameter_constraints: ClassVar[dict] = {
+        "channels": [tuple, list],
+        "kernel_size": [POSITIVE_INT],
+        "hidden_size": [POSITIVE_INT, None],
+        "dropout": [PROBABILITY, None],
+    }
+
+    def __init__(self, *, channels=(64, 64), kernel_size=5, hidden_size=None, dropout=None):
+        self.channels = channels
+        self.kernel_size = kernel_size
+        self.hidden_size = hidden_size
+        self.dropout = dropout
+
+    def build_module(self, info, *, hidden_size, dropout):
+        return TemporalConvEncoder(
+            info.features, or_default(self.hidden_size, hidden_size), channels=tuple(self.channels),
+            kernel_size=self.kernel_size, dropout=or_default(self.dropout, dropout),
+        )
+
+
+class TemporalConvEncoder(EncoderModule):
     """Conv1d-batchnorm-ReLU-maxpool blocks over time, mean and max pooled over real frames.
 
     Every block sees all time steps at once (no recurrence), so a long
@@ -34,7 +90,7 @@ class TemporalConvEncoder(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> from skmm.nn.frame_encoders import TemporalConvEncoder
+    >>> from skmm.encoders.conv1d import TemporalConvEncoder
     >>> encoder = TemporalConvEncoder(40, 32, channels=(16, 32))
     >>> frames = torch.randn(3, 100, 40)
     >>> encoder(frames, torch.tensor([100, 50, 3])).shape

@@ -1,0 +1,40 @@
+"""Encoder choices: names and parameter objects for ``encoders=``.
+
+``encoders={"text": "lstm"}`` picks by name; ``encoders={"text": LSTM(
+hidden_size=128, bidirectional=True)}`` picks with parameters. An unset
+parameter (None) takes the estimator's ``hidden_size`` or ``dropout``.
+
+One file per encoder family holds its parameter object and the module it
+builds; ``base`` declares the interface (:class:`EncoderSpec`,
+:class:`EncoderModule`) and the registry (:data:`ENCODERS`), which each
+family's file joins with :func:`register_encoder`.
+"""
+
+from .base import (
+    DEFAULT_ENCODERS,
+    ENCODERS,
+    EncoderModule,
+    EncoderSpec,
+    register_encoder,
+    resolve_encoder,
+    resolve_encoder_choice,
+)
+
+# Importing a family's file registers it; the order is that of the docs' table.
+from .recurrent import GRU, LSTM, RNN, RecurrentEncoder  # noqa: I001
+from .conv import CNN, ConvEncoder
+from .deconv import Deconv, DeconvEncoder
+from .mlp import MLP, MLPEncoder
+from .ngram import NGram, NGramBagEncoder
+from .char_cnn import CharCNN, ConvTextEncoder
+from .conv1d import Conv1D, TemporalConvEncoder
+from .wide import Wide, SparseLinearEncoder
+from .custom import Custom, CustomEncoder
+
+__all__ = [
+    "EncoderSpec", "EncoderModule", "register_encoder",
+    "RNN", "GRU", "LSTM", "CNN", "Deconv", "MLP", "NGram", "CharCNN", "Conv1D", "Wide", "Custom",
+    "RecurrentEncoder", "ConvEncoder", "DeconvEncoder", "MLPEncoder", "NGramBagEncoder", "ConvTextEncoder",
+    "TemporalConvEncoder", "SparseLinearEncoder", "CustomEncoder",
+    "ENCODERS", "DEFAULT_ENCODERS",
+]
