@@ -112,8 +112,8 @@ def _check_numeric_rows(name, out, data):
     A row with every value NaN is a sample lacking the modality; a row with
     some NaN, or any infinity, cannot be encoded.
     """
-    if out.ndim != 2 or out.dtype.kind != "f" or not isinstance(data, (pd.Series, pd.DataFrame)):
-        return
+    if sp.issparse(out) or out.ndim != 2 or out.dtype.kind != "f" or not isinstance(data, (pd.Series, pd.DataFrame)):
+        return  # a sparse modality's values are checked when it becomes tensors
     nan = np.isnan(out)
     bad = (nan.any(axis=1) & ~nan.all(axis=1)) | np.isinf(out).any(axis=1)
     if not bad.any():

@@ -73,7 +73,8 @@ class MultimodalNetwork(nn.Module):
         wide: Mapping[str, nn.Module] | None = None,
     ) -> None:
         super().__init__()
-        if not isinstance(fusion, FusionModule):
+        # No fusion (and no head) only for a network that is its wide part alone.
+        if not (isinstance(fusion, FusionModule) or (fusion is None and not encoders and wide)):
             raise TypeError(
                 f"fusion must be an skmm.fusion.FusionModule (or BatchFusion), got {type(fusion).__name__}."
             )
