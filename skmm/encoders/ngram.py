@@ -91,8 +91,10 @@ class NGramBagEncoder(EncoderModule):
 
     def __init__(self, vocab_size, embedding_dim, *, dropout=0.0):
         super().__init__()
-        # padding_idx: id 0 is left out of each mean, so padding changes nothing.
-        self.bag = nn.EmbeddingBag(vocab_size, embedding_dim, mode="mean", padding_idx=0)
+        # padding_idx: id 0 embeds to zeros and is left out of each mean, so
+        # padding changes nothing. (An Embedding, not an EmbeddingBag with
+        # padding_idx, so the network exports to ONNX.)
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
         self.dropout = nn.Dropout(dropout)
         self.output_dim = embedding_dim
         self.step_dim = embedding_dim
@@ -100,13 +102,16 @@ class NGramBagEncoder(EncoderModule):
     def forward(self, x, lengths=None):
         if lengths is not None:
             # Only the first `lengths` tokens are real; later ids are padding.
-            x = x * step_mask(x, lengths).reshape(*x.shape[:2], *([1] * (x.ndim - 2)))
-        return self.dropout(self.bag(x.reshape(len(x), -1)))
+            mask = step_mask(x, lengths)
+            x = x * (mask.unsqueeze(-1) if x.ndim == 3 else mask)
+        flat = x.flatten(1)
+        count = (flat != 0).sum(1, keepdim=True).clamp(min=1)
+        return self.dropout(self.embedding(flat).sum(1) / count)
 
     def encode_steps(self, x, lengths=None):
         """Each token's vector ``(n, T, step_dim)`` and the mask of real tokens."""
         mask = step_mask(x, lengths)
-        vectors = nn.functional.embedding(x, self.bag.weight, padding_idx=0)
+        vectors = self.embedding(x)
         if x.ndim == 3:
             vectors = vectors.sum(2) / (x != 0).sum(-1, keepdim=True).clamp(min=1)
         return vectors * mask.unsqueeze(-1), mask
