@@ -29,6 +29,9 @@ from ._weights import check_sample_weight, combine, with_weight
 from ._threads import RetuneThreads, check_n_threads, scoped
 from ._threads import n_rows as _n_rows
 from ._warm_start import warm_start
+from .nn.condition_choice import choose_condition
+from .nn.training import can_hold_out
+from .augment import resolve_augment
 from .encoders import resolve_encoder, resolve_encoder_choice
 from .fusion import resolve_fusion
 from .fusion.head import make_head
@@ -69,16 +72,17 @@ class BaseMultimodal(EmbeddingMixin, BaseEstimator):
         fusion="concat",
         hidden_size=64,
         dropout=0.1,
-        max_epochs=10,
+        max_epochs=60,
         batch_size=64,
         lr=1e-3,
-        optimizer="adam",
-        weight_decay=0.0,
+        optimizer="adamw",
+        weight_decay=0.01,
         validation_fraction=None,
-        early_stopping=False,
+        early_stopping=True,
         n_iter_no_change=5,
-        lr_schedule=None,
+        lr_schedule="plateau",
         modality_dropout=0.0,
+        augment=None,
         task_weights=None,
         lazy=False,
         lazy_fit_rows=2000,
@@ -107,6 +111,7 @@ class BaseMultimodal(EmbeddingMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.lr_schedule = lr_schedule
         self.modality_dropout = modality_dropout
+        self.augment = augment
         self.task_weights = task_weights
         self.lazy = lazy
         self.lazy_fit_rows = lazy_fit_rows
@@ -202,7 +207,7 @@ class BaseMultimodal(EmbeddingMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True  # densified per modality
+        tags.input_tags.sparse = True  # a sparse modality (the wide part), never densified
         tags.input_tags.dict = True  # ModalityTransformer's output
         # Raw text and media paths go through the preprocessor, when there is one.
         tags.input_tags.string = self.preprocessor is not None
@@ -286,15 +291,27 @@ class BaseMultimodal(EmbeddingMixin, BaseEstimator):
     # -- network --------------------------------------------------------
     def _build_module(self, n_outputs, modalities=None):
         modalities = self.modalities_ if modalities is None else modalities
-        encoders = {}
+        encoders, wide = {}, {}
         choices = self.encoders or {}
         unknown = sorted(set(choices) - set(modalities))
         if unknown:
             raise ValueError(f"encoders names modalities {unknown} that X does not have; it has {sorted(modalities)}.")
+        fusion_spec = resolve_fusion(self.fusion)
+        if getattr(fusion_spec, "picks_modalities", False):
+            # fusion="condition" by name: a source and a target from the data.
+            source, target, choices = choose_condition(
+                modalities, choices, fusion_spec.source, fusion_spec.target)
+            fusion_spec = clone(fusion_spec).set_params(source=source, target=target)
         for name, info in modalities.items():
             spec = resolve_encoder(choices.get(name), name, info)
-            encoders[name] = spec.build(info, hidden_size=self.hidden_size, dropout=self.dropout)
-        fusion = resolve_fusion(self.fusion).build(
+            if getattr(spec, "wide", False):
+                # Linear straight to the outputs, beside the deep part (wide & deep).
+                wide[name] = spec.build(info, hidden_size=n_outputs, dropout=self.dropout)
+            else:
+                encoders[name] = spec.build(info, hidden_size=self.hidden_size, dropout=self.dropout)
+        if not encoders:
+            return MultimodalNetwork({}, None, None, wide=wide)
+        fusion = fusion_spec.build(
             {name: enc.output_dim for name, enc in encoders.items()},
             hidden_size=self.hidden_size, dropout=self.dropout, n_outputs=n_outputs,
         )
@@ -303,20 +320,24 @@ class BaseMultimodal(EmbeddingMixin, BaseEstimator):
             head = torch.nn.Identity()
         else:
             head = make_head(fusion.output_dim, self.hidden_size, n_outputs, self.dropout)
-        return MultimodalNetwork(encoders, fusion, head)
+        return MultimodalNetwork(encoders, fusion, head, wide=wide)
 
-    def _make_net(self, module, seed, generator=None):
+    def _make_net(self, module, seed, generator=None, target=None):
         optimizer = _OPTIMIZERS.get(self.optimizer, self.optimizer)
         callbacks = []
         if self.n_threads is None:
             callbacks.append(("threads", RetuneThreads()))
         train_split = None
         fraction = self.validation_fraction
-        if fraction is None and self.early_stopping:
-            fraction = 0.1  # as MLPClassifier: early stopping holds out 10%
+        # Stratify by the single target; several targets split at random.
+        stratified = self._stratify and len(getattr(self, "task_sizes_", [None])) == 1
+        if fraction is None and self.early_stopping and (
+            target is None or can_hold_out(target, 0.1, stratified)
+        ):
+            # As MLPClassifier: early stopping holds out 10%. Data too small
+            # to hold out a stratified 10% stops on the training loss instead.
+            fraction = 0.1
         if fraction is not None:
-            # Stratify by the single target; several targets split at random.
-            stratified = self._stratify and len(getattr(self, "task_sizes_", [None])) == 1
             train_split = ValidSplit(fraction, stratified=stratified, random_state=seed)
             callbacks += self._valid_callbacks()
         monitor = "valid_loss" if fraction is not None else "train_loss"
@@ -362,6 +383,7 @@ class BaseMultimodal(EmbeddingMixin, BaseEstimator):
             callbacks=callbacks or None,
             verbose=self.verbose,
             modality_dropout=self.modality_dropout,
+            augment=resolve_augment(self.augment, self.modalities_),
             **{"device": self.device, **net_params},
         )
 
@@ -498,7 +520,7 @@ class BaseMultimodal(EmbeddingMixin, BaseEstimator):
         self.__dict__.pop("warm_start_report_", None)
         if self.warm_start_from is not None:
             self.warm_start_report_ = warm_start(module, self.warm_start_from, self.verbose)
-        self.net_ = self._make_net(module, seed, generator)
+        self.net_ = self._make_net(module, seed, generator, target)
         self._train(dataset, target, resume, epochs)
         return self
 
