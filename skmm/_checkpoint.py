@@ -90,9 +90,12 @@ def _callback_states(net):
         if isinstance(callback, LRScheduler) and getattr(callback, "lr_scheduler_", None) is not None:
             states[name] = {"scheduler": callback.lr_scheduler_.state_dict(), "batch_idx_": callback.batch_idx_}
         elif isinstance(callback, EarlyStopping) and hasattr(callback, "misses_"):
+            # Before a first improvement skorch has set no best epoch (and no threshold) yet.
+            threshold = getattr(callback, "dynamic_threshold_", None)
             states[name] = {
-                "misses_": callback.misses_, "dynamic_threshold_": float(callback.dynamic_threshold_),
-                "best_epoch_": callback.best_epoch_, "best_model_weights_": callback.best_model_weights_,
+                "misses_": callback.misses_, "dynamic_threshold_": None if threshold is None else float(threshold),
+                "best_epoch_": getattr(callback, "best_epoch_", None),
+                "best_model_weights_": getattr(callback, "best_model_weights_", None),
             }
     return states
 

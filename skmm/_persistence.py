@@ -246,9 +246,11 @@ class _Decoder:
         kind, shape, vocab = fields["kind"], fields["shape"], fields["vocab_size"]
         if isinstance(shape, dict) and set(shape) == {"__tuple__"}:
             shape = shape["__tuple__"]
-        ndim = {"tokens": 1, "tokenized": 2, "frames": 2, "image": 3, "video": 4, "vector": 1}
-        ndim = ndim.get(kind) if isinstance(kind, str) else None
-        if kind not in KINDS or not isinstance(shape, list) or len(shape) != ndim or not all(
+        # Token ids are (T,) or, with subwords, (T, 1 + K) per sample.
+        ndims = {"tokens": (1, 2), "tokenized": (2,), "frames": (2,), "image": (3,), "video": (4,),
+                 "vector": (1,), "sparse": (1,)}
+        allowed = ndims.get(kind, ()) if isinstance(kind, str) else ()
+        if kind not in KINDS or not isinstance(shape, list) or len(shape) not in allowed or not all(
             isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in shape
         ) or (kind == "tokenized" and shape[0] != 2):
             self.fail(where, f"modality kind {kind!r} with shape {shape!r} is not valid")
@@ -316,9 +318,12 @@ def _check_fitted(est):
     state = vars(est)
     if isinstance(est, TextSequencer) and "vocabulary_" in state:
         vocab, size = state["vocabulary_"], state.get("vocab_size_")
-        if not (isinstance(vocab, dict) and _is_int(size, 2) and size == len(vocab) + 2
-                and all(isinstance(t, str) and _is_int(i, 2) and i < size for t, i in vocab.items())):
-            return "vocabulary_ must map tokens to ids 2..vocab_size_-1"
+        subwords = state.get("subword_vocabulary_", {})
+        if not (isinstance(vocab, dict) and isinstance(subwords, dict) and _is_int(size, 2)
+                and size == len(vocab) + len(subwords) + 2
+                and all(isinstance(t, str) and _is_int(i, 2) and i < size
+                        for t, i in (*vocab.items(), *subwords.items()))):
+            return "vocabulary_ must map tokens to ids 2..vocab_size_-1 (subword_vocabulary_ too)"
     if isinstance(est, ImageLoader) and "channels_" in state:
         channels = state["channels_"]
         if channels not in (1, 3) or isinstance(channels, bool) or not all(

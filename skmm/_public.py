@@ -5,6 +5,7 @@ PUBLIC_MODULES = (
     "skmm",
     "skmm.preprocessing",
     "skmm.encoders",
+    "skmm.augment",
     "skmm.fusion",
     "skmm.nn",
     "skmm.baselines",

@@ -289,7 +289,9 @@ def thread_limit(n):
 def n_rows(X):
     """Samples in X; a dict of modality arrays counts rows, not keys."""
     if isinstance(X, dict) and not sp.issparse(X):  # a DOK matrix is a dict
-        return len(next(iter(X.values()))) if X else 0
+        first = next(iter(X.values()), None)
+        # A sparse modality (the wide part) has rows but no len().
+        return 0 if first is None else (first.shape[0] if sp.issparse(first) else len(first))
     return _num_samples(X)
 
 

@@ -112,8 +112,8 @@ def _check_numeric_rows(name, out, data):
     A row with every value NaN is a sample lacking the modality; a row with
     some NaN, or any infinity, cannot be encoded.
     """
-    if out.ndim != 2 or out.dtype.kind != "f" or not isinstance(data, (pd.Series, pd.DataFrame)):
-        return
+    if sp.issparse(out) or out.ndim != 2 or out.dtype.kind != "f" or not isinstance(data, (pd.Series, pd.DataFrame)):
+        return  # a sparse modality's values are checked when it becomes tensors
     nan = np.isnan(out)
     bad = (nan.any(axis=1) & ~nan.all(axis=1)) | np.isinf(out).any(axis=1)
     if not bad.any():
@@ -160,9 +160,18 @@ def _apply(name, data, call):
 
 
 def _as_modality_array(name, out, n_rows):
-    """Normalise one transformer's output to a numpy array of n_rows rows."""
+    """Normalise one transformer's output to an array of n_rows rows.
+
+    Sparse output (e.g. a TfidfVectorizer's) stays sparse, as float32 CSR:
+    the estimator feeds it to a sparse linear "wide" encoder.
+    """
     if sp.issparse(out):
-        out = out.toarray()
+        if out.shape[0] != n_rows:
+            raise ValueError(
+                f"modality {name!r}: its transformer returned {out.shape[0]} rows "
+                f"for {n_rows} input rows."
+            )
+        return sp.csr_matrix(out, dtype=np.float32)
     out = np.asarray(out)
     if out.ndim == 1:
         out = out.reshape(-1, 1)
@@ -222,10 +231,10 @@ class ModalityTransformer(TransformerMixin, _BaseComposition):
     ...     ("numbers", StandardScaler(), ["age", "price"]),
     ... ])
     >>> out = prep.fit_transform(X)
-    >>> out["text"].shape, out["numbers"].shape
-    ((2, 3), (2, 2))
+    >>> out["text"].shape, out["numbers"].shape  # text: 3 tokens, each with its subword ids
+    ((2, 3, 25), (2, 2))
     >>> prep.set_params(text__max_len=5).fit_transform(X)["text"].shape
-    (2, 5)
+    (2, 5, 25)
     """
 
     def __init__(self, transformers, *, verbose=False):

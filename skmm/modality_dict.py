@@ -25,11 +25,11 @@ class ModalityDict(dict):
 
     @property
     def shape(self):
-        lengths = {len(value) for value in self.values()}
+        lengths = {value.shape[0] if hasattr(value, 'shape') else len(value) for value in self.values()}
         if len(lengths) > 1:
             raise ValueError(
                 "modalities have different numbers of rows: "
-                + ", ".join(f"{name}: {len(value)}" for name, value in self.items())
+                + ", ".join(f"{name}: {getattr(value, 'shape', [len(value)])[0]}" for name, value in self.items())
             )
         return (lengths.pop() if lengths else 0,)
 

@@ -75,7 +75,7 @@ def test_empty_string_text_is_a_text_with_no_tokens(small):
     X = X.copy()
     X.loc[3, "text"] = ""
     clf = _clf().fit(X, y)
-    assert clf.preprocessor_.transform(X)["text"][3].tolist() == [0] * 6
+    assert not clf.preprocessor_.transform(X)["text"][3].any()
     assert clf.predict(X.iloc[[3]]).shape == (1,)
 
 
@@ -171,7 +171,7 @@ def test_very_long_text_and_audio_are_truncated(small, tmp_path):
     X.loc[1, "audio"] = str(tmp_path / "long.wav")
     clf = _clf(max_duration=0.5).fit(X, y)
     out = clf.preprocessor_.transform(X)
-    assert out["text"].shape == (30, 6) and (out["text"][0] > 0).all()
+    assert out["text"].shape[:2] == (30, 6) and (out["text"][0, :, 0] > 0).all()
     assert out["audio"].shape[1] == 1 + 4000 // 128
 
 

@@ -1,5 +1,6 @@
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import StandardScaler
@@ -13,7 +14,8 @@ def test_outputs_stay_separate_with_their_shapes(frame, make_prep):
     out = make_prep().fit_transform(X)
     assert isinstance(out, ModalityDict)
     assert sorted(out) == ["audio", "image", "number", "text"]
-    assert out["text"].shape == (len(X), 6) and out["text"].dtype == np.int64
+    # Each token's id, then its subword ids (TextSequencer's default).
+    assert out["text"].shape[:2] == (len(X), 6) and out["text"].dtype == np.int64
     assert out["image"].shape == (len(X), 1, 14, 14) and out["image"].dtype == np.float32
     assert out["audio"].ndim == 3 and out["audio"].shape[2] == 16
     assert out["number"].shape == (len(X), 1) and out["number"].dtype == np.float32
@@ -72,7 +74,8 @@ def test_passthrough_drop_and_sparse_vector_modalities():
     assert sorted(out) == ["nums", "tfidf"]
     assert out["nums"].dtype == np.float32
     np.testing.assert_allclose(out["nums"], [[1, 0.5], [2, 0.1], [3, 0.2]], rtol=1e-6)
-    assert isinstance(out["tfidf"], np.ndarray) and out["tfidf"].shape == (3, 3)
+    # Sparse output stays sparse (the estimator's wide part reads it).
+    assert sp.issparse(out["tfidf"]) and out["tfidf"].shape == (3, 3)
 
 
 def test_passthrough_of_text_is_a_type_error():

@@ -26,7 +26,9 @@ from skmm.nn.inputs import ModalityInfo
 
 
 def test_registry_names():
-    assert sorted(ENCODERS) == ["cnn", "cnn_recurrent", "deconv", "gru", "lstm", "mlp", "rnn"]
+    assert sorted(ENCODERS) == [
+        "char_cnn", "cnn", "cnn_recurrent", "conv1d", "deconv", "gru", "lstm", "mlp", "ngram", "rnn", "wide",
+    ]
     assert isinstance(resolve_encoder("deconv", "img", ModalityInfo("image", (1, 8, 8))), Deconv)
     with pytest.raises(ValueError, match="encodes image"):
         resolve_encoder("deconv", "v", ModalityInfo("vector", (3,)))
@@ -254,7 +256,7 @@ def test_every_encoder_module_declares_the_interface():
 
     infos = {"tokens": ModalityInfo("tokens", (6,), vocab_size=9), "frames": ModalityInfo("frames", (5, 3)),
              "image": ModalityInfo("image", (1, 8, 8)), "vector": ModalityInfo("vector", (3,)),
-             "video": ModalityInfo("video", (4, 1, 8, 8))}
+             "video": ModalityInfo("video", (4, 1, 8, 8)), "sparse": ModalityInfo("sparse", (7,))}
     for name, spec_class in ENCODERS.items():
         module = spec_class().build(infos[spec_class.kinds[0]], hidden_size=8, dropout=0.0)
         assert isinstance(module, EncoderModule), name

@@ -351,7 +351,7 @@ def test_fusion_errors_surface_at_fit():
     clf.set_params(encoders=None, fusion=Condition(source="image", target="nothing"))
     with pytest.raises(ValueError, match="target 'nothing' is not a modality"):
         clf.fit(X, y)
-    clf.set_params(fusion="tensor", fusion__dim=None, fusion__max_features=1000)
+    clf.set_params(fusion="tensor", fusion__dim=None, fusion__max_features=500)
     with pytest.raises(ValueError, match="low_rank"):
         clf.fit(X, y)
 
@@ -423,3 +423,26 @@ def test_a_new_registered_fusion_trains_through_the_estimator():
 def test_network_rejects_a_fusion_without_the_interface():
     with pytest.raises(TypeError, match="FusionModule"):
         MultimodalNetwork({}, torch.nn.Identity(), torch.nn.Identity())
+
+
+def test_condition_by_name_picks_a_source_and_a_recurrent_target():
+    from skmm.nn.condition_choice import choose_condition
+    from skmm.encoders import RecurrentEncoder
+    from skmm.nn.inputs import ModalityInfo
+
+    X, y = tiny_data()
+    clf = MultimodalClassifier(fusion="condition", hidden_size=8, max_epochs=1, verbose=0, random_state=0)
+    clf.fit(X, y)
+    fusion = clf.net_.module_.fusion
+    # A non-recurrent modality conditions the first sequence, whose default encoder became recurrent.
+    assert clf.modalities_[fusion.source].kind not in ("tokens", "frames")
+    assert clf.modalities_[fusion.target].kind in ("tokens", "frames")
+    assert isinstance(clf.net_.module_.encoders[fusion.target], RecurrentEncoder)
+    assert clf.fusion == "condition"  # the parameter is left as given
+    # An explicit recurrent choice wins; an explicit non-recurrent encoder is never a target.
+    infos = {"a": ModalityInfo("frames", (5, 3)), "b": ModalityInfo("tokens", (4,), vocab_size=9),
+             "c": ModalityInfo("vector", (2,)), "d": ModalityInfo("sparse", (7,))}
+    assert choose_condition(infos, {"b": "lstm"})[:2] == ("c", "b")
+    assert choose_condition(infos, {"a": "conv1d"}) == ("c", "b", {"a": "conv1d", "b": "gru"})
+    assert choose_condition(infos, {"a": "conv1d", "b": "ngram"})[1] is None
+    assert choose_condition({"d": infos["d"], "c": infos["c"]}, {}) == ("c", None, {})

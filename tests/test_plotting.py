@@ -55,7 +55,8 @@ def test_plot_history_train_only_pipeline_and_given_ax():
     X = rng.normal(size=(60, 3))
     y = (X[:, 0] > 0).astype(int)
     pipe = Pipeline([("scale", StandardScaler()),
-                     ("net", MultimodalClassifier(max_epochs=3, hidden_size=8, random_state=0, verbose=0))])
+                     ("net", MultimodalClassifier(max_epochs=3, hidden_size=8, early_stopping=False,
+                                                 random_state=0, verbose=0))])
     pipe.fit(X, y)
     fig, ax = plt.subplots()
     assert plot_history(pipe, ax=ax) is fig

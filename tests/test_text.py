@@ -6,13 +6,13 @@ from skmm.preprocessing import TextSequencer
 
 
 def test_vocabulary_is_most_frequent_first_then_alphabetical():
-    seq = TextSequencer().fit(["b a", "a c", "a b"])
+    seq = TextSequencer(subwords=None).fit(["b a", "a c", "a b"])
     assert seq.vocabulary_ == {"a": 2, "b": 3, "c": 4}
     assert seq.vocab_size_ == 5
 
 
 def test_padding_truncation_and_unknown():
-    seq = TextSequencer(max_len=3).fit(["red fish", "blue fish"])
+    seq = TextSequencer(max_len=3, subwords=None).fit(["red fish", "blue fish"])
     out = seq.transform(["red", "blue green fish fish", ""])
     fish, blue, red = seq.vocabulary_["fish"], seq.vocabulary_["blue"], seq.vocabulary_["red"]
     assert out.dtype == np.int64 and out.shape == (3, 3)
@@ -20,7 +20,7 @@ def test_padding_truncation_and_unknown():
 
 
 def test_ignore_unknown_drops_tokens():
-    seq = TextSequencer(max_len=3, handle_unknown="ignore").fit(["red fish"])
+    seq = TextSequencer(max_len=3, handle_unknown="ignore", subwords=None).fit(["red fish"])
     assert seq.transform(["green red"]).tolist() == [[seq.vocabulary_["red"], 0, 0]]
 
 
@@ -56,7 +56,7 @@ def test_wrong_type_names_column_and_row():
 
 def test_one_column_dataframe_is_accepted_and_two_rejected():
     X = pd.DataFrame({"t": ["a b", "b"]})
-    assert TextSequencer(max_len=2).fit_transform(X).shape == (2, 2)
+    assert TextSequencer(max_len=2, subwords=None).fit_transform(X).shape == (2, 2)
     with pytest.raises(ValueError, match="exactly one column"):
         TextSequencer().fit(pd.DataFrame({"a": ["x"], "b": ["y"]}))
 

@@ -26,14 +26,19 @@ from .conv import CNN, ConvEncoder
 from .deconv import Deconv, DeconvEncoder
 from .mlp import MLP, MLPEncoder
 from .video import CNNRecurrent, VideoEncoder
+from .ngram import NGram, NGramBagEncoder
+from .char_cnn import CharCNN, ConvTextEncoder
+from .conv1d import Conv1D, TemporalConvEncoder
+from .wide import Wide, SparseLinearEncoder
 from .custom import Custom, CustomEncoder
 # Not registered by name: it needs the model's name.
 from .pretrained import Pretrained, PretrainedEncoder
 
 __all__ = [
     "EncoderSpec", "EncoderModule", "register_encoder",
-    "RNN", "GRU", "LSTM", "CNN", "Deconv", "MLP", "CNNRecurrent", "Custom", "Pretrained",
-    "RecurrentEncoder", "ConvEncoder", "DeconvEncoder", "MLPEncoder", "VideoEncoder", "CustomEncoder",
-    "PretrainedEncoder",
+    "RNN", "GRU", "LSTM", "CNN", "Deconv", "MLP", "NGram", "CharCNN", "Conv1D", "Wide", "CNNRecurrent",
+    "Custom", "Pretrained",
+    "RecurrentEncoder", "ConvEncoder", "DeconvEncoder", "MLPEncoder", "NGramBagEncoder", "ConvTextEncoder",
+    "TemporalConvEncoder", "SparseLinearEncoder", "VideoEncoder", "CustomEncoder", "PretrainedEncoder",
     "ENCODERS", "DEFAULT_ENCODERS",
 ]

@@ -11,6 +11,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 from .._spec_params import POSITIVE_INT, PROBABILITY, or_default
 from .base import EncoderModule, EncoderSpec, register_encoder
+from .tokens import TokenEmbedding
 
 _CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 POOLINGS = ("last", "mean", "max", "meanmax")
@@ -205,7 +206,8 @@ class RecurrentEncoder(EncoderModule):
         self.embedding = None
         if vocab_size is not None:
             embedding_dim = embedding_dim or hidden_size
-            self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
+            # Token ids (n, T) or, with subwords, (n, T, K): see TokenEmbedding.
+            self.embedding = TokenEmbedding(vocab_size, embedding_dim)
             input_size = embedding_dim
         self.dropout = nn.Dropout(dropout)
         self.rnn = _CELLS[cell](

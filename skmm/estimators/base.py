@@ -55,16 +55,17 @@ class BaseMultimodal(
         fusion="concat",
         hidden_size=64,
         dropout=0.1,
-        max_epochs=10,
+        max_epochs=60,
         batch_size=64,
         lr=1e-3,
-        optimizer="adam",
-        weight_decay=0.0,
+        optimizer="adamw",
+        weight_decay=0.01,
         validation_fraction=None,
-        early_stopping=False,
+        early_stopping=True,
         n_iter_no_change=5,
-        lr_schedule=None,
+        lr_schedule="plateau",
         modality_dropout=0.0,
+        augment=None,
         task_weights=None,
         lazy=False,
         lazy_fit_rows=2000,
@@ -93,6 +94,7 @@ class BaseMultimodal(
         self.n_iter_no_change = n_iter_no_change
         self.lr_schedule = lr_schedule
         self.modality_dropout = modality_dropout
+        self.augment = augment
         self.task_weights = task_weights
         self.lazy = lazy
         self.lazy_fit_rows = lazy_fit_rows
@@ -174,7 +176,7 @@ class BaseMultimodal(
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True  # densified per modality
+        tags.input_tags.sparse = True  # a sparse modality (the wide part), never densified
         tags.input_tags.dict = True  # ModalityTransformer's output
         # Raw text and media paths go through the preprocessor, when there is one.
         tags.input_tags.string = self.preprocessor is not None
@@ -259,7 +261,7 @@ class BaseMultimodal(
         self.__dict__.pop("warm_start_report_", None)
         if self.warm_start_from is not None:
             self.warm_start_report_ = warm_start(module, self.warm_start_from, self.verbose)
-        self.net_ = self._make_net(module, seed, generator)
+        self.net_ = self._make_net(module, seed, generator, target)
         self._train(dataset, target, resume, epochs)
         return self
 

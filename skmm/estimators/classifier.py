@@ -33,7 +33,9 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
     """Neural network classifier over several modalities, trained with skorch.
 
     Each modality gets its own encoder, chosen by the kind of its array
-    (token ids: embedding + GRU; images: CNN; frames: LSTM; vectors: MLP);
+    (token ids: fastText-style bag of words and subwords; images: CNN;
+    frames: convolutions over time; vectors: MLP; sparse features: a linear
+    wide part);
     the encoders' vectors are fused and a head gives class scores. The
     network is sized from the data seen in ``fit``.
 
@@ -45,8 +47,9 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         DataFrame and the estimator fits a clone of it; otherwise put the
         transformer before the estimator in a Pipeline.
     encoders : dict or None, default=None
-        Modality name -> encoder name (``"rnn"``, ``"gru"``, ``"lstm"``,
-        ``"cnn"``, ``"deconv"``, ``"mlp"``) or an :mod:`skmm.encoders` object
+        Modality name -> encoder name (``"ngram"``, ``"char_cnn"``,
+        ``"rnn"``, ``"gru"``, ``"lstm"``, ``"conv1d"``, ``"cnn"``,
+        ``"deconv"``, ``"mlp"``, ``"wide"``) or an :mod:`skmm.encoders` object
         (including :class:`skmm.encoders.Custom` around your own module).
         Modalities not named get the default for their kind. Their
         parameters are reachable as ``encoders__<modality>__<param>``.
@@ -59,25 +62,30 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         Width of encoders and head (unless an encoder object sets its own).
     dropout : float, default=0.1
         Dropout in encoders and head.
-    max_epochs : int, default=10
-        Passes over the training data.
+    max_epochs : int, default=60
+        Most passes over the training data (early stopping usually ends
+        training sooner).
     batch_size : int, default=64
         Samples per gradient step (and per prediction batch).
     lr : float, default=1e-3
         Learning rate.
-    optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, default="adam"
-    weight_decay : float, default=0.0
-        L2 penalty passed to the optimizer.
+    optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, default="adamw"
+        Trains the network; a sparse modality's wide part has its own SGD
+        (see :class:`skmm.encoders.Wide`).
+    weight_decay : float, default=0.01
+        Weight decay passed to the optimizer (decoupled with AdamW).
     validation_fraction : float or None, default=None
         Hold out this stratified fraction of the training data to report
-        validation loss and accuracy each epoch.
-    early_stopping : bool, default=False
+        validation loss and accuracy each epoch (None: 10% when
+        ``early_stopping``).
+    early_stopping : bool, default=True
         Stop when the validation loss has not improved for
-        ``n_iter_no_change`` epochs and keep the best weights (holds out
-        ``validation_fraction``, or 10% when that is None).
+        ``n_iter_no_change`` epochs and keep the best epoch's weights
+        (holds out ``validation_fraction``, or 10% when that is None; data
+        too small for a stratified 10% stops on the training loss).
     n_iter_no_change : int, default=5
         Patience of early stopping (and of the "plateau" schedule).
-    lr_schedule : {None, "cosine", "plateau"}, default=None
+    lr_schedule : {None, "cosine", "plateau"}, default="plateau"
         Learning-rate schedule: cosine annealing over ``max_epochs``, or
         divide by 10 when the (validation) loss stops improving.
     modality_dropout : float, default=0.0
@@ -85,6 +93,11 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         probability (keeping at least one), so the network learns to predict
         from any subset; pair with the preprocessors' ``on_missing="mask"``
         when samples may lack a modality at predict time.
+    augment : None, "auto" or dict, default=None
+        Augment training batches only (never validation or predict):
+        ``"auto"`` gives images, frames and tokens their default
+        :mod:`skmm.augment` object; a dict picks per modality (name ->
+        object, "auto" or None). Draws follow ``random_state``.
     lazy : bool, default=False
         Keep only the frame in memory and preprocess each batch when it is
         fetched (in ``num_workers`` processes), so a frame of media paths

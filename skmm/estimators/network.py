@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import torch
+from sklearn.base import clone
 
 from ..encoders import resolve_encoder
 from ..fusion import resolve_fusion
 from ..fusion.head import make_head
+from ..nn.condition_choice import choose_condition
 from ..nn.model import MultimodalNetwork
 
 
@@ -36,11 +38,22 @@ def build_network(
     unknown = sorted(set(choices) - set(modalities))
     if unknown:
         raise ValueError(f"encoders names modalities {unknown} that X does not have; it has {sorted(modalities)}.")
-    built = {
-        name: resolve_encoder(choices.get(name), name, info).build(info, hidden_size=hidden_size, dropout=dropout)
-        for name, info in modalities.items()
-    }
-    fused = resolve_fusion(fusion).build(
+    fusion_spec = resolve_fusion(fusion)
+    if getattr(fusion_spec, "picks_modalities", False):
+        # fusion="condition" by name: a source and a target from the data.
+        source, target, choices = choose_condition(modalities, choices, fusion_spec.source, fusion_spec.target)
+        fusion_spec = clone(fusion_spec).set_params(source=source, target=target)
+    built, wide = {}, {}
+    for name, info in modalities.items():
+        spec = resolve_encoder(choices.get(name), name, info)
+        if getattr(spec, "wide", False):
+            # Linear straight to the outputs, beside the deep part (wide & deep).
+            wide[name] = spec.build(info, hidden_size=n_outputs, dropout=dropout)
+        else:
+            built[name] = spec.build(info, hidden_size=hidden_size, dropout=dropout)
+    if not built:
+        return MultimodalNetwork({}, None, None, wide=wide)
+    fused = fusion_spec.build(
         {name: enc.output_dim for name, enc in built.items()},
         hidden_size=hidden_size, dropout=dropout, n_outputs=n_outputs,
     )
@@ -48,4 +61,4 @@ def build_network(
         head = torch.nn.Identity()  # late fusion already ends in per-modality heads
     else:
         head = make_head(fused.output_dim, hidden_size, n_outputs, dropout)
-    return MultimodalNetwork(built, fused, head)
+    return MultimodalNetwork(built, fused, head, wide=wide)

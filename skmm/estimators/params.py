@@ -40,6 +40,7 @@ PARAMETER_CONSTRAINTS = {
     "n_iter_no_change": [POSITIVE_INT],
     "lr_schedule": [StrOptions({"cosine", "plateau"}), None],
     "modality_dropout": [_FRACTION_BELOW_ONE],
+    "augment": "no_validation",  # resolve_augment names what it cannot use
     "task_weights": [dict, "array-like", None],  # checked against the targets in fit
     "lazy": ["boolean"],
     "lazy_fit_rows": [POSITIVE_INT],

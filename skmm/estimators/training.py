@@ -9,7 +9,9 @@ from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
 from .. import _checkpoint as checkpoint
 from .._seeding import cuda_generator
 from .._threads import RetuneThreads
+from ..augment import resolve_augment
 from ..nn.inputs import batch_loader
+from ..nn.training import can_hold_out
 from .params import OPTIMIZERS
 
 
@@ -21,17 +23,21 @@ class TrainingMixin:
     :mod:`skmm.estimators.base`.
     """
 
-    def _callbacks(self, seed, with_checkpoint):
+    def _callbacks(self, seed, with_checkpoint, target=None):
         """(train_split, callbacks) in the order skorch runs them."""
         callbacks, train_split = [], None
         if self.n_threads is None:
             callbacks.append(("threads", RetuneThreads()))
         fraction = self.validation_fraction
-        if fraction is None and self.early_stopping:
-            fraction = 0.1  # as MLPClassifier: early stopping holds out 10%
+        # Stratify by the single target; several targets split at random.
+        stratified = self._stratify and self._n_targets() == 1
+        if fraction is None and self.early_stopping and (
+            target is None or can_hold_out(target, 0.1, stratified)
+        ):
+            # As MLPClassifier: early stopping holds out 10%. Data too small
+            # to hold out a stratified 10% stops on the training loss instead.
+            fraction = 0.1
         if fraction is not None:
-            # Stratify by the single target; several targets split at random.
-            stratified = self._stratify and self._n_targets() == 1
             train_split = ValidSplit(fraction, stratified=stratified, random_state=seed)
             callbacks += self._valid_callbacks()
         monitor = "valid_loss" if fraction is not None else "train_loss"
@@ -50,9 +56,9 @@ class TrainingMixin:
                 self.checkpoint_dir, self._configuration(), seed)))
         return train_split, callbacks + list(self.callbacks or [])
 
-    def _make_net(self, module, seed, generator=None):
+    def _make_net(self, module, seed, generator=None, target=None):
         """The skorch net around ``module``; ``generator`` is the fit's own stream (None: not training)."""
-        train_split, callbacks = self._callbacks(seed, with_checkpoint=generator is not None)
+        train_split, callbacks = self._callbacks(seed, with_checkpoint=generator is not None, target=target)
         criterion, criterion_params = self._criterion()
         on_gpu = str(self.device).startswith("cuda")
         net_class, net_params = self._net_class()
@@ -81,6 +87,7 @@ class TrainingMixin:
             callbacks=callbacks or None,
             verbose=self.verbose,
             modality_dropout=self.modality_dropout,
+            augment=resolve_augment(self.augment, self.modalities_),
             **{"device": self.device, **net_params},
         )
 

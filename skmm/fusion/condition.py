@@ -27,10 +27,15 @@ class Condition(FusionSpec):
 
     Parameters
     ----------
-    source : str
-        Modality whose encoded vector is the condition.
-    target : str
-        Modality with a recurrent encoder (rnn, gru, lstm) that takes it.
+    source : str or None
+        Modality whose encoded vector is the condition (None: the first
+        modality that is not a sequence, e.g. an image).
+    target : str or None
+        Modality with a recurrent encoder (rnn, gru, lstm) that takes it
+        (None: the first sequence modality, text or frames, whose encoder
+        is recurrent or left to the default, which then becomes a GRU for
+        tokens, an LSTM for frames). So ``fusion="condition"`` works by name
+        whenever the data hold a sequence and another modality.
     mode : {"init", "input"}, default="init"
         As the target's initial hidden state, or added to each step's input.
 
@@ -45,6 +50,9 @@ class Condition(FusionSpec):
     ...     {"image": 8, "text": 16}, hidden_size=16, dropout=0.0, n_outputs=3).output_dim
     24
     """
+
+    # The estimator fills a missing source/target from the data (choose_condition).
+    picks_modalities: ClassVar[bool] = True
 
     _parameter_constraints: ClassVar[dict] = {
         "source": [str, None],

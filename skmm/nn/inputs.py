@@ -9,10 +9,12 @@ tokens    int (n, length)             id 0 is padding (TextSequencer's output)
 tokenized int (n, 2, length)          ``[:, 0]`` a pretrained model's input ids,
                                       ``[:, 1]`` its attention mask (1 = real
                                       token): PretrainedTokenizer's output
+          or (n, length, 1 + K)       each token's id, then its subword ids
 frames    float (n, steps, features)  NaN frames are padding (AudioFeaturizer)
 image     float (n, C, H, W)
 video     float (n, T, C, H, W)       NaN frames are padding (VideoLoader)
 vector    float (n, features)
+sparse    scipy sparse (n, features)  kept sparse (TfidfVectorizer's output)
 ========  ==========================  ==========================================
 
 A sample lacks a modality (it is *absent*) when its row holds no token (for
@@ -33,8 +35,9 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from ..preprocessing.text import UNKNOWN_ID
+from .sparse import SparseRows, as_csr
 
-KINDS = ("tokens", "tokenized", "frames", "image", "video", "vector")
+KINDS = ("tokens", "tokenized", "frames", "image", "video", "vector", "sparse")
 # The axis of a sample's shape whose length (padded steps) may change after fit.
 _STEP_AXIS = {"tokens": 0, "tokenized": 1, "frames": 0, "video": 0}
 
@@ -46,7 +49,8 @@ class ModalityInfo:
     Attributes
     ----------
     kind : str
-        One of "tokens", "tokenized", "frames", "image", "vector".
+        One of "tokens", "tokenized", "frames", "image", "video", "vector",
+        "sparse" (a scipy sparse matrix, e.g. TF-IDF, kept sparse).
     shape : tuple of int
         Shape of one sample (for tokens, tokenized text and frames, the step
         axis is the padded length seen in fit and may differ later).
@@ -79,7 +83,10 @@ def as_modalities(X):
         for name, value in X.items():
             if not isinstance(name, str):
                 raise TypeError(f"modality names must be strings, got {name!r}.")
-            data[name] = _numeric_array(value, f"modality {name!r}")
+            data[name] = (
+                as_csr(value, f"modality {name!r}") if sp.issparse(value)
+                else _numeric_array(value, f"modality {name!r}")
+            )
         return data
     if isinstance(X, pd.DataFrame):
         duplicated = X.columns[X.columns.duplicated()].unique().tolist()
@@ -92,6 +99,9 @@ def as_modalities(X):
                 "ModalityTransformer (as its first argument or in a Pipeline) "
                 "that turns text, image and audio columns into arrays."
             )
+    if sp.issparse(X):
+        # Sparse features (e.g. a TfidfVectorizer's) stay sparse: the wide part.
+        return {"x": as_csr(X, "X")}
     if isinstance(X, (str, bytes)) or not (hasattr(X, "__len__") or hasattr(X, "__array__")):
         raise TypeError(f"X must be a DataFrame, a mapping of arrays or an array, got {type(X).__name__}.")
     array = _numeric_array(X, "X")
@@ -135,10 +145,17 @@ def _numeric_array(value, what):
 
 
 def _kind(name, array):
-    if np.issubdtype(array.dtype, np.integer) and array.ndim == 2:
-        return "tokens"
-    if np.issubdtype(array.dtype, np.integer) and array.ndim == 3 and array.shape[1] == 2:
+    if sp.issparse(array):
+        return "sparse"
+    if np.issubdtype(array.dtype, np.integer) and array.ndim == 3 and array.shape[1] == 2 and (
+        np.isin(array[:, 1], (0, 1)).all()
+    ):
+        # Ids then a 0/1 attention mask. Subword ids (below) with max_len=2
+        # look alike only if every second token is padding or unknown.
         return "tokenized"
+    if np.issubdtype(array.dtype, np.integer) and array.ndim in (2, 3):
+        # (n, T) token ids, or (n, T, 1 + K): each token's id then its subword ids.
+        return "tokens"
     if np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_:
         kind = {2: "vector", 3: "frames", 4: "image", 5: "video"}.get(array.ndim)
         if kind is not None:
@@ -153,7 +170,7 @@ def _kind(name, array):
 
 def describe(data):
     """ModalityInfo of each modality of ``data`` (a dict of arrays) at fit time."""
-    n_rows = {name: len(a) for name, a in data.items()}
+    n_rows = {name: a.shape[0] for name, a in data.items()}
     if len(set(n_rows.values())) != 1:
         raise ValueError(f"modalities have different numbers of rows: {n_rows}.")
     if next(iter(n_rows.values())) == 0:
@@ -222,6 +239,9 @@ def _nan_rows(array):
 def without(data, name):
     """A copy of ``data`` in which no sample has modality ``name`` (all absent)."""
     out = dict(data)
+    if sp.issparse(data[name]):
+        out[name] = sp.csr_matrix(data[name].shape, dtype=np.float32)
+        return out
     array = np.asarray(data[name])
     out[name] = np.zeros_like(array) if np.issubdtype(array.dtype, np.integer) else np.full(array.shape, np.nan, np.float32)
     return out
@@ -235,13 +255,16 @@ def to_tensors(data, infos):
     tensors = {}
     for name, info in infos.items():
         array = data[name]
-        if info.kind == "tokens":
+        if info.kind == "sparse":
+            # Indexed a batch at a time into torch sparse tensors; never densified.
+            tensors[name] = {"x": SparseRows(array), "present": torch.ones(array.shape[0], dtype=torch.bool)}
+        elif info.kind == "tokens":
             # A copy: torch.as_tensor would share (and warn about) a read-only
             # array, such as a column of a copy-on-write DataFrame.
             x = torch.tensor(array, dtype=torch.int64)
             # Ids the embedding never saw (e.g. from a refitted vocabulary) read as unknown.
             x = torch.where(x >= info.vocab_size, torch.full_like(x, UNKNOWN_ID), x)
-            lengths = (x != 0).sum(1)
+            lengths = ((x[..., 0] if x.ndim == 3 else x) != 0).sum(1)
             tensors[name] = {"x": x, "lengths": lengths, "present": lengths > 0}
         elif info.kind == "tokenized":
             _check_tokenized(name, array)

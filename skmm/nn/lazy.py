@@ -45,7 +45,12 @@ class LazyModalityDataset(Dataset):
         with decode_cache.paused():
             data = as_modalities(self.preprocessor.transform(self.frame.iloc[index]))
         check_matches(data, self.infos)
-        tensors = to_tensors(data, self.infos)
+        # Indexing every row turns sparse modalities' SparseRows into tensors.
+        everything = torch.arange(len(index))
+        tensors = {
+            name: {key: part[everything] for key, part in parts.items()}
+            for name, parts in to_tensors(data, self.infos).items()
+        }
         return tensors, take_target(self.y, torch.as_tensor(index))
 
     def __getitem__(self, i):

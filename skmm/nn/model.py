@@ -40,6 +40,10 @@ class MultimodalNetwork(nn.Module):
     head : nn.Module
         Maps the fused vector to the outputs (logits or values);
         ``nn.Identity`` after a fusion that already produces them.
+    wide : dict of str -> nn.Module or None
+        The wide part: per sparse modality, a linear map of its features to
+        the outputs, added to the head's (with no ``encoders``, the whole
+        network; ``fusion`` and ``head`` are then None).
 
     Examples
     --------
@@ -64,16 +68,21 @@ class MultimodalNetwork(nn.Module):
     [False, False, True, False, True]
     """
 
-    def __init__(self, encoders: Mapping[str, nn.Module], fusion: FusionModule, head: nn.Module) -> None:
+    def __init__(
+        self, encoders: Mapping[str, nn.Module], fusion: FusionModule | None, head: nn.Module | None,
+        wide: Mapping[str, nn.Module] | None = None,
+    ) -> None:
         super().__init__()
-        if not isinstance(fusion, FusionModule):
+        # No fusion (and no head) only for a network that is its wide part alone.
+        if not (isinstance(fusion, FusionModule) or (fusion is None and not encoders and wide)):
             raise TypeError(
                 f"fusion must be an skmm.fusion.FusionModule (or BatchFusion), got {type(fusion).__name__}."
             )
         self.encoders = nn.ModuleDict(encoders)
         self.fusion = fusion
         self.head = head
-        if fusion.takes_batch:
+        self.wide = nn.ModuleDict(wide or {})
+        if fusion is not None and fusion.takes_batch:
             fusion.bind(self.encoders)
 
     def encode(self, batch: dict[str, dict[str, Tensor]]) -> dict[str, Tensor]:
@@ -91,6 +100,7 @@ class MultimodalNetwork(nn.Module):
 
     def fuse(self, batch: dict[str, dict[str, Tensor]]) -> Tensor:
         """The fused vector (or, after a late fusion, the outputs) of a batch."""
+        batch = {name: batch[name] for name in self.encoders}  # the wide part is apart
         present = self.present(batch)
         if self.fusion.takes_batch:
             return self.fusion(batch, self.encoders, present)
@@ -98,7 +108,12 @@ class MultimodalNetwork(nn.Module):
         return self.fusion(features) if present is None else self.fusion(features, present)
 
     def forward(self, batch: dict[str, dict[str, Tensor]]) -> Tensor:
-        return self.head(self.fuse(batch))
+        out = self.head(self.fuse(batch)) if len(self.encoders) else None
+        for name, linear in self.wide.items():
+            # Wide & deep: linear scores of sparse features add to the deep part's.
+            scores = linear(batch[name]["x"])
+            out = scores if out is None else out + scores
+        return out
 
     def modality_weights(self, batch: dict[str, dict[str, Tensor]]) -> Tensor:
         """Per-sample weight of each modality, ``(n, n_modalities)``, in sorted-name order.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from numbers import Integral
 from typing import ClassVar
 
 import numpy as np
@@ -13,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._columns import Column, MediaTypeError, one_column_tags
 from .._spec_params import ON_MISSING, POSITIVE_INT
+from .subwords import SubwordRows, learn_subwords
 
 PAD_ID = 0
 UNKNOWN_ID = 1
@@ -44,6 +46,13 @@ class TextSequencer(TransformerMixin, BaseEstimator):
     Id 0 is padding and id 1 is the unknown token, so a row's length is its
     number of non-zero ids. An empty string gives a row of zeros.
 
+    With ``subwords`` (the default), each word also carries the ids of its
+    character n-grams (scikit-learn's ``char_wb`` analyzer, as fastText's
+    subwords): the output is ``(n, max_len, 1 + max_subwords)``, the word id
+    first, then its n-gram ids (0-padded). A misspelt, inflected or unseen
+    word still shares n-grams with the words seen in ``fit``, which is what
+    lets a network read short, noisy or multilingual text.
+
     Parameters
     ----------
     max_len : int, default=32
@@ -67,23 +76,42 @@ class TextSequencer(TransformerMixin, BaseEstimator):
         A missing value (None/NaN) raises a ValueError naming the
         row, or with "mask" gives a row of zeros (no tokens) so the network treats the
         sample as lacking this modality.
+    subwords : (int, int) or None, default=(2, 4)
+        Range of character n-gram lengths emitted per word (``analyzer="word"``
+        only); None emits word ids alone, ``(n, max_len)``. N-grams seen
+        fewer than ``min_freq`` times in ``fit`` are left out.
+    max_subwords : int, default=24
+        N-grams kept per word (the first ones, shortest first).
 
     Attributes
     ----------
     vocabulary_ : dict
         Token -> id (ids start at 2).
+    subword_vocabulary_ : dict
+        Character n-gram -> id (after the word ids); empty without subwords.
     vocab_size_ : int
-        Number of ids including padding and unknown.
+        Number of ids including padding, unknown and subwords.
     n_features_in_ : int
         Always 1 (one text column).
 
     Examples
     --------
     >>> from skmm.preprocessing import TextSequencer
-    >>> seq = TextSequencer(max_len=4).fit(["a cat", "a dog", "a cat sat"])
+    >>> seq = TextSequencer(max_len=4, subwords=None).fit(["a cat", "a dog", "a cat sat"])
     >>> seq.transform(["a cat", "the dog sat down here"])
     array([[2, 3, 0, 0],
            [1, 4, 5, 1]])
+
+    With subwords, an unseen word ("cats") keeps the n-grams it shares with
+    seen ones:
+
+    >>> seq = TextSequencer(max_len=4, subwords=(3, 3)).fit(["a cat", "a dog"])
+    >>> ids = seq.transform(["cats"])
+    >>> ids.shape
+    (1, 4, 25)
+    >>> inverse = {i: g for g, i in seq.subword_vocabulary_.items()}
+    >>> int(ids[0, 0, 0]), [inverse[i] for i in ids[0, 0, 1:] if i]
+    (1, [' ca', 'cat'])
     """
 
     modality = "text"
@@ -96,6 +124,8 @@ class TextSequencer(TransformerMixin, BaseEstimator):
         "token_pattern": [str],
         "handle_unknown": [StrOptions({"token", "ignore"})],
         "on_missing": [ON_MISSING],
+        "subwords": [tuple, list, None],  # an ordered pair: _check_params
+        "max_subwords": [POSITIVE_INT],
     }
 
     def __init__(
@@ -109,6 +139,8 @@ class TextSequencer(TransformerMixin, BaseEstimator):
         token_pattern=r"(?u)\b\w+\b",
         handle_unknown="token",
         on_missing="error",
+        subwords=(2, 4),
+        max_subwords=24,
     ):
         self.max_len = max_len
         self.max_vocab = max_vocab
@@ -118,10 +150,25 @@ class TextSequencer(TransformerMixin, BaseEstimator):
         self.token_pattern = token_pattern
         self.handle_unknown = handle_unknown
         self.on_missing = on_missing
+        self.subwords = subwords
+        self.max_subwords = max_subwords
 
     def __sklearn_tags__(self):
         return one_column_tags(super().__sklearn_tags__(), self)
 
+    def _check_params(self):
+        """What the declared constraints cannot say: ``subwords`` is an ordered pair of positive ints."""
+        if self.subwords is not None and not (
+            isinstance(self.subwords, (tuple, list)) and len(self.subwords) == 2
+            and all(isinstance(n, Integral) and not isinstance(n, bool) and n > 0 for n in self.subwords)
+            and self.subwords[0] <= self.subwords[1]
+        ):
+            raise ValueError(
+                f"subwords must be None or (min_n, max_n) with 0 < min_n <= max_n, got {self.subwords!r}."
+            )
+
+    def _uses_subwords(self):
+        return self.subwords is not None and self.analyzer == "word"
 
     def _tokenize(self, X):
         analyze = CountVectorizer(
@@ -145,6 +192,7 @@ class TextSequencer(TransformerMixin, BaseEstimator):
         -------
         self : TextSequencer
         """
+        self._check_params()
         column, docs = self._tokenize(X)
         column.check_not_empty()
         column.check_some_present(docs, "text")
@@ -156,7 +204,12 @@ class TextSequencer(TransformerMixin, BaseEstimator):
         if self.max_vocab is not None:
             kept = kept[: self.max_vocab]
         self.vocabulary_ = {token: i + 2 for i, token in enumerate(kept)}
-        self.vocab_size_ = len(self.vocabulary_) + 2
+        self.subword_vocabulary_ = {}
+        if self._uses_subwords():
+            self.subword_vocabulary_ = learn_subwords(
+                counts, self.subwords, self.min_freq, first_id=len(self.vocabulary_) + 2
+            )
+        self.vocab_size_ = len(self.vocabulary_) + len(self.subword_vocabulary_) + 2
         column.record_input(self)
         return self
 
@@ -170,22 +223,31 @@ class TextSequencer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ids : ndarray of shape (n_samples, max_len), dtype int64
-            Token ids, 0-padded at the end.
+        ids : ndarray of shape (n_samples, max_len) or (n_samples, max_len, 1 + max_subwords), dtype int64
+            Token ids, 0-padded at the end; with subwords, each token's
+            word id then its n-gram ids.
         """
         check_is_fitted(self, "vocabulary_")
         _, docs = self._tokenize(X)
-        ids = np.zeros((len(docs), self.max_len), dtype=np.int64)
         lookup = self.vocabulary_.get
         keep_unknown = self.handle_unknown == "token"
+        rows = None
+        if self.subword_vocabulary_:
+            rows = SubwordRows(self.vocabulary_, self.subword_vocabulary_, self.subwords, self.max_subwords)
+            ids = np.zeros((len(docs), self.max_len, rows.width), dtype=np.int64)
+        else:
+            ids = np.zeros((len(docs), self.max_len), dtype=np.int64)
         for i, doc in enumerate(docs):
             if doc is None:
                 continue  # absent: no tokens
-            row = [lookup(token, UNKNOWN_ID) for token in doc]
+            row = [(token, lookup(token, UNKNOWN_ID)) for token in doc]
             if not keep_unknown:
-                row = [t for t in row if t != UNKNOWN_ID]
+                row = [(token, t) for token, t in row if t != UNKNOWN_ID]
             row = row[: self.max_len]
-            ids[i, : len(row)] = row
+            if rows is None:
+                ids[i, : len(row)] = [t for _, t in row]
+            elif row:
+                ids[i, : len(row)] = [rows.word_row(token, t) for token, t in row]
         return ids
 
     def get_feature_names_out(self, input_features=None):

@@ -1,0 +1,137 @@
+"""Convolutions over time for frame sequences (log-mel spectrograms, series)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import torch
+from torch import nn
+
+from .._spec_params import POSITIVE_INT, PROBABILITY, or_default
+from .base import EncoderModule, EncoderSpec, register_encoder
+
+
+@register_encoder("conv1d")
+class Conv1D(EncoderSpec):
+    """Convolutions over time for frames (spectrograms, series); the default for frames.
+
+    Conv1d-batchnorm-ReLU-maxpool blocks (each halves time), then the mean
+    and max over the real frames and a linear layer. No recurrence: several
+    times faster than an LSTM on long clips.
+
+    Parameters
+    ----------
+    channels : tuple of int, default=(64, 64)
+        Output channels of each block.
+    kernel_size : int, default=5
+        Frames each filter spans.
+    hidden_size : int or None
+        Output size (None: the estimator's).
+    dropout : float or None
+        Before the output layer (None: the estimator's).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmm.encoders import Conv1D
+    >>> from skmm.nn.inputs import ModalityInfo
+    >>> module = Conv1D(channels=(16,), hidden_size=8).build(
+    ...     ModalityInfo("frames", (50, 40)), hidden_size=64, dropout=0.0)
+    >>> module(torch.randn(2, 50, 40), torch.tensor([50, 20])).shape
+    torch.Size([2, 8])
+    """
+
+    kinds = ("frames",)
+    _parameter_constraints: ClassVar[dict] = {
+        "channels": [tuple, list],
+        "kernel_size": [POSITIVE_INT],
+        "hidden_size": [POSITIVE_INT, None],
+        "dropout": [PROBABILITY, None],
+    }
+
+    def __init__(self, *, channels=(64, 64), kernel_size=5, hidden_size=None, dropout=None):
+        self.channels = channels
+        self.kernel_size = kernel_size
+        self.hidden_size = hidden_size
+        self.dropout = dropout
+
+    def build_module(self, info, *, hidden_size, dropout):
+        return TemporalConvEncoder(
+            info.features, or_default(self.hidden_size, hidden_size), channels=tuple(self.channels),
+            kernel_size=self.kernel_size, dropout=or_default(self.dropout, dropout),
+        )
+
+
+class TemporalConvEncoder(EncoderModule):
+    """Conv1d-batchnorm-ReLU-maxpool blocks over time, mean and max pooled over real frames.
+
+    Every block sees all time steps at once (no recurrence), so a long
+    spectrogram costs a few matrix products per block instead of one small
+    step per frame: several times faster than an LSTM on CPUs.
+
+    Parameters
+    ----------
+    in_features : int
+        Features per frame (mel bands).
+    hidden_size : int
+        Output size.
+    channels : sequence of int
+        Output channels of each block; each block halves the time axis.
+    kernel_size : int
+    dropout : float
+
+    Attributes
+    ----------
+    output_dim : int
+    step_dim : int
+        Channels of the last block; ``encode_steps`` gives one state per
+        pooled time step.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmm.encoders.conv1d import TemporalConvEncoder
+    >>> encoder = TemporalConvEncoder(40, 32, channels=(16, 32))
+    >>> frames = torch.randn(3, 100, 40)
+    >>> encoder(frames, torch.tensor([100, 50, 3])).shape
+    torch.Size([3, 32])
+    >>> states, mask = encoder.encode_steps(frames, torch.tensor([100, 50, 3]))
+    >>> states.shape, mask.sum(1).tolist()
+    (torch.Size([3, 25, 32]), [25, 13, 1])
+    """
+
+    def __init__(self, in_features, hidden_size, *, channels=(64, 64), kernel_size=5, dropout=0.0):
+        super().__init__()
+        blocks, previous = [], in_features
+        for out in channels:
+            blocks += [
+                nn.Conv1d(previous, out, kernel_size, padding=kernel_size // 2, bias=False),
+                nn.BatchNorm1d(out),
+                nn.ReLU(inplace=True),
+                nn.MaxPool1d(2, ceil_mode=True),
+            ]
+            previous = out
+        self.blocks = nn.Sequential(*blocks)
+        self.n_pools = len(channels)
+        self.project = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * previous, hidden_size), nn.ReLU())
+        self.output_dim = hidden_size
+        self.step_dim = previous
+
+    def encode_steps(self, x, lengths=None):
+        """Pooled time steps ``(n, S, step_dim)`` and the mask of those covering real frames."""
+        states = self.blocks(x.transpose(1, 2)).transpose(1, 2)
+        if lengths is None:
+            lengths = torch.full((len(x),), x.shape[1], dtype=torch.int64)
+        # Each block halves time (rounding up); an empty clip keeps one step.
+        real = lengths.to(states.device).clamp(min=1)
+        for _ in range(self.n_pools):
+            real = torch.div(real + 1, 2, rounding_mode="floor")
+        mask = torch.arange(states.shape[1], device=states.device)[None, :] < real[:, None]
+        return states * mask.unsqueeze(-1), mask
+
+    def forward(self, x, lengths=None):
+        states, mask = self.encode_steps(x, lengths)
+        weights = mask.unsqueeze(-1)
+        mean = states.sum(1) / weights.sum(1)
+        # States are ReLU outputs (>= 0) and padded steps zero, so max is over real steps.
+        return self.project(torch.cat([mean, states.amax(1)], dim=1))

@@ -1,0 +1,117 @@
+"""fastText-style encoder: a bag of a text's words and character n-grams."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from torch import nn
+
+from .._spec_params import POSITIVE_INT, PROBABILITY, or_default
+from .base import EncoderModule, EncoderSpec, register_encoder
+from .tokens import step_mask
+
+
+@register_encoder("ngram")
+class NGram(EncoderSpec):
+    """fastText-style bag of a text's words and character n-grams (the default for text).
+
+    The mean embedding of every word id and subword id of the text
+    (:class:`~skmm.preprocessing.TextSequencer` emits each word's character
+    n-grams by default). It reads short, noisy, multilingual text as a
+    linear model over character n-grams does, and is fast: no recurrence.
+
+    Parameters
+    ----------
+    embedding_dim : int or None
+        Size of the vectors and of the output (None: the estimator's
+        ``hidden_size``).
+    dropout : float or None
+        On the output (None: the estimator's).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmm.encoders import NGram
+    >>> from skmm.nn.inputs import ModalityInfo
+    >>> module = NGram(embedding_dim=16).build(
+    ...     ModalityInfo("tokens", (12, 25), vocab_size=300), hidden_size=64, dropout=0.0)
+    >>> module(torch.randint(0, 300, (3, 12, 25))).shape
+    torch.Size([3, 16])
+    """
+
+    kinds = ("tokens",)
+    _parameter_constraints: ClassVar[dict] = {
+        "embedding_dim": [POSITIVE_INT, None],
+        "dropout": [PROBABILITY, None],
+    }
+
+    def __init__(self, *, embedding_dim=None, dropout=None):
+        self.embedding_dim = embedding_dim
+        self.dropout = dropout
+
+    def build_module(self, info, *, hidden_size, dropout):
+        return NGramBagEncoder(
+            info.vocab_size, or_default(self.embedding_dim, hidden_size), dropout=or_default(self.dropout, dropout),
+        )
+
+
+class NGramBagEncoder(EncoderModule):
+    """fastText-style encoder: the mean embedding of every word and n-gram id of a text.
+
+    A bag (order ignored) of words and their character n-grams, as in
+    fastText's classifier: on short, noisy or multilingual text it holds what
+    a linear model over character n-gram TF-IDF holds, and unseen or
+    misspelt words still contribute through their n-grams.
+
+    Parameters
+    ----------
+    vocab_size : int
+    embedding_dim : int
+        Output size.
+    dropout : float
+        On the output vector.
+
+    Attributes
+    ----------
+    output_dim, step_dim : int
+        ``embedding_dim``; ``encode_steps`` gives each token's vector.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmm.encoders.ngram import NGramBagEncoder
+    >>> encoder = NGramBagEncoder(20, 8)
+    >>> ids = torch.tensor([[[2, 5, 6], [3, 7, 0]], [[0, 0, 0], [0, 0, 0]]])
+    >>> out = encoder(ids)
+    >>> out.shape, bool(out[1].eq(0).all())  # an empty text is a zero vector
+    (torch.Size([2, 8]), True)
+    >>> encoder.encode_steps(ids)[0].shape
+    torch.Size([2, 2, 8])
+    """
+
+    def __init__(self, vocab_size, embedding_dim, *, dropout=0.0):
+        super().__init__()
+        # padding_idx: id 0 embeds to zeros and is left out of each mean, so
+        # padding changes nothing. (An Embedding, not an EmbeddingBag with
+        # padding_idx, so the network exports to ONNX.)
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
+        self.dropout = nn.Dropout(dropout)
+        self.output_dim = embedding_dim
+        self.step_dim = embedding_dim
+
+    def forward(self, x, lengths=None):
+        if lengths is not None:
+            # Only the first `lengths` tokens are real; later ids are padding.
+            mask = step_mask(x, lengths)
+            x = x * (mask.unsqueeze(-1) if x.ndim == 3 else mask)
+        flat = x.flatten(1)
+        count = (flat != 0).sum(1, keepdim=True).clamp(min=1)
+        return self.dropout(self.embedding(flat).sum(1) / count)
+
+    def encode_steps(self, x, lengths=None):
+        """Each token's vector ``(n, T, step_dim)`` and the mask of real tokens."""
+        mask = step_mask(x, lengths)
+        vectors = self.embedding(x)
+        if x.ndim == 3:
+            vectors = vectors.sum(2) / (x != 0).sum(-1, keepdim=True).clamp(min=1)
+        return vectors * mask.unsqueeze(-1), mask
