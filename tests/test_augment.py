@@ -7,6 +7,7 @@ from sklearn.base import clone
 
 from skmm import MultimodalClassifier
 from skmm.augment import FrameAugment, ImageAugment, TokenAugment, resolve_augment
+from skmm.estimators.data import predict_dataset
 from skmm.nn.inputs import ModalityInfo
 
 FAST = dict(max_epochs=2, hidden_size=8, verbose=0, random_state=0)
@@ -29,7 +30,7 @@ def test_augmentation_is_off_at_predict_and_on_in_training(data):
     # In training mode the network sees a different batch on every call.
     net = clf.set_params().net_
     net.augment = resolve_augment("auto", clf.modalities_)
-    batch = next(iter(net.get_iterator(clf._dataset(X), training=False)))[0]
+    batch = next(iter(net.get_iterator(predict_dataset(clf, X), training=False)))[0]
     net.module_.train()
     torch.manual_seed(1)
     first = net.infer(batch)

@@ -6,6 +6,7 @@ import numpy as np
 from skorch.callbacks import Callback
 
 from skmm import MultimodalClassifier
+from skmm.estimators.data import predict_dataset
 from skmm.nn.training import can_hold_out
 
 
@@ -41,7 +42,7 @@ def test_defaults_hold_out_a_stratified_tenth_and_restore_the_best_epoch():
         np.testing.assert_array_equal(value.numpy(), snapshots.states[best][key].numpy())
     # A stratified 10%: both classes in the validation split, 30 rows.
     split = clf.net_.train_split
-    _, valid = split(clf._dataset({"x": X}), y)
+    _, valid = split(predict_dataset(clf, X), y)
     assert len(valid) == 30 and set(np.unique(y[valid.indices])) == {0, 1}
     # The learning rate fell on the plateau before the stop.
     assert clf.net_.optimizer_.param_groups[0]["lr"] < clf.lr
