@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from numbers import Real
 
+import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .._columns import Column
@@ -11,8 +12,15 @@ from .._params import check_positive_int
 from ._image_io import resize
 from ._parallel import prefetched
 from ._video_io import decode_video, frames_to_float
-from .decode_cache import decode_cache
 from .image import ImageLoader
+
+
+def read_video(value, n_frames, fps, size):
+    """One video's sampled frames, as floats of ``size`` (a module-level decoder: the cache key, picklable)."""
+    # Resized now, so only frames of the output size are held for the
+    # whole column (resizing and channel conversion commute: both linear).
+    frames = [resize(frame, size) for frame in frames_to_float(decode_video(value, n_frames, fps))]
+    return np.stack(frames) if frames else np.empty((0,), np.float32)  # the cache holds one array
 
 
 class VideoLoader(ImageLoader):
@@ -106,12 +114,6 @@ class VideoLoader(ImageLoader):
         ):
             raise ValueError(f"fps must be None or a positive number, got {self.fps!r}.")
 
-    def _read(self, value):
-        frames = frames_to_float(decode_cache.get(value, decode_video, self.n_frames, self.fps))
-        # Resized now, so only frames of the output size are held for the
-        # whole column (resizing and channel conversion commute: both linear).
-        return [resize(frame, tuple(self.size)) for frame in frames]
-
     def _decode(self, X):
         """(column, videos, images): every video's frames, then all frames flat.
 
@@ -119,11 +121,14 @@ class VideoLoader(ImageLoader):
         is absent or has ended, which ImageLoader's steps turn into NaN.
         """
         column = Column(X, type(self).__name__)
-        decode = prefetched(column.values, self._read, self.n_jobs, self.verbose, column.where_all())
+        decode = prefetched(
+            column.values, read_video, (self.n_frames, self.fps, tuple(self.size)),
+            self.n_jobs, self.verbose, column.where_all(),
+        )
         videos = column.decode(decode, "video", self.on_missing)
         images = []
         for frames in videos:
-            frames = frames or []
+            frames = [] if frames is None else list(frames)
             images += frames + [None] * (self.n_frames - len(frames))
         return column, videos, images
 
