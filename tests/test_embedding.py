@@ -81,8 +81,9 @@ def test_in_a_pipeline_before_logistic_regression(media_frame, make_prep):
     search = GridSearchCV(pipe, {"net__hidden_size": [8, 16]}, cv=2).fit(X, y)
     best = search.best_estimator_
     assert best.score(X, y) > 0.9
-    # Concat of text (GRU, mean and max: 2 h), image (h) and audio (LSTM: 2 h).
-    assert best.named_steps["net"].transform(X).shape[1] == 5 * search.best_params_["net__hidden_size"]
+    # Concat fusion: the encodings side by side.
+    net = best.named_steps["net"]
+    assert net.transform(X).shape[1] == sum(code.shape[1] for code in net.encode(X).values())
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(best)).predict_proba(X), best.predict_proba(X))
     assert not hasattr(clone(best).named_steps["net"], "net_")
 
@@ -100,8 +101,9 @@ def test_lazy_and_unfitted(frame, make_prep):
     X, y = frame
     clf = MultimodalClassifier(make_prep(number=False), lazy=True, lazy_fit_rows=40, **FAST).fit(X, y)
     Z = clf.transform(X)
-    assert Z.shape == (len(X), 5 * 16) and np.isfinite(Z).all()
-    assert clf.encode(X)["audio"].shape == (len(X), 2 * 16)
+    dims = {name: enc.output_dim for name, enc in clf.net_.module_.encoders.items()}
+    assert Z.shape == (len(X), sum(dims.values())) and np.isfinite(Z).all()
+    assert clf.encode(X)["audio"].shape == (len(X), dims["audio"])
     with pytest.raises(NotFittedError):
         MultimodalClassifier().transform(X)
     with pytest.raises(NotFittedError):

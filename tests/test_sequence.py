@@ -104,11 +104,12 @@ def test_in_a_network_grid_search_pickle_and_safe_format(tmp_path):
 
     pipe = Pipeline([("prep", make_prep()), ("net", MultimodalClassifier(**FAST))])
     search = GridSearchCV(pipe, {"prep__ts__max_len": [4, None]}, cv=2).fit(X, y)
-    assert search.best_score_ > 0.8  # the slope is learned through the recurrent encoder
+    assert search.best_score_ > 0.8  # the slope is learned over the steps
     pd.testing.assert_frame_equal(X, before)
     clf = MultimodalClassifier(make_prep(), **FAST).fit(X, y)
     assert clf.score(X, y) > 0.8
-    assert clf.net_.module_.encoders["ts"].__class__.__name__ == "RecurrentEncoder"
+    # Series are frames: read by the frames' default encoder (convolutions over time).
+    assert clf.net_.module_.encoders["ts"].__class__.__name__ == "TemporalConvEncoder"
     expected = clf.predict_proba(X)
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X), expected)
     clf.save_params(tmp_path / "clf.pt")
