@@ -17,8 +17,11 @@ hits both alike. ``--compare-threads`` adds the same with threads only.
 import argparse
 import json
 import os
+import pickle
 import resource
 import subprocess
+import sys
+import tempfile
 import time
 
 import numpy as np
@@ -52,54 +55,78 @@ def fit_demo(rows):
 
 
 def decode_table(args):
-    """Paired timings: the same process pinned to 1 core and to 2 cores in turn, ``--repeats`` pairs."""
-    from skmm.preprocessing import _parallel, decode_cache
+    """Paired timings: a fresh process pinned to 1 core and to 2 cores in turn, ``--repeats`` pairs.
 
+    Each run is a new Python process whose CPU affinity is set before it starts, so every
+    thread it makes (torch's OpenMP pool included) stays on those cores; pinning a running
+    process's main thread alone would leave threads made earlier on every core.
+    """
     X, _ = make_av_digits(2000, random_state=0)
     prep = ModalityTransformer([
         ("image", ImageLoader(size=(28, 28)), "image"),
         ("audio", AudioFeaturizer(n_mels=40), "audio"),
     ]).fit(X)
     many = pd.concat([X] * -(-args.rows // len(X)), ignore_index=True).iloc[: args.rows]
-    decode_cache.max_bytes = 0  # every file decoded, as in a first pass over new data
     allowed = sorted(os.sched_getaffinity(0))
     core_counts = list(range(1, min(2, len(allowed)) + 1))
-    modes = {"auto (processes when long)": _parallel.PROCESS_MIN_SECONDS}
+    modes = {"auto (processes when long)": "auto"}
     if args.compare_threads:
-        modes["threads only"] = float("inf")
+        modes["threads only"] = "threads"
     before = uptime()
     rows = []
-    try:
-        for mode, threshold in modes.items():
-            _parallel.PROCESS_MIN_SECONDS = threshold
-            times = {cores: [] for cores in core_counts}
-            cpu = {cores: [] for cores in core_counts}
+    with tempfile.TemporaryDirectory() as folder:
+        job = os.path.join(folder, "job.pkl")
+        with open(job, "wb") as f:
+            pickle.dump((prep, many), f)
+        for mode, how in modes.items():
+            runs = {cores: [] for cores in core_counts}
             for _ in range(args.repeats):  # alternate, so load from other work hits both alike
                 for cores in core_counts:
-                    os.sched_setaffinity(0, allowed[:cores])
-                    start, start_cpu = time.perf_counter(), cpu_seconds()
-                    prep.transform(many)
-                    times[cores].append(time.perf_counter() - start)
-                    cpu[cores].append(cpu_seconds() - start_cpu)
-            rows.append((mode, {cores: float(np.median(t)) for cores, t in times.items()},
-                         {cores: float(np.median(t)) for cores, t in cpu.items()}))
-    finally:
-        os.sched_setaffinity(0, allowed)
+                    runs[cores].append(run_pinned(job, how, allowed[:cores]))
+            rows.append((mode, {cores: {key: float(np.median([r[key] for r in done])) for key in done[0]}
+                                for cores, done in runs.items()}))
     print(f"Decoding + preprocessing image and audio of {args.rows:,} rows (decode cache off): "
-          f"median of {args.repeats} paired runs, 1 and 2 cores alternating\n")
-    print("| decoding | cores | seconds | rows per second | speed-up | CPU seconds (all processes) |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for mode, seconds, cpu in rows:
+          f"median of {args.repeats} paired runs, 1 and 2 cores alternating, each a fresh pinned process\n")
+    print("| decoding | cores | seconds | rows per second | speed-up | CPU seconds (all processes) "
+          "| of which in worker processes |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for mode, medians in rows:
         for cores in core_counts:
-            print(f"| {mode} | {cores} | {seconds[cores]:.2f} | {args.rows / seconds[cores]:,.0f} | "
-                  f"{seconds[1] / seconds[cores]:.2f}x | {cpu[cores]:.2f} |")
+            m = medians[cores]
+            print(f"| {mode} | {cores} | {m['seconds']:.2f} | {args.rows / m['seconds']:,.0f} | "
+                  f"{medians[1]['seconds'] / m['seconds']:.2f}x | {m['cpu']:.2f} | {m['worker_cpu']:.2f} |")
     print(f"\nuptime before: {before}\nuptime after:  {uptime()}")
+
+
+def run_pinned(job, how, cores):
+    """Time ``prep.transform(many)`` from ``job`` in a new process allowed only ``cores``."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--decode-child", job, "--decoding", how],
+        capture_output=True, text=True, check=True, preexec_fn=lambda: os.sched_setaffinity(0, cores),
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def decode_child(job, how):
+    """One timed run inside the pinned process: prints seconds and CPU seconds as JSON."""
+    from skmm.preprocessing import _parallel, decode_cache
+
+    with open(job, "rb") as f:
+        prep, many = pickle.load(f)  # noqa: S301 - written by this script's parent just now
+    decode_cache.max_bytes = 0  # every file decoded, as in a first pass over new data
+    if how == "threads":
+        _parallel.PROCESS_MIN_SECONDS = float("inf")
+    prep.transform(many.iloc[:64])  # imports and first-call set-up out of the timing
+    start, start_cpu = time.perf_counter(), cpu_seconds()
+    prep.transform(many)
+    seconds, cpu = time.perf_counter() - start, cpu_seconds()
+    print(json.dumps({"seconds": seconds, "cpu": sum(cpu) - sum(start_cpu), "worker_cpu": cpu[1] - start_cpu[1]}))
 
 
 def cpu_seconds():
     """CPU time of this process and of its finished children (the decoding workers)."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def uptime():
@@ -113,7 +140,11 @@ def main():
     parser.add_argument("--decode-only", action="store_true", help="only the decoding table")
     parser.add_argument("--compare-threads", action="store_true",
                         help="also time decoding with threads only (no worker processes)")
+    parser.add_argument("--decode-child", help=argparse.SUPPRESS)  # internal: one pinned run
+    parser.add_argument("--decoding", default="auto", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.decode_child:
+        return decode_child(args.decode_child, args.decoding)
     if args.decode_only:
         return decode_table(args)
     clf, one, many = fit_demo(args.rows)
