@@ -87,6 +87,6 @@ def workers(request, monkeypatch):
         if not _parallel.can_fork():
             pytest.skip("worker processes are forked on Linux only")
         real = _parallel._process_map
-        monkeypatch.setattr(_parallel, "_process_map", lambda *args: pools.append(len(args[2])) or real(*args))
+        monkeypatch.setattr(_parallel, "_process_map", lambda *args: pools.append(len(args[1])) or real(*args))
     monkeypatch.setattr(_parallel, "PROCESS_MIN_SECONDS", 0.0 if request.param == "processes" else float("inf"))
     return pools

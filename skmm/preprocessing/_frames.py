@@ -29,8 +29,9 @@ def pad_frames(frames, max_len, mean, std):
     """Rows ``(T_i, d)`` or None -> float32 ``(n, max_len, d)``: scaled, truncated, NaN after each end."""
     out = np.full((len(frames), max_len, len(mean)), np.nan, dtype=np.float32)
     for i, f in enumerate(frames):
-        if f is None:
-            continue  # absent: stays NaN
-        f = f[:max_len]
-        out[i, : len(f)] = (f - mean) / std
+        if f is not None:  # absent: stays NaN
+            out[i, : len(f)] = f[:max_len]
+    # Scaled in place at once (the same float32 operations as row by row; NaN padding stays NaN).
+    out -= mean
+    out /= std
     return out

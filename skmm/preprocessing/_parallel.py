@@ -1,14 +1,21 @@
 """Decoding and featurising media rows on several cores.
 
-Work is cut into chunks of rows and results come back in row order, so the
-output is the same as a serial run's, bit for bit, and errors are raised for
-the first bad row, as a serial run raises them.
+Work is cut into chunks of consecutive rows and results come back in row
+order, so the output is the same as a serial run's, bit for bit, and errors
+are raised for the first bad row, as a serial run raises them.
+
+A chunk is decoded *and featurised* (resized, log-mel frames, ...) by the
+worker that takes it, so the calling process is left only with stacking the
+results, and what travels back is the compact features rather than the
+decoded media. The featuriser always sees the same chunks (fixed by row
+position and :data:`CHUNK`, not by ``n_jobs`` or by what the cache held), so
+batched featurisers give the same output however the work is spread.
 
 Decoding one small file is mostly Python (Pillow's and soundfile's own
 code, holding the GIL) around a little C: threads barely scale on it. So a
-long decode (more than :data:`PROCESS_MIN_SECONDS` of estimated work) runs
-in forked worker processes, which inherit the values and the decoder and
-send back only the decoded arrays; shorter work, and platforms without a
+long job (more than :data:`PROCESS_MIN_SECONDS` of estimated work) runs
+in forked worker processes, which inherit the values, the decoder and the
+featuriser and send back only arrays; shorter work, and platforms without a
 safe ``fork``, use threads. The decode cache stays in the calling process:
 cached rows are looked up first, and only misses are decoded (each distinct
 file once).
@@ -26,7 +33,6 @@ import sys
 import tempfile
 import time
 import warnings
-from collections import namedtuple
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import nullcontext
@@ -39,8 +45,8 @@ from .._columns import is_missing
 from .._threads import call_verbosity, in_worker, thread_limit, usable_cores
 from .decode_cache import decode_cache
 
-#: Rows per task: large enough that the pool's own cost is small.
-CHUNK = 32
+#: Rows per task: large enough that the pool's own cost is small, and one batch of a batched featuriser.
+CHUNK = 64
 #: A progress bar appears only when the work lasts longer than this (seconds).
 PROGRESS_DELAY = 1.0
 #: Decoding estimated to take longer than this (seconds, on one core) runs in processes.
@@ -87,86 +93,146 @@ def _attempt(decode, value, settings=()):
         return False, exc
 
 
+def _featurize_one(decoded, featurize):
+    return featurize([decoded])[0]
+
+
+def _featurized(featurize, done):
+    """``done`` ((ok, decoded or error) per row of a chunk) with each decoded array replaced by its features.
+
+    The chunk's arrays are featurised together (one batch). If that fails they
+    are featurised one by one, so that the error is raised for its own row.
+    """
+    out = list(done)
+    rows = [i for i, (ok, _) in enumerate(done) if ok]
+    if not rows:
+        return out
+    try:
+        features = featurize([done[i][1] for i in rows])
+    except Exception:  # noqa: BLE001 - replayed for its row, as a decoding error is
+        for i in rows:
+            out[i] = _attempt(_featurize_one, done[i][1], (featurize,))
+        return out
+    for i, feature in zip(rows, features):
+        out[i] = (True, feature)
+    return out
+
+
 # Work handed to forked workers: they inherit it at fork time, so neither the
 # values nor the decoder are pickled.
 _INHERITED = {}
 _tokens = count()
 _HEADER = 8  # bytes: length of a chunk file's pickled header
-
-#: Where a worker wrote one array in its chunk's file, after the header.
-_Spooled = namedtuple("_Spooled", "offset shape dtype")
+_ALIGN = 64  # bytes: each block of arrays in a chunk file starts at a multiple of this
 
 
 def _work(token):
-    """A worker's loop: take the next chunk, decode it, spool it, until none is left.
+    """A worker's loop: take the next chunk, run its task, spool the results, until none is left.
 
     Workers take chunks themselves (a shared counter) rather than being fed
     by the parent, which on a loaded machine may wait long for a core.
     """
-    decode, settings, items, chunks, spool, next_chunk, finished = _INHERITED[token]
+    task, chunks, spool, next_chunk, finished = _INHERITED[token]
     while True:
         with next_chunk.get_lock():
             c = next_chunk.value
             next_chunk.value += 1
         if c >= len(chunks):
             return
-        start, stop = chunks[c]
-        _spool([_attempt(decode, value, settings) for value in items[start:stop]], os.path.join(spool, str(c)))
+        _spool(task(*chunks[c]), os.path.join(spool, str(c)))
         finished[c] = 1
 
 
-def _spool(done, path):
-    """Write a chunk's results to ``path``: pickled (ok, error or :class:`_Spooled`) list, then raw arrays.
+def _parts(out):
+    """A row's result as a tuple: the result itself, or its members if it is a tuple."""
+    return out if isinstance(out, tuple) else (out,)
 
-    Arrays through a pipe cost more CPU than decoding them (64 KiB at a time,
-    pickled on both sides); a file in memory (/dev/shm) is written and read at once.
+
+def _arrays(out):
+    """The arrays a row's result holds."""
+    return [a for a in _parts(out) if isinstance(a, np.ndarray)]
+
+
+def _spool(done, path):
+    """Write a chunk's results to ``path``: a pickled header, then the arrays, raw.
+
+    A row's result is an array or a tuple of arrays (or None). Arrays of the
+    same place in the tuple, shape and dtype are written back to back as one
+    block, read back as one array whose rows the results view; the header
+    holds the rest of the results and, per block, (place, shape, dtype, offset,
+    rows). Arrays through a pipe cost more CPU than decoding them (64 KiB at a
+    time, pickled on both sides); a file in memory (/dev/shm) is written and
+    read at once, and a few blocks cost the reader far less than many arrays.
     """
-    arrays, offset = [], 0
+    groups = {}
     for i, (ok, out) in enumerate(done):
-        if ok and isinstance(out, np.ndarray) and not out.dtype.hasobject:
-            arrays.append(np.ascontiguousarray(out))
-            done[i] = (ok, _Spooled(offset, out.shape, out.dtype))
-            offset += out.nbytes
-        elif not ok:
+        if not ok:
             try:
                 pickle.dumps(out)
             except Exception:  # noqa: BLE001 - an error that cannot travel back is sent as its text
                 done[i] = (False, RuntimeError(f"{type(out).__name__}: {out}"))
-    header = pickle.dumps(done)
-    header += b"\0" * (-(_HEADER + len(header)) % 64)  # arrays start aligned
+            continue
+        parts = list(_parts(out))
+        for slot, part in enumerate(parts):
+            if isinstance(part, np.ndarray) and not part.dtype.hasobject:
+                groups.setdefault((slot, part.shape, part.dtype.str), []).append((i, part))
+                parts[slot] = None
+        done[i] = (True, tuple(parts) if isinstance(out, tuple) else parts[0])
+    blocks, offset = [], 0
+    for (slot, shape, dtype), members in groups.items():
+        offset += -offset % _ALIGN
+        blocks.append((slot, shape, dtype, offset, [i for i, _ in members]))
+        offset += sum(part.nbytes for _, part in members)
+    header = pickle.dumps((done, blocks))
+    header += b"\0" * (-(_HEADER + len(header)) % _ALIGN)  # blocks start aligned
     with open(path + ".part", "wb") as f:
         f.write(len(header).to_bytes(_HEADER, "little"))
         f.write(header)
-        for array in arrays:
-            f.write(array.data)
+        written = 0
+        for (_, members), (*_, at, _) in zip(groups.items(), blocks):
+            f.write(b"\0" * (at - written))
+            for _, part in members:
+                f.write(np.ascontiguousarray(part).data)
+            written = at + sum(part.nbytes for _, part in members)
     os.replace(path + ".part", path)
 
 
 def _unspool(path):
     """A chunk's results read back from :func:`_spool`'s file, which is then removed.
 
-    The arrays are mapped, not copied (copy-on-write: they stay writeable): the parent's
-    copy of the rows would cost about as much CPU as the workers' decoding saves.
+    The blocks are mapped, not copied (private: they stay writeable), with
+    their pages mapped at once rather than one fault at a time.
     """
     with open(path, "rb") as f:
         size = int.from_bytes(f.read(_HEADER), "little")
-        done = pickle.loads(f.read(size))  # noqa: S301 - written by our own worker just now
+        done, blocks = pickle.loads(f.read(size))  # noqa: S301 - written by our own worker just now
         base = _HEADER + size
         total = os.fstat(f.fileno()).st_size
-        data = mmap.mmap(f.fileno(), total, access=mmap.ACCESS_COPY) if total > base else None
+        data = None
+        if total > base:
+            data = mmap.mmap(
+                f.fileno(), total, flags=mmap.MAP_PRIVATE | getattr(mmap, "MAP_POPULATE", 0),
+                prot=mmap.PROT_READ | mmap.PROT_WRITE,
+            )
     os.unlink(path)  # the mapping keeps the data; nothing is left to clean up
-    return [(ok, _mapped(data, base, out) if ok and isinstance(out, _Spooled) else out) for ok, out in done]
-
-
-def _mapped(data, base, spooled):
-    count = math.prod(spooled.shape)
-    if not count:
-        return np.empty(spooled.shape, spooled.dtype)
-    return np.frombuffer(data, spooled.dtype, count, base + spooled.offset).reshape(spooled.shape)
+    for slot, shape, dtype, offset, rows in blocks:
+        count = len(rows) * math.prod(shape)
+        block = (np.frombuffer(data, dtype, count, base + offset) if count else np.empty(0, dtype)).reshape(
+            len(rows), *shape
+        )
+        for row, array in zip(rows, block):
+            ok, out = done[row]
+            if isinstance(out, tuple):
+                parts = list(out)
+                parts[slot] = array
+                done[row] = (ok, tuple(parts))
+            else:
+                done[row] = (ok, array)
+    return done
 
 
 def _child_init():
-    # The workers decode only; one torch/BLAS thread each, as the pool fills the cores.
+    # One torch/BLAS thread per worker, as the pool fills the cores.
     import torch
 
     torch.set_num_threads(1)
@@ -182,7 +248,7 @@ def can_fork():
 
 
 def _spool_dir(nbytes):
-    """A folder with room for ``nbytes`` of decoded arrays, in memory if possible; None if none has."""
+    """A folder with room for ``nbytes`` of results, in memory if possible; None if none has."""
     for folder in ("/dev/shm", tempfile.gettempdir()):  # Docker's /dev/shm is 64 MB unless raised
         try:
             info = os.statvfs(folder)
@@ -208,22 +274,22 @@ def _collect(workers, chunks, pending, finished, spool, results, bar):
             raise RuntimeError(f"media-decoding workers stopped with chunks {pending} not done")
 
 
-def _process_map(decode, settings, items, chunks, n_jobs, bar, spool_dir):
-    """Decode ``items`` by ``chunks`` ((start, stop) pairs) in ``n_jobs`` forked processes, in order.
+def _process_map(task, chunks, n_jobs, bar, spool_dir):
+    """``task(start, stop)`` for each of ``chunks`` in ``n_jobs`` forked processes; results in order.
 
-    The decoded arrays are spooled in files in ``spool_dir`` and mapped, so they use its room
+    The results' arrays are spooled in files in ``spool_dir`` and mapped, so they use its room
     until they are freed.
     """
     context = multiprocessing.get_context("fork")
     token = next(_tokens)
     spool = tempfile.mkdtemp(prefix="skmm-decode-", dir=spool_dir)
     finished, next_chunk = context.Array("b", len(chunks), lock=False), context.Value("i", 0)
-    _INHERITED[token] = (decode, settings, items, chunks, spool, next_chunk, finished)
+    _INHERITED[token] = (task, chunks, spool, next_chunk, finished)
     results = [None] * len(chunks)
     try:
         with warnings.catch_warnings():
             # Python >= 3.12 warns on fork in a threaded process; the workers only decode
-            # (no torch, no locks of the parent's other threads).
+            # and featurise (no locks of the parent's other threads).
             warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
             with ProcessPoolExecutor(n_jobs, context, initializer=_child_init) as pool:
                 workers = [pool.submit(_work, token) for _ in range(n_jobs)]
@@ -245,36 +311,39 @@ def _process_map(decode, settings, items, chunks, n_jobs, bar, spool_dir):
         shutil.rmtree(spool, ignore_errors=True)
 
 
-def _decode_all(decode, settings, items, n_jobs, bar):
-    """``[_attempt(decode, item, settings) ...]``: threads or processes, by the estimated work."""
-    n = min(resolve_n_jobs(n_jobs), -(-len(items) // CHUNK))
-    if n <= 1:
-        done = [_attempt(decode, item, settings) for item in items]
-        bar.update(len(items))
-        return done
-    # The first chunk, decoded here, tells how long the rest would take on one core.
-    started = time.perf_counter()
-    first = [_attempt(decode, item, settings) for item in items[:CHUNK]]
-    bar.update(len(first))
-    rest = items[CHUNK:]
-    estimate = (time.perf_counter() - started) * len(rest) / CHUNK
-    chunks = [(i, min(i + CHUNK, len(items))) for i in range(CHUNK, len(items), CHUNK)]
-    if estimate > PROCESS_MIN_SECONDS and can_fork():
-        nbytes = sum(out.nbytes for ok, out in first if ok and isinstance(out, np.ndarray))
-        spool_dir = _spool_dir(2 * nbytes * len(rest) / len(first))
-        if spool_dir is not None:
-            return first + _process_map(decode, settings, items, chunks, n, bar, spool_dir)
+def _run(task, n_rows, n_jobs, bar):
+    """``task(start, stop)`` over chunks of :data:`CHUNK` rows, concatenated in order.
 
-    def decode_chunk(chunk):
-        done = [_attempt(decode, item, settings) for item in items[chunk[0] : chunk[1]]]
+    Serial, threads or processes, by ``n_jobs`` and the estimated work; torch
+    and BLAS use one thread throughout (the pool fills the cores, and the
+    output must not depend on how many threads a batched step had).
+    """
+    chunks = [(start, min(start + CHUNK, n_rows)) for start in range(0, n_rows, CHUNK)]
+    n = min(resolve_n_jobs(n_jobs), len(chunks))
+
+    def run(chunk):
+        done = task(*chunk)
         bar.update(len(done))
         return done
 
-    return first + [r for done in parallel_map(decode_chunk, chunks, n) for r in done]
+    with thread_limit(1):
+        if n <= 1:
+            return [r for chunk in chunks for r in run(chunk)]
+        # The first chunk, run here, tells how long the rest would take on one core.
+        started = time.perf_counter()
+        first = run(chunks[0])
+        left = n_rows - len(first)
+        estimate = (time.perf_counter() - started) * left / len(first)
+        if estimate > PROCESS_MIN_SECONDS and can_fork():
+            nbytes = sum(a.nbytes for ok, out in first if ok for a in _arrays(out))
+            spool_dir = _spool_dir(2 * nbytes * left / len(first))
+            if spool_dir is not None:
+                return first + _process_map(task, chunks[1:], n, bar, spool_dir)
+        return first + [r for done in parallel_map(run, chunks[1:], n) for r in done]
 
 
-def prefetched(values, decode, settings=(), n_jobs=None, verbose=None, what="media"):
-    """Decode every present value up front (in parallel, through the cache); return a replaying decoder.
+def prefetched(values, decode, settings=(), n_jobs=None, verbose=None, what="media", featurize=None):
+    """Decode (and featurise) every present value up front, in parallel, through the cache; return a replayer.
 
     :meth:`skmm._columns.Column.decode` then calls the returned function on
     the present values in row order; each call returns the next stored
@@ -297,34 +366,64 @@ def prefetched(values, decode, settings=(), n_jobs=None, verbose=None, what="med
         None follows the estimator being fitted or run (silent otherwise).
     what : str
         Shown beside the progress bar.
+    featurize : callable or None
+        ``featurize(list of decoded arrays)`` -> list of features, one each;
+        the replayer then returns features. It runs where the rows were decoded,
+        on chunks of :data:`CHUNK` consecutive present rows, so it may batch them.
+        The cache keeps the decoded arrays, not the features.
     """
     present = [value for value in values if not is_missing(value)]
-    results = [None] * len(present)
-    misses, keys, first_of = [], [], {}
+    decoded = [None] * len(present)  # (ok, decoded array or error)
+    keys = [None] * len(present)
+    misses, repeats, first_of = [], {}, {}
     for i, value in enumerate(present):
         key = decode_cache.key(value, decode, settings)
         if key is not None and key in first_of:  # the same file again in this column: decoded once
             decode_cache.lookup(key, hit=True)
-            results[i] = first_of[key]
+            repeats[i] = first_of[key]
         elif (cached := decode_cache.lookup(key)) is not None:
-            results[i] = (True, cached)
+            decoded[i] = (True, cached)
         else:
             if key is not None:
-                first_of[key] = len(misses)
+                first_of[key] = i
+            keys[i] = key
             misses.append(i)
-            keys.append(key)
     if verbose is None:
         verbose = call_verbosity.get()
+    # Nothing known up front: each worker decodes and featurises its chunk in one go, and
+    # sends back the features (and the decoded arrays only where the cache keeps them).
+    fused = featurize is not None and len(misses) == len(present)
+    total = len(misses) if fused or featurize is None else len(misses) + len(present)
     with tqdm(
-        total=len(misses), desc=f"decoding {what}", unit="row", disable=verbose < 1 or not misses,
+        total=total, desc=f"decoding {what}", unit="row", disable=verbose < 1 or not total,
         delay=PROGRESS_DELAY, leave=False,
     ) as bar:
-        decoded = _decode_all(decode, settings, [present[i] for i in misses], n_jobs, bar)
-    for i, key, (ok, out) in zip(misses, keys, decoded):
-        results[i] = (True, decode_cache.store(key, out)) if ok else (ok, out)
-    for i, result in enumerate(results):
-        if isinstance(result, int):
-            results[i] = results[misses[result]]
+        if fused:
+            def decode_and_featurize(start, stop):
+                done = [_attempt(decode, value, settings) for value in present[start:stop]]
+                return [
+                    (True, (d if keys[i] is not None else None, f)) if ok else (False, f)
+                    for i, (_, d), (ok, f) in zip(range(start, stop), done, _featurized(featurize, done))
+                ]
+
+            results = _run(decode_and_featurize, len(present), n_jobs, bar)
+            for i, (ok, out) in enumerate(results):
+                if ok:
+                    if out[0] is not None:
+                        decode_cache.store(keys[i], out[0])
+                    results[i] = (True, out[1])
+        else:
+            def decode_misses(start, stop):
+                return [_attempt(decode, present[i], settings) for i in misses[start:stop]]
+
+            for i, (ok, out) in zip(misses, _run(decode_misses, len(misses), n_jobs, bar)):
+                decoded[i] = (True, decode_cache.store(keys[i], out)) if ok else (False, out)
+            for i, first in repeats.items():
+                decoded[i] = decoded[first]
+            results = decoded
+            if featurize is not None:
+                results = _run(lambda start, stop: _featurized(featurize, decoded[start:stop]), len(present),
+                               n_jobs, bar)
     results = iter(results)
 
     def replay(value):

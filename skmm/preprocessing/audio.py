@@ -50,8 +50,8 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         row, or with "mask" gives an all-NaN row so the network treats the
         sample as lacking this modality.
     n_jobs : int or None, default=None
-        Threads, or for long decodes processes, that decode rows (the log-mel step runs in
-        threads); None uses the cores skmm may use (1 inside joblib or Dask workers). The output
+        Threads, or for long work processes, that decode clips and compute their log-mel
+        frames; None uses the cores skmm may use (1 inside joblib or Dask workers). The output
         does not depend on it.
     verbose : int or None, default=None
         1 shows a progress bar when decoding takes more than a second; None
@@ -142,15 +142,13 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         column = Column(X, type(self).__name__)
         rate, limit = self.sample_rate, self._max_samples()
         # Clips are cut while read, before resampling and the STFT, so memory
-        # follows max_duration rather than the longest file.
+        # follows max_duration rather than the longest file. The workers that
+        # decode a chunk of clips compute its log-mel frames too.
         decode = prefetched(
-            column.values, decode_audio, (rate, limit), self.n_jobs, self.verbose, column.where_all()
+            column.values, decode_audio, (rate, limit), self.n_jobs, self.verbose, column.where_all(),
+            featurize=self._logmel(),
         )
-        waves = column.decode(decode, "audio", self.on_missing)
-        present = [i for i, wave in enumerate(waves) if wave is not None]
-        frames = [None] * len(waves)
-        for i, f in zip(present, self._logmel()([waves[i] for i in present], self.n_jobs)):
-            frames[i] = f
+        frames = column.decode(decode, "audio", self.on_missing)
         return column, frames
 
     def _pad(self, frames):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from numbers import Integral
 from typing import ClassVar
 
@@ -86,28 +87,32 @@ class ImageLoader(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         return one_column_tags(super().__sklearn_tags__(), self)
 
-    def _decode(self, X):
+    def _decode(self, X, channels=None):
+        """(column, images): decoded (H, W, C), or with ``channels`` known, shaped (channels, *size) by the workers."""
         column = Column(X, type(self).__name__)
-        decode = prefetched(column.values, decode_image, (), self.n_jobs, self.verbose, column.where_all())
+        shape = None if channels is None else partial(_shaped, channels=channels, size=tuple(self.size))
+        decode = prefetched(
+            column.values, decode_image, (), self.n_jobs, self.verbose, column.where_all(), featurize=shape
+        )
         return column, column.decode(decode, "image", self.on_missing)
 
-    def _stack(self, images, channels):
+    def _stack(self, images, channels, shaped):
         size = tuple(self.size)
         out = np.full((len(images), channels, *size), np.nan, dtype=np.float32)
         for i, image in enumerate(images):
             if image is None:
                 continue  # absent: stays NaN
-            out[i] = resize(to_channels(image, channels), size).transpose(2, 0, 1)
+            out[i] = image if shaped else _shaped([image], channels, size)[0]
         return out
 
-    def _fit_decoded(self, column, images):
+    def _fit_decoded(self, column, images, shaped):
         column.check_not_empty()
         column.check_some_present(images, "image")
         if self.channels is None:
             self.channels_ = 3 if any(im is not None and im.shape[-1] == 3 for im in images) else 1
         else:
             self.channels_ = self.channels
-        stacked = self._stack(images, self.channels_)
+        stacked = self._stack(images, self.channels_, shaped)
         if self.normalize:
             present = stacked[[im is not None for im in images]]
             self.mean_ = present.mean(axis=(0, 2, 3))
@@ -145,8 +150,9 @@ class ImageLoader(TransformerMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
         """Fit and transform, decoding every image once."""
-        column, images = self._decode(X)
-        return self._scale(self._fit_decoded(column, images))
+        # Channels given: the workers shape the images; learned: from the decoded images first.
+        column, images = self._decode(X, self.channels)
+        return self._scale(self._fit_decoded(column, images, shaped=self.channels is not None))
 
     def transform(self, X):
         """Load, resize and standardise images.
@@ -161,5 +167,10 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         images : ndarray of shape (n_samples, channels_, height, width), float32
         """
         check_is_fitted(self, "channels_")
-        _, images = self._decode(X)
-        return self._scale(self._stack(images, self.channels_))
+        _, images = self._decode(X, self.channels_)
+        return self._scale(self._stack(images, self.channels_, shaped=True))
+
+
+def _shaped(images, channels, size):
+    """Decoded (H, W, C) images -> float32 (channels, *size), one each (the rows of the output)."""
+    return [resize(to_channels(image, channels), size).transpose(2, 0, 1) for image in images]
