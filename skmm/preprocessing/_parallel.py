@@ -342,7 +342,41 @@ def _run(task, n_rows, n_jobs, bar):
         return first + [r for done in parallel_map(run, chunks[1:], n) for r in done]
 
 
-def prefetched(values, decode, settings=(), n_jobs=None, verbose=None, what="media", featurize=None):
+def _shared_empty(shape, dtype):
+    """An uninitialised array in memory shared with processes forked later (they write rows into it)."""
+    nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+    if not nbytes:
+        return np.empty(shape, dtype)
+    return np.frombuffer(mmap.mmap(-1, nbytes), dtype).reshape(shape)
+
+
+def stack_rows(rows, stacked, shape, dtype=np.float32):
+    """Rows (arrays of ``shape``, or None: NaN) as one array; ``stacked`` itself when it holds them all, in order.
+
+    ``stacked`` is :func:`prefetched`'s ``replayer.stacked``, whose rows the
+    replayer returned for the present values.
+    """
+    if stacked is not None and len(stacked) == len(rows) and all(row is not None for row in rows):
+        return stacked  # every row present and decoded: the workers wrote the output already
+    out = np.full((len(rows), *shape), np.nan, dtype)
+    for i, row in enumerate(rows):
+        if row is not None:  # absent: stays NaN
+            out[i] = row
+    return out
+
+
+def _written(done, stacked, start):
+    """Write a chunk's features into their rows of ``stacked``; the results then carry None for them."""
+    for j, (ok, out) in enumerate(done):
+        if ok:
+            stacked[start + j] = out
+            done[j] = (True, None)
+    return done
+
+
+def prefetched(
+    values, decode, settings=(), n_jobs=None, verbose=None, what="media", featurize=None, stack_as=None
+):
     """Decode (and featurise) every present value up front, in parallel, through the cache; return a replayer.
 
     :meth:`skmm._columns.Column.decode` then calls the returned function on
@@ -367,10 +401,21 @@ def prefetched(values, decode, settings=(), n_jobs=None, verbose=None, what="med
     what : str
         Shown beside the progress bar.
     featurize : callable or None
-        ``featurize(list of decoded arrays)`` -> list of features, one each;
-        the replayer then returns features. It runs where the rows were decoded,
-        on chunks of :data:`CHUNK` consecutive present rows, so it may batch them.
-        The cache keeps the decoded arrays, not the features.
+        ``featurize(list of decoded arrays)`` -> features, one per array
+        (a list, or an array of rows); the replayer then returns features. It runs
+        where the rows were decoded, on chunks of :data:`CHUNK` consecutive present
+        rows, so it may batch them. The cache keeps the decoded arrays, not the features.
+    stack_as : (tuple, dtype) or None
+        With ``featurize``: the shape and dtype every feature has. The workers
+        then write the features straight into one array of the present rows,
+        ``replayer.stacked``, whose rows the replayer returns, rather than
+        sending them back; a caller whose rows are all present and decoded
+        takes it as its output, with no copy. Rows that failed hold garbage.
+
+    Returns
+    -------
+    replayer : callable
+        With the attribute ``stacked`` (None without ``stack_as``).
     """
     present = [value for value in values if not is_missing(value)]
     decoded = [None] * len(present)  # (ok, decoded array or error)
@@ -390,6 +435,12 @@ def prefetched(values, decode, settings=(), n_jobs=None, verbose=None, what="med
             misses.append(i)
     if verbose is None:
         verbose = call_verbosity.get()
+    stacked = None if featurize is None or stack_as is None else _shared_empty((len(present), *stack_as[0]), stack_as[1])
+
+    def features(done, start):
+        done = _featurized(featurize, done)
+        return done if stacked is None else _written(done, stacked, start)
+
     # Nothing known up front: each worker decodes and featurises its chunk in one go, and
     # sends back the features (and the decoded arrays only where the cache keeps them).
     fused = featurize is not None and len(misses) == len(present)
@@ -403,7 +454,7 @@ def prefetched(values, decode, settings=(), n_jobs=None, verbose=None, what="med
                 done = [_attempt(decode, value, settings) for value in present[start:stop]]
                 return [
                     (True, (d if keys[i] is not None else None, f)) if ok else (False, f)
-                    for i, (_, d), (ok, f) in zip(range(start, stop), done, _featurized(featurize, done))
+                    for i, (_, d), (ok, f) in zip(range(start, stop), done, features(done, start))
                 ]
 
             results = _run(decode_and_featurize, len(present), n_jobs, bar)
@@ -422,8 +473,9 @@ def prefetched(values, decode, settings=(), n_jobs=None, verbose=None, what="med
                 decoded[i] = decoded[first]
             results = decoded
             if featurize is not None:
-                results = _run(lambda start, stop: _featurized(featurize, decoded[start:stop]), len(present),
-                               n_jobs, bar)
+                results = _run(lambda start, stop: features(decoded[start:stop], start), len(present), n_jobs, bar)
+    if stacked is not None:
+        results = [(True, stacked[i]) if ok else (ok, out) for i, (ok, out) in enumerate(results)]
     results = iter(results)
 
     def replay(value):
@@ -432,4 +484,5 @@ def prefetched(values, decode, settings=(), n_jobs=None, verbose=None, what="med
             return out
         raise out
 
+    replay.stacked = stacked
     return replay

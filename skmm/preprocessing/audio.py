@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import ClassVar
+
+import numpy as np
 
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
@@ -10,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._columns import Column, one_column_tags
 from .._spec_params import NON_NEGATIVE_INT, ON_MISSING, POSITIVE_INT, POSITIVE_REAL
 from ._audio_io import decode_audio
-from ._parallel import prefetched
+from ._parallel import prefetched, stack_rows
 from .logmel import LogMel
 from ._frames import feature_stats, pad_frames
 
@@ -137,22 +140,26 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
             return (self.max_frames_ - 1) * self.hop_length + self.n_fft
         return None
 
-    def _frames(self, X):
-        """Decode and featurise every clip: (column, list of (T_i, n_mels))."""
+    def _frames(self, X, padded=False):
+        """Decode and featurise every clip: (column, list of (T_i, n_mels) or None, stacked).
+
+        With ``padded`` (fitted) the workers pad and standardise each clip's
+        frames too, and write them into ``stacked``.
+        """
         column = Column(X, type(self).__name__)
         rate, limit = self.sample_rate, self._max_samples()
+        featurize, stack_as = self._logmel(), None
+        if padded:
+            featurize = partial(_padded, logmel=featurize, max_len=self.max_frames_, mean=self.mean_, std=self.std_)
+            stack_as = ((self.max_frames_, self.n_mels), np.float32)
         # Clips are cut while read, before resampling and the STFT, so memory
         # follows max_duration rather than the longest file. The workers that
         # decode a chunk of clips compute its log-mel frames too.
         decode = prefetched(
             column.values, decode_audio, (rate, limit), self.n_jobs, self.verbose, column.where_all(),
-            featurize=self._logmel(),
+            featurize=featurize, stack_as=stack_as,
         )
-        frames = column.decode(decode, "audio", self.on_missing)
-        return column, frames
-
-    def _pad(self, frames):
-        return pad_frames(frames, self.max_frames_, self.mean_, self.std_)
+        return column, column.decode(decode, "audio", self.on_missing), decode.stacked
 
     def fit(self, X, y=None):
         """Learn the padded length and per-band statistics.
@@ -175,7 +182,7 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
     def fit_transform(self, X, y=None):
         """Fit and transform, decoding every clip once."""
         self.__dict__.pop("max_frames_", None)  # a refit reads clips whole again
-        column, frames = self._frames(X)
+        column, frames, _ = self._frames(X)
         column.check_not_empty()
         column.check_some_present(frames, "audio clip")
         longest = max(len(f) for f in frames if f is not None)
@@ -184,7 +191,7 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         self.max_frames_ = longest
         self.mean_, self.std_ = feature_stats(frames, longest, self.n_mels, self.normalize)
         column.record_input(self)
-        return self._pad(frames)
+        return pad_frames(frames, self.max_frames_, self.mean_, self.std_)
 
     def transform(self, X):
         """Compute standardised log-mel frames.
@@ -200,5 +207,10 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
             NaN in the frames after each clip's end.
         """
         check_is_fitted(self, "max_frames_")
-        _, frames = self._frames(X)
-        return self._pad(frames)
+        _, rows, stacked = self._frames(X, padded=True)
+        return stack_rows(rows, stacked, (self.max_frames_, self.n_mels))
+
+
+def _padded(waves, logmel, max_len, mean, std):
+    """Waveforms -> log-mel frames padded (NaN) or cut to ``max_len`` and standardised, stacked."""
+    return pad_frames(logmel(waves), max_len, mean, std)

@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._columns import Column, one_column_tags
 from .._spec_params import NON_NEGATIVE_INT, ON_MISSING, POSITIVE_INT, SIZE
-from ._parallel import prefetched
+from ._parallel import prefetched, stack_rows
 from ._image_io import decode_image, resize, to_channels
 
 
@@ -87,32 +87,38 @@ class ImageLoader(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         return one_column_tags(super().__sklearn_tags__(), self)
 
-    def _decode(self, X, channels=None):
-        """(column, images): decoded (H, W, C), or with ``channels`` known, shaped (channels, *size) by the workers."""
+    def _decode(self, X, channels=None, scaled=False):
+        """(column, images, stacked): images decoded (H, W, C), or with ``channels`` known, shaped
+        (channels, *size) (and ``scaled``) by the workers, which then write them into ``stacked``."""
         column = Column(X, type(self).__name__)
-        shape = None if channels is None else partial(_shaped, channels=channels, size=tuple(self.size))
+        featurize = stack_as = None
+        if channels is not None:
+            size = tuple(self.size)
+            featurize = partial(_shaped, channels=channels, size=size)
+            if scaled:
+                featurize = partial(_scaled, featurize=featurize, mean=self.mean_, std=self.std_)
+            stack_as = ((channels, *size), np.float32)
         decode = prefetched(
-            column.values, decode_image, (), self.n_jobs, self.verbose, column.where_all(), featurize=shape
+            column.values, decode_image, (), self.n_jobs, self.verbose, column.where_all(), featurize=featurize,
+            stack_as=stack_as,
         )
-        return column, column.decode(decode, "image", self.on_missing)
+        return column, column.decode(decode, "image", self.on_missing), decode.stacked
 
-    def _stack(self, images, channels, shaped):
+    def _stack(self, images, channels, stacked=None):
+        """Images decoded (H, W, C), or shaped (``stacked`` not None), as one array."""
         size = tuple(self.size)
-        out = np.full((len(images), channels, *size), np.nan, dtype=np.float32)
-        for i, image in enumerate(images):
-            if image is None:
-                continue  # absent: stays NaN
-            out[i] = image if shaped else _shaped([image], channels, size)[0]
-        return out
+        if stacked is None:
+            images = [None if image is None else _shaped([image], channels, size)[0] for image in images]
+        return stack_rows(images, stacked, (channels, *size))
 
-    def _fit_decoded(self, column, images, shaped):
+    def _fit_decoded(self, column, images, stacked):
         column.check_not_empty()
         column.check_some_present(images, "image")
         if self.channels is None:
             self.channels_ = 3 if any(im is not None and im.shape[-1] == 3 for im in images) else 1
         else:
             self.channels_ = self.channels
-        stacked = self._stack(images, self.channels_, shaped)
+        stacked = self._stack(images, self.channels_, stacked)
         if self.normalize:
             present = stacked[[im is not None for im in images]]
             self.mean_ = present.mean(axis=(0, 2, 3))
@@ -126,9 +132,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         return stacked
 
     def _scale(self, stacked):
-        stacked -= self.mean_[None, :, None, None]
-        stacked /= self.std_[None, :, None, None]
-        return stacked
+        return _standardised(stacked, self.mean_, self.std_)
 
     def fit(self, X, y=None):
         """Learn channels and per-channel statistics.
@@ -151,8 +155,8 @@ class ImageLoader(TransformerMixin, BaseEstimator):
     def fit_transform(self, X, y=None):
         """Fit and transform, decoding every image once."""
         # Channels given: the workers shape the images; learned: from the decoded images first.
-        column, images = self._decode(X, self.channels)
-        return self._scale(self._fit_decoded(column, images, shaped=self.channels is not None))
+        column, images, stacked = self._decode(X, self.channels)
+        return self._scale(self._fit_decoded(column, images, stacked))
 
     def transform(self, X):
         """Load, resize and standardise images.
@@ -167,10 +171,23 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         images : ndarray of shape (n_samples, channels_, height, width), float32
         """
         check_is_fitted(self, "channels_")
-        _, images = self._decode(X, self.channels_)
-        return self._scale(self._stack(images, self.channels_, shaped=True))
+        # The workers shape and standardise each image (the same float32 operations as on the stack).
+        _, images, stacked = self._decode(X, self.channels_, scaled=True)
+        return self._stack(images, self.channels_, stacked)
 
 
 def _shaped(images, channels, size):
     """Decoded (H, W, C) images -> float32 (channels, *size), one each (the rows of the output)."""
     return [resize(to_channels(image, channels), size).transpose(2, 0, 1) for image in images]
+
+
+def _standardised(stacked, mean, std):
+    """(n, channels, H, W) standardised per channel, in place."""
+    stacked -= mean[None, :, None, None]
+    stacked /= std[None, :, None, None]
+    return stacked
+
+
+def _scaled(images, featurize, mean, std):
+    """Decoded images -> shaped (``featurize``) and standardised, stacked."""
+    return _standardised(np.stack(featurize(images)), mean, std)
