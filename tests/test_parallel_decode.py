@@ -1,9 +1,12 @@
 """Media decoded on several threads: same output, same errors, quiet unless asked."""
 
+import pickle
+
 import numpy as np
 import pytest
 
 from skmm import ModalityTransformer, MultimodalClassifier
+from skmm._columns import MediaError
 from skmm.preprocessing import AudioFeaturizer, ImageLoader, decode_cache
 from skmm.preprocessing import _parallel
 
@@ -86,3 +89,82 @@ def test_cache_shared_by_threads_counts_each_file_once(frame):
     ImageLoader(n_jobs=4).fit(X["image"])
     stats = decode_cache.stats()
     assert stats["decodes"] == len(X) and stats["hits"] == len(X) and stats["entries"] == len(X)
+
+
+def _image_loader(**kw):
+    return ImageLoader(size=(10, 12), **kw)
+
+
+def _audio_featurizer(**kw):
+    return AudioFeaturizer(sample_rate=8000, n_mels=16, n_fft=256, hop_length=128, **kw)
+
+
+@pytest.mark.parametrize("make, column", [(_image_loader, "image"), (_audio_featurizer, "audio"),
+                                          (lambda **kw: _image_loader(channels=3, **kw), "image")])
+def test_workers_featurise_to_the_serial_output_with_and_without_the_cache(frame, make, column, workers,
+                                                                           monkeypatch):
+    # Every row present: the workers write the output array itself; clips of several lengths
+    # batched by chunk. Cache off (decoded and featurised in one go), then on (the decoded
+    # arrays sent back and kept), then all from the cache (only featurised).
+    X, _ = frame
+    values = X[column]
+    with decode_cache.paused():
+        serial = make(n_jobs=1).fit(values)
+        expected = serial.transform(values)
+        fit_expected = make(n_jobs=1).fit_transform(values)
+        assert workers == []
+        np.testing.assert_array_equal(make(n_jobs=3).fit_transform(values), fit_expected)
+        np.testing.assert_array_equal(serial.set_params(n_jobs=3).transform(values), expected)
+    assert bool(workers) == (workers.kind == "processes")
+    monkeypatch.setattr(decode_cache, "max_bytes", 2**30)
+    decode_cache.clear()
+    try:
+        np.testing.assert_array_equal(serial.transform(values), expected)
+        decodes = decode_cache.stats()["decodes"]
+        assert decode_cache.stats()["entries"] == decodes == values.nunique()
+        out = serial.transform(values)
+        assert decode_cache.stats()["decodes"] == decodes  # nothing decoded again
+    finally:
+        decode_cache.clear()
+    np.testing.assert_array_equal(out, expected)
+    out[0] = 0  # the caller's own array: writeable, pickles like any other
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(out)), out)
+
+
+@pytest.mark.parametrize("make, column, bad", [(_image_loader, "image", b"not an image"),
+                                               (_audio_featurizer, "audio", b"RIFF not a wave")])
+def test_transform_errors_from_workers_name_column_row_and_file(frame, no_cache, workers, tmp_path, make,
+                                                                column, bad):
+    X, _ = frame
+    fitted = make().fit(X[column])
+    X.index = [f"r{i}" for i in range(len(X))]
+    for row in (25, 50):
+        path = tmp_path / f"bad{row}.{column}"
+        path.write_bytes(bad)
+        X.loc[f"r{row}", column] = str(path)
+    for n_jobs in (1, 3):
+        with pytest.raises(ValueError) as error:
+            fitted.set_params(n_jobs=n_jobs).transform(X[column])
+        message = str(error.value)
+        assert f"column '{column}'" in message and "row 'r25'" in message and "bad25" in message
+
+
+def _fill(value):
+    return np.full(3, float(value), dtype=np.float32)
+
+
+def _featurize_refusing_13(arrays):
+    if any(a[0] == 13 for a in arrays):
+        raise MediaError("13 is refused by the featuriser")
+    return [a * 2 for a in arrays]
+
+
+@pytest.mark.parametrize("stack_as", [None, ((3,), np.float32)])
+def test_a_featuriser_error_is_raised_for_its_own_row(workers, stack_as):
+    replay = _parallel.prefetched(list(range(40)), _fill, (), 2, 0, "column 'x'", _featurize_refusing_13, stack_as)
+    for i in range(13):
+        np.testing.assert_array_equal(replay(i), np.full(3, 2.0 * i, dtype=np.float32))
+    with pytest.raises(MediaError, match="13 is refused"):
+        replay(13)
+    np.testing.assert_array_equal(replay(14), np.full(3, 28.0, dtype=np.float32))
+    assert bool(workers) == (workers.kind == "processes")
