@@ -6,10 +6,13 @@ too), for 1 row and for ``--rows`` rows (AV-Digits rows repeated).
 
 A second table decodes and preprocesses the image and audio columns of
 ``--rows`` rows (decode cache off, so every file is read) with the
-preprocessors' default ``n_jobs`` (the cores the process may use), pinning
-this process to 1 core and to 2 cores in turn, ``--repeats`` times, and
-reports medians: paired runs, so that load from other work on the machine
-hits both alike. ``--compare-threads`` adds the same with threads only.
+preprocessors' default ``n_jobs`` (the cores the process may use), in a
+fresh process pinned to 1 core and to 2 cores in turn, ``--repeats`` times,
+and reports medians: paired runs, so that load from other work on the
+machine hits both alike. ``--compare-threads`` adds the same with threads
+only. Beside the seconds: CPU seconds (a busy machine stretches seconds far
+more than CPU seconds) and the serial part, the main thread's CPU outside
+the worker pools.
 
     python benchmarks/inference.py [--rows 10000] [--decode-only] [--compare-threads]
 """
@@ -88,13 +91,16 @@ def decode_table(args):
     print(f"Decoding + preprocessing image and audio of {args.rows:,} rows (decode cache off): "
           f"median of {args.repeats} paired runs, 1 and 2 cores alternating, each a fresh pinned process\n")
     print("| decoding | cores | seconds | rows per second | speed-up | CPU seconds (all processes) "
-          "| of which in worker processes |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+          "| of which in worker processes | serial CPU seconds | serial fraction |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for mode, medians in rows:
         for cores in core_counts:
             m = medians[cores]
             print(f"| {mode} | {cores} | {m['seconds']:.2f} | {args.rows / m['seconds']:,.0f} | "
-                  f"{medians[1]['seconds'] / m['seconds']:.2f}x | {m['cpu']:.2f} | {m['worker_cpu']:.2f} |")
+                  f"{medians[1]['seconds'] / m['seconds']:.2f}x | {m['cpu']:.2f} | {m['worker_cpu']:.2f} | "
+                  f"{m['serial_cpu']:.2f} | {m['serial_cpu'] / medians[1]['cpu']:.0%} |")
+    print("\nserial CPU seconds: the main thread's CPU outside the worker pools (with 1 core, all of it); "
+          "serial fraction: that over the 1-core run's CPU seconds (Amdahl: 1.6x on 2 cores needs < 25%).")
     print(f"\nuptime before: {before}\nuptime after:  {uptime()}")
 
 
@@ -116,11 +122,27 @@ def decode_child(job, how):
     decode_cache.max_bytes = 0  # every file decoded, as in a first pass over new data
     if how == "threads":
         _parallel.PROCESS_MIN_SECONDS = float("inf")
+    in_pools = [0.0]  # main-thread CPU while workers run: what the rest is, is serial
+    for name in ("_process_map", "parallel_map"):
+        setattr(_parallel, name, timed_in(getattr(_parallel, name), in_pools))
     prep.transform(many.iloc[:64])  # imports and first-call set-up out of the timing
-    start, start_cpu = time.perf_counter(), cpu_seconds()
+    in_pools[0] = 0.0
+    start, start_cpu, start_main = time.perf_counter(), cpu_seconds(), time.thread_time()
     prep.transform(many)
-    seconds, cpu = time.perf_counter() - start, cpu_seconds()
-    print(json.dumps({"seconds": seconds, "cpu": sum(cpu) - sum(start_cpu), "worker_cpu": cpu[1] - start_cpu[1]}))
+    seconds, cpu, main = time.perf_counter() - start, cpu_seconds(), time.thread_time() - start_main
+    print(json.dumps({"seconds": seconds, "cpu": sum(cpu) - sum(start_cpu), "worker_cpu": cpu[1] - start_cpu[1],
+                      "serial_cpu": main - in_pools[0]}))
+
+
+def timed_in(func, total):
+    """``func`` adding the calling thread's CPU time in it to ``total[0]``."""
+    def timed(*args, **kwargs):
+        start = time.thread_time()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            total[0] += time.thread_time() - start
+    return timed
 
 
 def cpu_seconds():

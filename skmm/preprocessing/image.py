@@ -40,8 +40,9 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         row, or with "mask" gives an all-NaN image so the network treats the
         sample as lacking this modality.
     n_jobs : int or None, default=None
-        Threads, or for long decodes processes, that decode rows; None uses the cores skmm
-        may use (1 inside joblib or Dask workers). The output does not depend on it.
+        Threads, or for long work processes, that decode, resize and standardise rows; None
+        uses the cores skmm may use (1 inside joblib or Dask workers). The output does not
+        depend on it.
     verbose : int or None, default=None
         1 shows a progress bar when decoding takes more than a second; None
         follows the estimator that runs this transformer (silent on its own).
@@ -111,7 +112,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
             images = [None if image is None else _shaped([image], channels, size)[0] for image in images]
         return stack_rows(images, stacked, (channels, *size))
 
-    def _fit_decoded(self, column, images, stacked):
+    def _fit_decoded(self, column, images, stacked=None):
         column.check_not_empty()
         column.check_some_present(images, "image")
         if self.channels is None:
