@@ -49,7 +49,7 @@ from .decode_cache import decode_cache
 CHUNK = 64
 #: A progress bar appears only when the work lasts longer than this (seconds).
 PROGRESS_DELAY = 1.0
-#: Decoding estimated to take longer than this (seconds, on one core) runs in processes.
+#: Work (decoding and featurising) estimated to take longer than this (seconds, on one core) runs in processes.
 PROCESS_MIN_SECONDS = 1.0
 
 
