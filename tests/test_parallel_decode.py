@@ -168,3 +168,21 @@ def test_a_featuriser_error_is_raised_for_its_own_row(workers, stack_as):
         replay(13)
     np.testing.assert_array_equal(replay(14), np.full(3, 28.0, dtype=np.float32))
     assert bool(workers) == (workers.kind == "processes")
+
+
+def test_learned_channels_from_rows_shaped_by_workers_equal_converting_first(frame, no_cache, workers):
+    # Grey rows are resized with their one channel and broadcast over three when another row
+    # has colour: the same as converting them to RGB first (what channels=3 does), bit for bit.
+    X, _ = frame
+    rng = np.random.RandomState(1)
+    images = list(X["image"]) + [rng.randint(0, 255, (9, 7, 3)).astype(np.uint8),
+                                  rng.randint(0, 255, (16, 16, 4)).astype(np.uint8)]
+    learned = ImageLoader(size=(10, 12), n_jobs=3)
+    out = learned.fit_transform(images)
+    assert learned.channels_ == 3
+    np.testing.assert_array_equal(out, ImageLoader(size=(10, 12), channels=3, n_jobs=1).fit_transform(images))
+    np.testing.assert_array_equal(learned.transform(images), out)
+    grey = ImageLoader(size=(10, 12), n_jobs=3).fit(images[:-2])
+    assert grey.channels_ == 1
+    np.testing.assert_array_equal(grey.transform(images[:-2]),
+                                  ImageLoader(size=(10, 12), channels=1, n_jobs=1).fit_transform(images[:-2]))

@@ -73,7 +73,7 @@ def test_cache_is_filled_by_the_caller_and_each_file_decoded_once(frame, process
     stats = decode_cache.stats()
     assert stats["decodes"] == stats["entries"] == X["image"].nunique()
     assert stats["hits"] == len(twice) - X["image"].nunique()
-    assert len(processes) == 1
+    assert len(processes) == 2  # the distinct files decoded, then every row shaped
     np.testing.assert_array_equal(loader.transform(twice), first)  # all from the cache: only resized
     assert decode_cache.stats()["decodes"] == stats["decodes"]
     assert decode_cache.stats()["hits"] == stats["hits"] + len(twice)

@@ -351,7 +351,7 @@ def _shared_empty(shape, dtype):
 
 
 def stack_rows(rows, stacked, shape, dtype=np.float32):
-    """Rows (arrays of ``shape``, or None: NaN) as one array; ``stacked`` itself when it holds them all, in order.
+    """Rows (arrays that broadcast to ``shape``, or None: NaN) as one array; ``stacked`` itself when it holds them all.
 
     ``stacked`` is :func:`prefetched`'s ``replayer.stacked``, whose rows the
     replayer returned for the present values.

@@ -89,13 +89,17 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         return one_column_tags(super().__sklearn_tags__(), self)
 
     def _decode(self, X, channels=None, scaled=False):
-        """(column, images, stacked): images decoded (H, W, C), or with ``channels`` known, shaped
-        (channels, *size) (and ``scaled``) by the workers, which then write them into ``stacked``."""
+        """(column, images, stacked): images shaped (channels, *size) by the workers.
+
+        ``channels`` None keeps each image's own (1 or 3; a grey row broadcast
+        over 3 channels equals the grey image converted, then resized). With
+        ``channels`` known, the workers write the rows (``scaled``: standardised
+        too) into ``stacked``.
+        """
         column = Column(X, type(self).__name__)
-        featurize = stack_as = None
+        size = tuple(self.size)
+        featurize, stack_as = partial(_shaped, channels=channels, size=size), None
         if channels is not None:
-            size = tuple(self.size)
-            featurize = partial(_shaped, channels=channels, size=size)
             if scaled:
                 featurize = partial(_scaled, featurize=featurize, mean=self.mean_, std=self.std_)
             stack_as = ((channels, *size), np.float32)
@@ -105,21 +109,22 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         )
         return column, column.decode(decode, "image", self.on_missing), decode.stacked
 
-    def _stack(self, images, channels, stacked=None):
-        """Images decoded (H, W, C), or shaped (``stacked`` not None), as one array."""
+    def _stack(self, images, channels, stacked=None, shaped=False):
+        """Images decoded (H, W, C), or ``shaped`` (C, *size), as one array of ``channels`` channels."""
         size = tuple(self.size)
-        if stacked is None:
+        if not shaped:
             images = [None if image is None else _shaped([image], channels, size)[0] for image in images]
         return stack_rows(images, stacked, (channels, *size))
 
-    def _fit_decoded(self, column, images, stacked=None):
+    def _fit_decoded(self, column, images, stacked=None, shaped=False):
         column.check_not_empty()
         column.check_some_present(images, "image")
         if self.channels is None:
-            self.channels_ = 3 if any(im is not None and im.shape[-1] == 3 for im in images) else 1
+            axis = 0 if shaped else -1
+            self.channels_ = 3 if any(im is not None and im.shape[axis] == 3 for im in images) else 1
         else:
             self.channels_ = self.channels
-        stacked = self._stack(images, self.channels_, stacked)
+        stacked = self._stack(images, self.channels_, stacked, shaped)
         if self.normalize:
             present = stacked[[im is not None for im in images]]
             self.mean_ = present.mean(axis=(0, 2, 3))
@@ -155,9 +160,8 @@ class ImageLoader(TransformerMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
         """Fit and transform, decoding every image once."""
-        # Channels given: the workers shape the images; learned: from the decoded images first.
         column, images, stacked = self._decode(X, self.channels)
-        return self._scale(self._fit_decoded(column, images, stacked))
+        return self._scale(self._fit_decoded(column, images, stacked, shaped=True))
 
     def transform(self, X):
         """Load, resize and standardise images.
@@ -174,12 +178,15 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "channels_")
         # The workers shape and standardise each image (the same float32 operations as on the stack).
         _, images, stacked = self._decode(X, self.channels_, scaled=True)
-        return self._stack(images, self.channels_, stacked)
+        return self._stack(images, self.channels_, stacked, shaped=True)
 
 
 def _shaped(images, channels, size):
-    """Decoded (H, W, C) images -> float32 (channels, *size), one each (the rows of the output)."""
-    return [resize(to_channels(image, channels), size).transpose(2, 0, 1) for image in images]
+    """Decoded (H, W, C) images -> float32 (channels, *size), one each; ``channels`` None: their own."""
+    return [
+        resize(image if channels is None else to_channels(image, channels), size).transpose(2, 0, 1)
+        for image in images
+    ]
 
 
 def _standardised(stacked, mean, std):
