@@ -42,7 +42,9 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from .nn.inputs import ModalityInfo, as_modalities, check_matches, to_tensors
+from .nn.inputs import as_modalities
+from .nn.kinds import ModalityInfo, check_matches
+from .nn.tensors import to_tensors
 
 __all__ = ["OnnxModel", "export_onnx"]
 

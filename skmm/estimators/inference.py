@@ -9,7 +9,7 @@ from skorch.utils import to_tensor
 
 from .._threads import scoped
 from ..modality_dict import ModalityDict
-from ..nn.inputs import without
+from ..nn.tensors import without
 from . import data
 
 
@@ -60,8 +60,10 @@ class InferenceMixin:
     def without(self, prepared: ModalityDict, name: str) -> ModalityDict:
         """A copy of ``prepared`` in which no sample has modality ``name``.
 
-        What the network then predicts is what it predicts for samples that
-        lack the modality (the preprocessors' ``on_missing="mask"``).
+        The modality's presence mask (``ModalityDict.present``) is False in
+        every row, and its rows are emptied: what the network then predicts
+        is what it predicts for samples that lack the modality (the
+        preprocessors' ``on_missing="mask"``).
 
         Parameters
         ----------
@@ -74,7 +76,7 @@ class InferenceMixin:
         -------
         data : ModalityDict
             ``prepared`` with ``name`` absent from every row; the other
-            modalities are the same arrays.
+            modalities are the same arrays, with their masks and kinds.
 
         Examples
         --------
@@ -86,11 +88,13 @@ class InferenceMixin:
         >>> clf = MultimodalClassifier(max_epochs=2, random_state=0, verbose=0).fit(X, X["a"][:, 0] > 0)
         >>> clf.predict_proba(clf.without(clf.preprocess(X), "a")).shape
         (40, 2)
+        >>> clf.without(clf.preprocess(X), "a").present["a"][:3]
+        array([False, False, False])
         """
         check_is_fitted(self, "net_")
         if name not in prepared:
             raise ValueError(f"X has no modality {name!r}; it has {sorted(prepared)}.")
-        return ModalityDict(without(prepared, name))
+        return without(prepared, name)
 
     def _forward(self, X):
         """Network outputs (logits or scaled values) for raw or preprocessed X."""

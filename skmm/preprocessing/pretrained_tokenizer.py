@@ -12,10 +12,11 @@ from sklearn.utils.validation import check_is_fitted
 from .._columns import one_column_tags
 from .._spec_params import ON_MISSING, POSITIVE_INT
 from .._pretrained_loading import load_tokenizer
+from .presence import PresenceMixin, presence
 from .text import read_texts
 
 
-class PretrainedTokenizer(TransformerMixin, BaseEstimator):
+class PretrainedTokenizer(PresenceMixin, TransformerMixin, BaseEstimator):
     """Tokenize a text column with a pretrained model's own tokenizer.
 
     The tokenizer is transformers' ``AutoTokenizer`` for ``name_or_path``
@@ -77,6 +78,7 @@ class PretrainedTokenizer(TransformerMixin, BaseEstimator):
     """
 
     modality = "text"
+    output_kind = "tokenized"
 
     _parameter_constraints: ClassVar[dict] = {
         "name_or_path": "no_validation",  # _tokenizer names a wrong kind, loading a wrong id
@@ -135,6 +137,23 @@ class PretrainedTokenizer(TransformerMixin, BaseEstimator):
         encoded : ndarray of shape (n_samples, 2, max_len), dtype int64
             ``[:, 0]`` input ids, ``[:, 1]`` attention mask.
         """
+        return self.transform_with_presence(X)[0]
+
+    def transform_with_presence(self, X):
+        """Ids and attention masks, and which rows hold a text (an empty string does).
+
+        Parameters
+        ----------
+        X : Series, one-column DataFrame, 1-D array or list of str
+            The texts.
+
+        Returns
+        -------
+        encoded : ndarray of shape (n_samples, 2, max_len), dtype int64
+            What :meth:`transform` returns.
+        present : ndarray of bool, shape (n_samples,)
+            False for a missing text (under ``on_missing="mask"``).
+        """
         check_is_fitted(self, "vocab_size_")
         _, texts = read_texts(X, self)
         out = np.zeros((len(texts), 2, self.max_len), dtype=np.int64)
@@ -147,7 +166,7 @@ class PretrainedTokenizer(TransformerMixin, BaseEstimator):
             )
             out[rows, 0] = encoded["input_ids"]
             out[rows, 1] = encoded["attention_mask"]
-        return out
+        return out, presence(texts)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the flattened output: ``input_ids_<i>`` then ``attention_mask_<i>``."""

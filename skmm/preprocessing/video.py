@@ -13,6 +13,7 @@ from .._spec_params import POSITIVE_INT, POSITIVE_REAL
 from ._image_io import resize
 from ._parallel import prefetched
 from ._video_io import decode_video, frames_to_float
+from .presence import presence
 from .image import ImageLoader
 
 
@@ -93,6 +94,7 @@ class VideoLoader(ImageLoader):
     """
 
     modality = "video"
+    output_kind = "video"
     _parameter_constraints: ClassVar[dict] = {
         **ImageLoader._parameter_constraints,
         "n_frames": [POSITIVE_INT],
@@ -150,13 +152,17 @@ class VideoLoader(ImageLoader):
         self.fit_transform(X)
         return self
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
         """Fit and transform, decoding every video once."""
+        return self.fit_transform_with_presence(X, y)[0]
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform_with_presence(self, X, y=None):
+        """Like :meth:`fit_transform`, with the bool mask of the rows present (see :class:`PresenceMixin`)."""
         column, videos, images = self._decode(X)
         column.check_not_empty()
         column.check_some_present(videos, "video")
-        return self._unflatten(self._scale(self._fit_decoded(column, images)))
+        return self._unflatten(self._scale(self._fit_decoded(column, images))), presence(videos)
 
     def transform(self, X):
         """Load, sample, resize and standardise videos.
@@ -172,6 +178,10 @@ class VideoLoader(ImageLoader):
             NaN in the frames after each video's end, and in every frame of
             an absent video.
         """
+        return self.transform_with_presence(X)[0]
+
+    def transform_with_presence(self, X):
+        """Like :meth:`transform`, with the bool mask of the rows present (see :class:`PresenceMixin`)."""
         check_is_fitted(self, "channels_")
-        _, _, images = self._decode(X)
-        return self._unflatten(self._scale(self._stack(images, self.channels_)))
+        _, videos, images = self._decode(X)
+        return self._unflatten(self._scale(self._stack(images, self.channels_))), presence(videos)
