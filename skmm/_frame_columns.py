@@ -13,6 +13,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from ._columns import is_missing
+
 
 def as_frame(X, when):
     if isinstance(X, pd.DataFrame):
@@ -57,13 +59,15 @@ def label_of(label):
 
 
 def first_non_number(data):
-    """(column, row label, value) of the first cell that is not a number, or None."""
+    """(column, row label, value) of the first cell that is neither a number nor missing, or None."""
     frame = data.to_frame() if isinstance(data, pd.Series) else data
     for column in frame.columns:
         values = frame[column]
         if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
             continue
         for label, value in values.items():
+            if is_missing(value):
+                continue
             try:
                 float(value)
             except (TypeError, ValueError):
@@ -106,6 +110,9 @@ def explain_non_numbers(name, data, exc):
 
 
 def is_bad_number(value):
+    """A missing (None, NaN, pandas' NA) or infinite cell."""
+    if is_missing(value):
+        return True
     try:
         return not np.isfinite(float(value))
     except (TypeError, ValueError):
@@ -113,8 +120,13 @@ def is_bad_number(value):
 
 
 def passthrough(name, data):
+    """Numeric columns as float32 ``(n, k)``; a missing cell (None, NaN, pandas' NA) becomes NaN."""
     try:
-        values = np.asarray(data, dtype=np.float32)
+        if isinstance(data, (pd.Series, pd.DataFrame)):
+            # Nullable dtypes (Int64, Float64) hold pd.NA, which np.asarray cannot cast.
+            values = data.to_numpy(dtype=np.float32, na_value=np.nan)
+        else:
+            values = np.asarray(data, dtype=np.float32)
     except (TypeError, ValueError):
         found = first_non_number(data) if isinstance(data, (pd.Series, pd.DataFrame)) else None
         where = f": column {found[0]!r}, row {found[1]!r} holds {found[2]!r}" if found else ""

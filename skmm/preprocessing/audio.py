@@ -48,7 +48,8 @@ class AudioFeaturizer(PresenceMixin, TransformerMixin, BaseEstimator):
         Standardise each mel band with the training mean and std.
     on_missing : {"error", "mask"}, default="error"
         A missing value (None/NaN, or a file that does not exist) raises a ValueError naming the
-        row, or with "mask" gives an all-NaN row so the network treats the
+        row, or with "mask" gives an all-NaN row (reported absent by
+        ``transform_with_presence``), so the network treats the
         sample as lacking this modality.
     n_jobs : int or None, default=None
         Threads, or for long decodes processes, that decode rows (the log-mel step runs in

@@ -37,7 +37,8 @@ class ImageLoader(PresenceMixin, TransformerMixin, BaseEstimator):
         keep values in [0, 1].
     on_missing : {"error", "mask"}, default="error"
         A missing value (None/NaN, or a file that does not exist) raises a ValueError naming the
-        row, or with "mask" gives an all-NaN image so the network treats the
+        row, or with "mask" gives an all-NaN image (reported absent by
+        ``transform_with_presence``), so the network treats the
         sample as lacking this modality.
     n_jobs : int or None, default=None
         Threads, or for long decodes processes, that decode rows; None uses the cores skmm

@@ -43,8 +43,10 @@ class PretrainedTokenizer(PresenceMixin, TransformerMixin, BaseEstimator):
         shorter ones padded.
     on_missing : {"error", "mask"}, default="error"
         A missing value (None/NaN) raises a ValueError naming the row, or
-        with "mask" gives a row of padding with an all-zero attention mask,
-        so the network treats the sample as lacking this modality.
+        with "mask" gives a row of padding with an all-zero attention mask
+        (reported absent by ``transform_with_presence``), so the network
+        treats the sample as lacking this modality. An empty string is a
+        present text ([CLS] [SEP]).
 
     Attributes
     ----------

@@ -63,8 +63,9 @@ class SequencePadder(PresenceMixin, TransformerMixin, BaseEstimator):
         Standardise each feature with the training mean and std.
     on_missing : {"error", "mask"}, default="error"
         A missing cell (None/NaN) or an empty series raises a ValueError
-        naming the column and row, or with "mask" gives an all-NaN row so
-        the network treats the sample as lacking this modality.
+        naming the column and row, or with "mask" gives an all-NaN row
+        (reported absent by ``transform_with_presence``), so the network
+        treats the sample as lacking this modality.
 
     Attributes
     ----------

@@ -60,8 +60,9 @@ class VideoLoader(ImageLoader):
         keep values in [0, 1].
     on_missing : {"error", "mask"}, default="error"
         A missing value (None/NaN, or a file that does not exist) raises a
-        ValueError naming the row, or with "mask" gives an all-NaN row so
-        the network treats the sample as lacking this modality.
+        ValueError naming the row, or with "mask" gives an all-NaN row
+        (reported absent by ``transform_with_presence``), so the network
+        treats the sample as lacking this modality.
     n_jobs : int or None, default=None
         Threads that decode videos (FFmpeg's decoders release the GIL);
         None uses the cores skmm may use (1 inside joblib or Dask workers).
