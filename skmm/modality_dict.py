@@ -14,18 +14,24 @@ class ModalityDict(dict):
     scikit-learn's cross-validation and skorch can split it like one array.
     ``shape`` is ``(n_samples,)`` for ``sklearn.utils._num_samples``.
 
-    Two attributes say what the arrays are, where it is known (both are
-    filled by :class:`~skmm.ModalityTransformer` from its transformers):
+    Parameters
+    ----------
+    *args, **kwargs
+        As for ``dict``: modality name -> array. A ``ModalityDict`` given as
+        the one positional argument passes on its ``present`` and ``kinds``.
 
-    ``present`` : dict of name -> bool ndarray of shape (n_samples,)
+    Attributes
+    ----------
+    present : dict of str -> ndarray of bool, shape (n_samples,)
         Which samples have the modality: the one definition of absence
-        (see :ref:`absence`). A name not in ``present`` has its absence
-        read off its array (an all-NaN row, a row without tokens), as for
-        a plain dict of arrays.
-    ``kinds`` : dict of name -> str
-        How the network reads the array (``"tokens"``, ``"tokenized"``,
+        (see :ref:`absence`), filled by :class:`~skmm.ModalityTransformer`
+        from what its transformers report. A name not in ``present`` has
+        its absence read off its array (an all-NaN row, a row without
+        tokens), as for a plain dict of arrays.
+    kinds : dict of str -> str
+        How the network reads each array (``"tokens"``, ``"tokenized"``,
         ``"frames"``, ``"image"``, ``"video"``, ``"vector"``, ``"sparse"``),
-        as the transformer declared it. A name not in ``kinds`` has its kind
+        as its transformer declared it. A name not in ``kinds`` has its kind
         read off the array's dtype and shape.
 
     Row indexing, copying (``ModalityDict(other)``) and pickling keep both.

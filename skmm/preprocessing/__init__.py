@@ -10,6 +10,6 @@ from .text import TextSequencer
 from .video import VideoLoader
 
 __all__ = [
-    "AudioFeaturizer", "ImageLoader", "PresenceMixin", "PretrainedTokenizer", "SequencePadder", "TextSequencer", "VideoLoader",
-    "decode_cache",
+    "AudioFeaturizer", "ImageLoader", "PresenceMixin", "PretrainedTokenizer", "SequencePadder", "TextSequencer",
+    "VideoLoader", "decode_cache",
 ]

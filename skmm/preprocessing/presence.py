@@ -62,21 +62,7 @@ class PresenceMixin:
         raise NotImplementedError
 
     def fit_transform_with_presence(self, X, y=None) -> tuple[np.ndarray, np.ndarray]:
-        """Fit, then ``transform_with_presence`` (preprocessors that decode once override it).
-
-        Parameters
-        ----------
-        X : column
-            What ``fit`` takes.
-        y : ignored
-
-        Returns
-        -------
-        Xt : ndarray
-            What ``fit_transform`` returns.
-        present : ndarray of bool, shape (n_samples,)
-            False where the sample lacks the modality.
-        """
+        """Fit on ``X``, then return ``transform_with_presence(X)``; preprocessors that decode once override it."""
         return self.fit(X, y).transform_with_presence(X)
 
 

@@ -142,20 +142,7 @@ class PretrainedTokenizer(PresenceMixin, TransformerMixin, BaseEstimator):
         return self.transform_with_presence(X)[0]
 
     def transform_with_presence(self, X):
-        """Ids and attention masks, and which rows hold a text (an empty string does).
-
-        Parameters
-        ----------
-        X : Series, one-column DataFrame, 1-D array or list of str
-            The texts.
-
-        Returns
-        -------
-        encoded : ndarray of shape (n_samples, 2, max_len), dtype int64
-            What :meth:`transform` returns.
-        present : ndarray of bool, shape (n_samples,)
-            False for a missing text (under ``on_missing="mask"``).
-        """
+        """Like :meth:`transform`, with the bool mask of the rows present: an empty string is, None/NaN is not."""
         check_is_fitted(self, "vocab_size_")
         _, texts = read_texts(X, self)
         out = np.zeros((len(texts), 2, self.max_len), dtype=np.int64)

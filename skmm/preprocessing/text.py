@@ -235,20 +235,7 @@ class TextSequencer(PresenceMixin, TransformerMixin, BaseEstimator):
         return self.transform_with_presence(X)[0]
 
     def transform_with_presence(self, X):
-        """Token ids, and which rows hold a text (an empty string does; None/NaN does not).
-
-        Parameters
-        ----------
-        X : Series, one-column DataFrame, 1-D array or list of str
-            The texts.
-
-        Returns
-        -------
-        ids : ndarray
-            What :meth:`transform` returns.
-        present : ndarray of bool, shape (n_samples,)
-            False for a missing text (under ``on_missing="mask"``).
-        """
+        """Like :meth:`transform`, with the bool mask of the rows present: an empty string is, None/NaN is not."""
         check_is_fitted(self, "vocabulary_")
         _, docs = self._tokenize(X)
         lookup = self.vocabulary_.get
