@@ -16,9 +16,11 @@ class ModalityDict(dict):
 
     Parameters
     ----------
-    *args, **kwargs
-        As for ``dict``: modality name -> array. A ``ModalityDict`` given as
-        the one positional argument passes on its ``present`` and ``kinds``.
+    *args : mapping or iterable of (name, array) pairs
+        As for ``dict``. A ``ModalityDict`` given as the one positional
+        argument passes on its ``present`` and ``kinds``.
+    **kwargs : array
+        Modalities by name, as for ``dict``.
 
     Attributes
     ----------
