@@ -20,6 +20,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+__all__ = ["Adam", "AdamW", "RowEmbedding", "use_sparse_rows", "SPARSE_MIN_ROWS"]
+
 #: Tables with fewer rows are updated densely: below this, updating every
 #: row costs less than gathering and scattering the used ones.
 SPARSE_MIN_ROWS = 16_384
@@ -31,6 +33,12 @@ class RowEmbedding(nn.Embedding):
     :func:`use_sparse_rows` switches its gradient to sparse when the chosen
     optimizer can take it and the table is large; it is an ``nn.Embedding``
     in every other respect (ONNX export, ``state_dict``).
+
+    Parameters
+    ----------
+    num_embeddings, embedding_dim : int
+    **kwargs
+        As ``nn.Embedding`` (``padding_idx``, ...).
 
     Examples
     --------
@@ -55,6 +63,14 @@ def use_sparse_rows(module: nn.Module, enabled: bool) -> list[nn.Parameter]:
     -------
     list of nn.Parameter
         The weights now trained by rows.
+
+    Examples
+    --------
+    >>> from skmm.nn.optim import RowEmbedding, use_sparse_rows
+    >>> tables = [RowEmbedding(100, 4), RowEmbedding(50_000, 4)]
+    >>> rows = use_sparse_rows(torch.nn.ModuleList(tables), enabled=True)
+    >>> [t.sparse for t in tables], rows[0] is tables[1].weight
+    ([False, True], True)
     """
     rows = []
     for part in module.modules():
@@ -126,6 +142,15 @@ class _SparseRows:
 class Adam(_SparseRows, torch.optim.Adam):
     """``torch.optim.Adam`` that also trains :class:`RowEmbedding` tables by rows (skmm's ``"adam"``).
 
+    Parameters
+    ----------
+    params : iterable
+        Parameters or parameter groups.
+    **kwargs
+        As torch's class (``lr``, ``betas``, ``eps``, ``weight_decay``); with
+        ``amsgrad`` or ``maximize``, embedding tables cannot train by rows
+        (``step`` raises): pass torch's class as ``optimizer=`` instead.
+
     Examples
     --------
     >>> import torch
@@ -146,6 +171,15 @@ class AdamW(_SparseRows, torch.optim.AdamW):
     """``torch.optim.AdamW`` that also trains :class:`RowEmbedding` tables by rows (skmm's ``"adamw"``).
 
     Decoupled weight decay shrinks a row on the steps that use it.
+
+    Parameters
+    ----------
+    params : iterable
+        Parameters or parameter groups.
+    **kwargs
+        As torch's class (``lr``, ``betas``, ``eps``, ``weight_decay``); with
+        ``amsgrad`` or ``maximize``, embedding tables cannot train by rows
+        (``step`` raises): pass torch's class as ``optimizer=`` instead.
 
     Examples
     --------
