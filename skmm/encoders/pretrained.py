@@ -145,7 +145,7 @@ def check_freeze(freeze):
 
 
 class PretrainedEncoder(EncoderModule):
-    """A :class:`~skmm._pretrained_loading.Backbone` as an skmm encoder.
+    """A :class:`~skmm._pretrained_backbone.Backbone` as an skmm encoder.
 
     The backbone's pooled vector goes through dropout and a trainable
     linear layer with ReLU to ``hidden_size`` (``output_dim``); its per-step
@@ -183,6 +183,8 @@ class PretrainedEncoder(EncoderModule):
     >>> images = torch.rand(2, 3, 32, 32)
     >>> encoder(images).shape
     torch.Size([2, 8])
+    >>> encoder.backbone_output(images).shape  # the pooled vector the projection reads
+    torch.Size([2, 16])
     >>> encoder.encode_steps(images)[0].shape  # the class token and 16 patches
     torch.Size([2, 17, 16])
     >>> sorted({name.split(".")[1] for name, p in encoder.backbone.named_parameters() if p.requires_grad})
