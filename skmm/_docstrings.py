@@ -28,6 +28,12 @@ Parameters
 ----------
 X : DataFrame, ModalityDict or array
     As in ``predict`` (or what :meth:`preprocess` returned).""",
+    # The encoders that end in an output layer: its size and dropout.
+    "output_layer_parameters": """\
+hidden_size : int or None
+    Output size (None: the estimator's).
+dropout : float or None
+    Before the output layer (None: the estimator's).""",
     # What a fusion module is built from.
     "fusion_dims_parameters": """\
 Parameters

@@ -5,16 +5,20 @@ its methods, ``super()._x``. Anything else (``est._predict(...)``,
 ``encoder._run(...)``, ``getattr(obj, "_x")``) couples a module to another's
 internals, so the public, documented API must serve instead. Private
 *modules* and their module-level helpers (``from skmm import _threads``;
-``_threads.usable_cores``) are the package's own layout, not an object's
+``_threads._meter``) are the package's own layout, not an object's
 internals, and stay allowed; so is replacing such a module-level helper in a
-test (``monkeypatch.setattr(_threads, "_affinity", ...)``).
+test (``monkeypatch.setattr(_threads, "_affinity", ...)``), and so is a
+method reaching a private name that a class of its own file defines (another
+instance of the same class).
 
-The check reads the source (``ast``), so it runs nothing.
+The check reads the source with ``ast``, asking importlib only whether a
+name is a module; it runs none of the files it checks.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.util
 from pathlib import Path
 
@@ -35,6 +39,7 @@ def _private(name: str) -> bool:
     return name.startswith("_") and not (name.startswith("__") and name.endswith("__")) and name not in ALLOWED
 
 
+@functools.lru_cache(maxsize=None)
 def _is_module(dotted: str) -> bool:
     try:
         return importlib.util.find_spec(dotted) is not None
