@@ -10,7 +10,7 @@ stay as they are; an unknown name fails at import, not in the rendered docs.
 from __future__ import annotations
 
 import re
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 _T = TypeVar("_T")
 
@@ -69,12 +69,3 @@ def fill_doc(obj: _T) -> _T:
     obj.__doc__ = filled(obj.__doc__ or "")
     return obj
 
-
-def with_fragments(**fragments: str) -> Callable[[_T], _T]:
-    """Decorator: fill ``{name}`` lines from these fragments (then the shared ones)."""
-
-    def decorate(obj: _T) -> _T:
-        obj.__doc__ = filled(obj.__doc__ or "", {**FRAGMENTS, **fragments})
-        return obj
-
-    return decorate
