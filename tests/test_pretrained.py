@@ -380,9 +380,9 @@ def test_frozen_then_fine_tuned_with_warm_start(bert_dir):
     data = stage2.preprocessor_.transform(X)["text"]
     x = torch.as_tensor(data)
     with torch.no_grad():
-        fine = stage2.net_.module_.encoders["text"].eval()._run(x, "pooled")
-        frozen = stage3.net_.module_.encoders["text"]._run(x, "pooled")
-        saved = stage1.net_.module_.encoders["text"]._run(x, "pooled")
+        fine = stage2.net_.module_.encoders["text"].eval().backbone_output(x, "pooled")
+        frozen = stage3.net_.module_.encoders["text"].backbone_output(x, "pooled")
+        saved = stage1.net_.module_.encoders["text"].backbone_output(x, "pooled")
     torch.testing.assert_close(frozen, fine)
     assert not torch.allclose(frozen, saved)
 

@@ -7,6 +7,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from skorch.utils import to_tensor
 
+from .._docstrings import fill_doc
 from .._threads import scoped
 from ..modality_dict import ModalityDict
 from ..nn.tensors import without
@@ -21,6 +22,7 @@ class InferenceMixin:
     in eager and lazy mode alike.
     """
 
+    @fill_doc
     def preprocess(self, X) -> ModalityDict:
         """X as the network reads it: the fitted preprocessor's output, once.
 
@@ -31,10 +33,7 @@ class InferenceMixin:
         passes through as it is. With ``lazy=True`` this decodes every row
         of X into memory; ``predict`` on the raw frame does not.
 
-        Parameters
-        ----------
-        X : DataFrame, ModalityDict or array
-            As in ``predict``.
+        {network_input_parameters}
 
         Returns
         -------
@@ -112,6 +111,7 @@ class InferenceMixin:
                 dataset, training=False)]
 
     @scoped
+    @fill_doc
     def modality_weights(self, X):
         """The weight the fusion gives each modality, sample by sample.
 
@@ -119,10 +119,7 @@ class InferenceMixin:
         ``"gated"`` (mean gate), ``Late(weights="learned")``; absent
         modalities get 0.
 
-        Parameters
-        ----------
-        X : DataFrame, ModalityDict or array
-            As in ``predict`` (or what :meth:`preprocess` returned).
+        {network_input_parameters}
 
         Returns
         -------

@@ -10,10 +10,11 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
 from .._columns import one_column_tags
+from .._docstrings import fill_doc
 from .._spec_params import ON_MISSING, POSITIVE_INT
 from .._pretrained_loading import load_tokenizer
 from .presence import PresenceMixin, presence
-from .text import read_texts
+from .text import read_texts, read_training_texts
 
 
 class PretrainedTokenizer(PresenceMixin, TransformerMixin, BaseEstimator):
@@ -104,13 +105,11 @@ class PretrainedTokenizer(PresenceMixin, TransformerMixin, BaseEstimator):
         return load_tokenizer(self.name_or_path)
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @fill_doc
     def fit(self, X, y=None):
         """Load the tokenizer and check the column.
 
-        Parameters
-        ----------
-        X : Series, one-column DataFrame, 1-D array or list of str
-            The texts.
+        {texts_parameters}
         y : ignored
 
         Returns
@@ -118,21 +117,17 @@ class PretrainedTokenizer(PresenceMixin, TransformerMixin, BaseEstimator):
         self : PretrainedTokenizer
         """
         tokenizer = self._tokenizer()
-        column, texts = read_texts(X, self)
-        column.check_not_empty()
-        column.check_some_present(texts, "text")
+        column, _ = read_training_texts(X, self)
         self.vocab_size_ = len(tokenizer)
         self.pad_token_id_ = int(tokenizer.pad_token_id)
         column.record_input(self)
         return self
 
+    @fill_doc
     def transform(self, X):
         """Token ids and attention masks.
 
-        Parameters
-        ----------
-        X : Series, one-column DataFrame, 1-D array or list of str
-            The texts.
+        {texts_parameters}
 
         Returns
         -------

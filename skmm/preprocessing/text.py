@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._columns import Column, MediaTypeError, one_column_tags
+from .._docstrings import fill_doc
 from .._spec_params import ON_MISSING, POSITIVE_INT
 from .presence import PresenceMixin, presence
 from .subwords import SubwordRows, learn_subwords
@@ -35,6 +36,14 @@ def read_texts(X, owner, then=None):
         return value if then is None else then(value)
 
     return column, column.decode(text, "text", owner.on_missing)
+
+
+def read_training_texts(X, owner, then=None):
+    """:func:`read_texts` for ``fit``: at least one row, and not every text missing."""
+    column, texts = read_texts(X, owner, then)
+    column.check_not_empty()
+    column.check_some_present(texts, "text")
+    return column, texts
 
 
 class TextSequencer(PresenceMixin, TransformerMixin, BaseEstimator):
@@ -175,22 +184,20 @@ class TextSequencer(PresenceMixin, TransformerMixin, BaseEstimator):
     def _uses_subwords(self):
         return self.subwords is not None and self.analyzer == "word"
 
-    def _tokenize(self, X):
+    def _tokenize(self, X, fitting=False):
         analyze = CountVectorizer(
             lowercase=self.lowercase,
             analyzer=self.analyzer,
             token_pattern=self.token_pattern if self.analyzer == "word" else None,
         ).build_analyzer()
-        return read_texts(X, self, analyze)
+        return (read_training_texts if fitting else read_texts)(X, self, analyze)
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @fill_doc
     def fit(self, X, y=None):
         """Learn the vocabulary.
 
-        Parameters
-        ----------
-        X : Series, one-column DataFrame, 1-D array or list of str
-            The texts.
+        {texts_parameters}
         y : ignored
 
         Returns
@@ -198,9 +205,7 @@ class TextSequencer(PresenceMixin, TransformerMixin, BaseEstimator):
         self : TextSequencer
         """
         self._check_params()
-        column, docs = self._tokenize(X)
-        column.check_not_empty()
-        column.check_some_present(docs, "text")
+        column, docs = self._tokenize(X, fitting=True)
         counts = Counter(token for doc in docs if doc is not None for token in doc)
         kept = sorted(
             (token for token, count in counts.items() if count >= self.min_freq),
@@ -218,13 +223,11 @@ class TextSequencer(PresenceMixin, TransformerMixin, BaseEstimator):
         column.record_input(self)
         return self
 
+    @fill_doc
     def transform(self, X):
         """Map texts to padded token ids.
 
-        Parameters
-        ----------
-        X : Series, one-column DataFrame, 1-D array or list of str
-            The texts.
+        {texts_parameters}
 
         Returns
         -------

@@ -52,24 +52,15 @@ class VideoLoader(ImageLoader):
         video). A rate takes the frame shown at ``0, 1/fps, 2/fps, ...``
         seconds. Bare frame arrays are taken to be at this rate; pass
         ``(frames, rate)`` pairs otherwise.
-    channels : {None, 1, 3}, default=None
-        Output channels. None learns it in ``fit``: 3 if any training video
-        has colour, else 1.
-    normalize : bool, default=True
-        Standardise each channel with the training mean and std; otherwise
-        keep values in [0, 1].
-    on_missing : {"error", "mask"}, default="error"
-        A missing value (None/NaN, or a file that does not exist) raises a
-        ValueError naming the row, or with "mask" gives an all-NaN row
-        (reported absent by ``transform_with_presence``), so the network
-        treats the sample as lacking this modality.
+    channels, normalize, on_missing, verbose
+        As in :class:`ImageLoader`, with the training videos' frames for
+        its training images (an absent video under ``on_missing="mask"``
+        gives an all-NaN row, reported absent by
+        ``transform_with_presence``).
     n_jobs : int or None, default=None
         Threads that decode videos (FFmpeg's decoders release the GIL);
         None uses the cores skmm may use (1 inside joblib or Dask workers).
         The output does not depend on it.
-    verbose : int or None, default=None
-        1 shows a progress bar when decoding takes more than a second; None
-        follows the estimator that runs this transformer (silent on its own).
 
     Attributes
     ----------
