@@ -19,6 +19,7 @@ the worker pools.
 
 import argparse
 import json
+import multiprocessing
 import os
 import pickle
 import resource
@@ -101,7 +102,37 @@ def decode_table(args):
                   f"{m['serial_cpu']:.2f} | {m['serial_cpu'] / medians[1]['cpu']:.0%} |")
     print("\nserial CPU seconds: the main thread's CPU outside the worker pools (with 1 core, all of it); "
           "serial fraction: that over the 1-core run's CPU seconds (Amdahl: 1.6x on 2 cores needs < 25%).")
+    if len(core_counts) == 2:
+        ceiling = [spin_pinned(allowed[:1]) / spin_pinned(allowed[:2]) for _ in range(args.repeats)]
+        print(f"\nmachine check: a perfectly parallel busy loop (2 forked processes) ran {np.median(ceiling):.2f}x "
+              "faster on 2 cores than on 1 (about 2x when the cores are free; near 1x when other work takes them)")
     print(f"\nuptime before: {before}\nuptime after:  {uptime()}")
+
+
+def spin(n):
+    x = 0
+    for i in range(n):
+        x += i * i
+    return x
+
+
+def spin_pinned(cores, n=4_000_000):
+    """Seconds for 2 x ``n`` steps of a Python loop in a new process allowed ``cores`` (forking one per core)."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--spin-child", str(n)],
+        capture_output=True, text=True, check=True, preexec_fn=lambda: os.sched_setaffinity(0, cores),
+    )
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def spin_child(n):
+    start = time.perf_counter()
+    if len(os.sched_getaffinity(0)) == 1:
+        spin(2 * n)
+    else:
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            pool.map(spin, [n, n])
+    print(time.perf_counter() - start)
 
 
 def run_pinned(job, how, cores):
@@ -164,9 +195,12 @@ def main():
                         help="also time decoding with threads only (no worker processes)")
     parser.add_argument("--decode-child", help=argparse.SUPPRESS)  # internal: one pinned run
     parser.add_argument("--decoding", default="auto", help=argparse.SUPPRESS)
+    parser.add_argument("--spin-child", type=int, help=argparse.SUPPRESS)  # internal: the machine check
     args = parser.parse_args()
     if args.decode_child:
         return decode_child(args.decode_child, args.decoding)
+    if args.spin_child:
+        return spin_child(args.spin_child)
     if args.decode_only:
         return decode_table(args)
     clf, one, many = fit_demo(args.rows)
