@@ -93,8 +93,9 @@ def main(argv=None):
             continue
         print(f"{name}: {len(data[0])} train / {len(data[1])} test rows", flush=True)
         models = {
-            "baseline (word TF-IDF, logistic)": make_baseline(text="text", image="image", audio="audio"),
-            "baseline (char TF-IDF, logistic)": char_baseline(),
+            "baseline: make_baseline (word + char TF-IDF, logistic)": make_baseline(
+                text="text", image="image", audio="audio"),
+            "baseline: char TF-IDF only (the issue's, logistic)": char_baseline(),
             "skmm default fusion": MultimodalClassifier(recipe(), random_state=0, verbose=0),
         }
         if args.augment:

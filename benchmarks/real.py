@@ -41,8 +41,8 @@ from skmm.datasets import fetch_wesnoth_units
 from skmm.preprocessing import AudioFeaturizer, ImageLoader, TextSequencer
 
 MODALITIES = ("text", "image", "audio")
-#: The small grid behind --grid (4 candidates x 3 folds).
-GRID = {"hidden_size": [64, 128], "max_epochs": [10, 20]}
+#: The small grid behind --grid (4 candidates x 3 folds): the fusion and the width.
+GRID = {"fusion": ["concat", "gated"], "hidden_size": [64, 128]}
 
 
 def make_prep(modalities, max_len):

@@ -123,6 +123,8 @@ def snapshot(net, config, seed, finished=False):
         "finished": finished,
         "module": {k: v.detach().cpu() for k, v in net.module_.state_dict().items()},
         "optimizer": net.optimizer_.state_dict(),
+        # The wide part's SGD (skmm._skorch_net), so a resumed fit equals an uninterrupted one.
+        "wide_optimizer": net.wide_optimizer_.state_dict() if hasattr(net, "wide_optimizer_") else None,
         "generators": generator_states(net),
         "callbacks": _callback_states(net),
         "history": json.dumps(net.history.to_list()),
@@ -158,17 +160,22 @@ class EpochCheckpoint(Callback):
     def on_epoch_end(self, net, **kwargs):
         self.save(net)
 
-    def resume_later(self, optimizer_state, callback_states):
-        """Re-apply these at the next epoch start, after the callbacks' ``on_train_begin``."""
-        self._pending = (optimizer_state, callback_states)
+    def resume_later(self, state):
+        """Re-apply ``state``'s optimizers and callbacks at the next epoch start, after ``on_train_begin``."""
+        self._pending = state
 
     def on_epoch_begin(self, net, **kwargs):
         if self._pending is not None:
-            optimizer_state, callback_states = self._pending
-            self._pending = None
-            _restore_callbacks(net, callback_states)
+            state, self._pending = self._pending, None
+            _restore_callbacks(net, state["callbacks"])
             # A schedule sets the learning rate when it is created: put the saved one back.
-            net.optimizer_.load_state_dict(optimizer_state)
+            _load_optimizers(net, state)
+
+
+def _load_optimizers(net, state):
+    net.optimizer_.load_state_dict(state["optimizer"])
+    if state.get("wide_optimizer") is not None and hasattr(net, "wide_optimizer_"):
+        net.wide_optimizer_.load_state_dict(state["wide_optimizer"])
 
 
 def read(dirname, config, map_location="cpu"):
@@ -219,7 +226,7 @@ def restore(net, state, callback):
     """Load a checkpoint's weights, optimizer, history and generators into ``net``."""
     try:
         net.module_.load_state_dict(state["module"])
-        net.optimizer_.load_state_dict(state["optimizer"])
+        _load_optimizers(net, state)
         set_generator_states(net, state["generators"])
     except (RuntimeError, KeyError, ValueError, TypeError) as exc:
         raise ValueError(
@@ -227,4 +234,4 @@ def restore(net, state, callback):
             f"{_advice(callback.dirname)}."
         ) from None
     net.history = state["history"]
-    callback.resume_later(state["optimizer"], state["callbacks"])
+    callback.resume_later(state)

@@ -8,6 +8,7 @@ PUBLIC_MODULES = (
     "skmm.augment",
     "skmm.fusion",
     "skmm.nn",
+    "skmm.nn.optim",
     "skmm.baselines",
     "skmm.datasets",
     "skmm.inspection",

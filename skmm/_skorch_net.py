@@ -8,6 +8,7 @@ from skorch.utils import to_tensor
 
 from ._progress import BatchProgressBar, EpochTable
 from ._seeding import drawing_from
+from .nn.optim import use_sparse_rows
 
 
 def drop_modalities(batch, p, generator=None):
@@ -80,6 +81,9 @@ class ModalityNet(NeuralNet):
         ones; plain SGD (what fits linear models) does not, and reaches a
         logistic regression's accuracy in a few epochs.
         """
+        # Large embedding tables give sparse gradients when the optimizer
+        # takes them (skmm's adam / adamw), dense ones otherwise.
+        use_sparse_rows(self.module_, getattr(self.optimizer, "takes_sparse_rows", False))
         wide = getattr(self.module_, "wide", None) or {}
         wide_ids = {id(p) for part in wide.values() for p in part.parameters()}
         named = [(n, p) for n, p in self.get_all_learnable_params() if id(p) not in wide_ids]

@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
@@ -120,7 +120,11 @@ def make_baseline(*, text=None, image=None, audio=None, numeric=None, estimator=
     Parameters
     ----------
     text : str or None
-        Text column: word uni- and bigram TF-IDF.
+        Text column: TF-IDF of word 1-2-grams beside TF-IDF of character
+        2-4-grams within words (``analyzer="char_wb"``), both sublinear; the
+        character part holds up on short, misspelt or multilingual text
+        where word features are sparse. Steps ``words`` and ``chars``
+        (``features__text__chars__ngram_range``).
     image : str or None
         Image column (paths or arrays): 8x8 pooled pixels, standardised.
     audio : str or None
@@ -148,7 +152,10 @@ def make_baseline(*, text=None, image=None, audio=None, numeric=None, estimator=
     """
     parts = []
     if text is not None:
-        parts.append(("text", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), text))
+        parts.append(("text", FeatureUnion([
+            ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)),
+        ]), text))
     if image is not None:
         parts.append(("image", make_pipeline(PooledPixels(), StandardScaler()), image))
     if audio is not None:

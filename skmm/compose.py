@@ -3,191 +3,25 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 
 import numpy as np
-import pandas as pd
-import scipy.sparse as sp
 from sklearn.base import TransformerMixin, clone
 from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import check_is_fitted
 
+from ._frame_columns import as_frame, selected
+from ._modality_output import modality_output
 from .modality_dict import ModalityDict
 
 
-def _as_frame(X, when):
-    if isinstance(X, pd.DataFrame):
-        frame = X
-    elif isinstance(X, Mapping):
-        frame = pd.DataFrame(dict(X))
-    else:
-        raise TypeError(
-            f"ModalityTransformer.{when} takes a pandas DataFrame (columns of text, "
-            f"media paths, numbers), got {type(X).__name__}."
-        )
-    if len(frame) == 0:
-        raise ValueError(f"ModalityTransformer.{when} got an empty frame (0 rows).")
-    return frame
-
-
-def _selected(frame, name, columns, when, fitted_columns=None):
-    """``frame[columns]``: a Series for one column name, a DataFrame for a list."""
-    wanted = [columns] if isinstance(columns, str) else list(columns)
-    for column in wanted:
-        if wanted.count(column) > 1:
-            raise ValueError(f"modality {name!r}: column {column!r} is listed twice in its columns.")
-        if (frame.columns == column).sum() > 1:
-            raise ValueError(
-                f"modality {name!r}: X has {(frame.columns == column).sum()} columns named "
-                f"{column!r} at {when}; column names must be unique (rename or drop the copies)."
-            )
-    missing = [c for c in wanted if c not in frame.columns]
-    if missing:
-        seen = fitted_columns if fitted_columns is not None else list(frame.columns)
-        raise ValueError(
-            f"modality {name!r}: column(s) {missing} not found in X at {when}; "
-            f"X has columns {list(frame.columns)}"
-            + (f" (fitted with {list(seen)})" if fitted_columns is not None else "")
-            + "."
-        )
-    return frame[columns] if isinstance(columns, str) else frame[wanted]
-
-
-def _label(label):
-    return label.item() if isinstance(label, np.generic) else label
-
-
-def _first_non_number(data):
-    """(column, row label, value) of the first cell that is not a number, or None."""
-    frame = data.to_frame() if isinstance(data, pd.Series) else data
-    for column in frame.columns:
-        values = frame[column]
-        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-            continue
-        for label, value in values.items():
-            try:
-                float(value)
-            except (TypeError, ValueError):
-                return column, _label(label), value
-    return None
-
-
-def _first_non_finite(data):
-    """(column, row label, value) of the first NaN or infinite number, or None."""
-    frame = data.to_frame() if isinstance(data, pd.Series) else data
-    for column in frame.columns:
-        for label, value in frame[column].items():
-            if _is_bad_number(value):
-                return column, _label(label), value
-    return None
-
-
-def _explain_non_numbers(name, data, exc):
-    """Re-raise a transformer's input error naming the column, row label and value."""
-    message = str(exc).lower()
-    if not isinstance(data, (pd.Series, pd.DataFrame)) or ", row " in message:
-        return  # skmm's preprocessors name the column and row themselves
-    if "convert" in message:
-        found = _first_non_number(data)
-        if found is not None:
-            column, label, value = found
-            raise ValueError(
-                f"modality {name!r}: column {column!r}, row {label!r}: {value!r} is not a number "
-                "(write decimals with a point, or convert the column with pd.to_numeric first)."
-            ) from exc
-    if "infinity" in message or "nan" in message:
-        found = _first_non_finite(data)
-        if found is not None:
-            column, label, value = found
-            problem = "NaN (missing)" if value != value else "infinite"
-            raise ValueError(
-                f"modality {name!r}: column {column!r}, row {label!r}: the value is {problem}; "
-                "impute it (e.g. SimpleImputer) or drop the row."
-            ) from exc
-
-
-def _check_numeric_rows(name, out, data):
-    """Name the column and row label of NaN or infinity in a vector modality.
-
-    A row with every value NaN is a sample lacking the modality; a row with
-    some NaN, or any infinity, cannot be encoded.
-    """
-    if sp.issparse(out) or out.ndim != 2 or out.dtype.kind != "f" or not isinstance(data, (pd.Series, pd.DataFrame)):
-        return  # a sparse modality's values are checked when it becomes tensors
-    nan = np.isnan(out)
-    bad = (nan.any(axis=1) & ~nan.all(axis=1)) | np.isinf(out).any(axis=1)
-    if not bad.any():
-        return
-    position = int(np.flatnonzero(bad)[0])
-    row = data.iloc[[position]]
-    frame = row.to_frame() if isinstance(row, pd.Series) else row
-    values = frame.iloc[0]
-    culprits = [c for c in frame.columns if _is_bad_number(values[c])] or list(frame.columns)
-    problem = "infinite" if np.isinf(out[position]).any() else "NaN (missing)"
-    raise ValueError(
-        f"modality {name!r}: column {culprits[0]!r}, row {_label(data.index[position])!r}: the value "
-        f"is {problem}; impute it (e.g. SimpleImputer) or drop the row."
-    )
-
-
-def _is_bad_number(value):
-    try:
-        return not np.isfinite(float(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def _passthrough(name, data):
-    try:
-        values = np.asarray(data, dtype=np.float32)
-    except (TypeError, ValueError):
-        found = _first_non_number(data) if isinstance(data, (pd.Series, pd.DataFrame)) else None
-        where = f": column {found[0]!r}, row {found[1]!r} holds {found[2]!r}" if found else ""
-        raise TypeError(
-            f"modality {name!r} is 'passthrough' but its columns are not all "
-            f"numeric{where}; give it a transformer."
-        ) from None
-    return values.reshape(len(values), -1)
-
-
-def _apply(name, data, call):
-    """Run a transformer step, naming the cell behind a conversion error."""
-    try:
-        return call(data)
-    except (TypeError, ValueError) as exc:
-        _explain_non_numbers(name, data, exc)
-        raise
-
-
-def _as_modality_array(name, out, n_rows):
-    """Normalise one transformer's output to an array of n_rows rows.
-
-    Sparse output (e.g. a TfidfVectorizer's) stays sparse, as float32 CSR:
-    the estimator feeds it to a sparse linear "wide" encoder.
-    """
-    if sp.issparse(out):
-        if out.shape[0] != n_rows:
-            raise ValueError(
-                f"modality {name!r}: its transformer returned {out.shape[0]} rows "
-                f"for {n_rows} input rows."
-            )
-        return sp.csr_matrix(out, dtype=np.float32)
-    out = np.asarray(out)
-    if out.ndim == 1:
-        out = out.reshape(-1, 1)
-    if out.shape[0] != n_rows:
-        raise ValueError(
-            f"modality {name!r}: its transformer returned {out.shape[0]} rows "
-            f"for {n_rows} input rows."
-        )
-    if out.dtype == object:
-        raise TypeError(
-            f"modality {name!r}: its transformer returned objects (dtype=object), "
-            "not numbers; use a transformer that outputs numeric arrays."
-        )
-    if np.issubdtype(out.dtype, np.floating) or out.dtype == np.bool_:
-        out = out.astype(np.float32, copy=False)
-    return out
+def _put(out, name, output):
+    """Store one modality's ``(array, present, kind)`` in ``out``."""
+    array, present, kind = output
+    out[name] = array
+    if present is not None:
+        out.present[name] = present
+    if kind is not None:
+        out.kinds[name] = kind
 
 
 class ModalityTransformer(TransformerMixin, _BaseComposition):
@@ -207,6 +41,13 @@ class ModalityTransformer(TransformerMixin, _BaseComposition):
         transformer, ``"passthrough"`` (numeric columns as float32) or
         ``"drop"``. Any transformer returning a 2-D float array (e.g.
         ``StandardScaler``) becomes a vector modality.
+
+        With each array, the output carries what the transformer reports
+        (see :ref:`absence`): ``Xt.present[name]``, which rows have the
+        modality (a skmm preprocessor says so row by row; for another
+        transformer a float row that is all NaN is absent), and
+        ``Xt.kinds[name]``, how the network reads the array (a
+        transformer's ``output_kind``; else read off the array).
     verbose : bool, default=False
         Print the time each modality takes to fit.
 
@@ -235,6 +76,8 @@ class ModalityTransformer(TransformerMixin, _BaseComposition):
     ((2, 3, 25), (2, 2))
     >>> prep.set_params(text__max_len=5).fit_transform(X)["text"].shape
     (2, 5, 25)
+    >>> out.kinds, out.present["numbers"]
+    ({'text': 'tokens'}, array([ True,  True]))
     """
 
     def __init__(self, transformers, *, verbose=False):
@@ -321,25 +164,20 @@ class ModalityTransformer(TransformerMixin, _BaseComposition):
         Returns
         -------
         Xt : ModalityDict
-            Modality name -> array with one row per row of ``X``.
+            Modality name -> array with one row per row of ``X``, with the
+            presence masks and kinds the transformers reported.
         """
         self._check_transformers()
-        frame = _as_frame(X, "fit")
+        frame = as_frame(X, "fit")
         fitted, out = [], ModalityDict()
         for name, trans, columns in self.transformers:
             if trans == "drop":
                 continue
-            data = _selected(frame, name, columns, "fit")
+            data = selected(frame, name, columns, "fit")
             start = time.perf_counter()
-            if trans == "passthrough":
-                fitted.append((name, trans, columns))
-                result = _passthrough(name, data)
-            else:
-                est = clone(trans)
-                result = _apply(name, data, lambda d: est.fit_transform(d, y))
-                fitted.append((name, est, columns))
-            out[name] = _as_modality_array(name, result, len(frame))
-            _check_numeric_rows(name, out[name], data)
+            est = trans if trans == "passthrough" else clone(trans)
+            _put(out, name, modality_output(name, est, data, len(frame), fit=True, y=y))
+            fitted.append((name, est, columns))
             if self.verbose:
                 print(f"[ModalityTransformer] {name}: fitted in {time.perf_counter() - start:.1f}s")
         self.transformers_ = fitted
@@ -358,16 +196,15 @@ class ModalityTransformer(TransformerMixin, _BaseComposition):
         Returns
         -------
         Xt : ModalityDict
-            Modality name -> array with one row per row of ``X``.
+            Modality name -> array with one row per row of ``X``, with the
+            presence masks and kinds the transformers reported.
         """
         check_is_fitted(self, "transformers_")
-        frame = _as_frame(X, "transform")
+        frame = as_frame(X, "transform")
         out = ModalityDict()
         for name, trans, columns in self.transformers_:
-            data = _selected(frame, name, columns, "transform", self.feature_names_in_)
-            result = _passthrough(name, data) if trans == "passthrough" else _apply(name, data, trans.transform)
-            out[name] = _as_modality_array(name, result, len(frame))
-            _check_numeric_rows(name, out[name], data)
+            data = selected(frame, name, columns, "transform", self.feature_names_in_)
+            _put(out, name, modality_output(name, trans, data, len(frame), fit=False))
         return out
 
     @property

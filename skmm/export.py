@@ -43,7 +43,9 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from .encoders.pretrained import PretrainedEncoder
-from .nn.inputs import ModalityInfo, as_modalities, check_matches, to_tensors
+from .nn.inputs import as_modalities
+from .nn.kinds import ModalityInfo, check_matches
+from .nn.tensors import to_tensors
 
 __all__ = ["OnnxModel", "export_onnx"]
 
@@ -124,7 +126,8 @@ def _exportable(network, infos, example):
     for (name, path), in_size in sizes.items():
         parent_path, _, attr = path.rpartition(".")
         parent = network.encoders[name].get_submodule(parent_path)
-        out_size = nn.modules.utils._pair(parent.get_submodule(attr).output_size)
+        out_size = parent.get_submodule(attr).output_size
+        out_size = tuple(out_size) if isinstance(out_size, (tuple, list)) else (out_size, out_size)
         out_size = tuple(o if o is not None else i for o, i in zip(out_size, in_size))
         setattr(parent, attr, _FixedAdaptiveAvgPool2d(in_size, out_size))
     return network

@@ -147,8 +147,11 @@ def modality_importance(estimator, X, y, scoring=None, n_repeats=5, random_state
     importances = np.empty((len(names), n_repeats))
     for i, name in enumerate(names):
         for r in range(n_repeats):
+            order = rng.permutation(n_rows)
             shuffled = ModalityDict(data)
-            shuffled[name] = data[name][rng.permutation(n_rows)]
+            shuffled[name] = data[name][order]
+            if name in data.present:  # a sample's presence moves with its row
+                shuffled.present[name] = data.present[name][order]
             importances[i, r] = baseline - float(scorer(est, shuffled, y))
     result = Bunch(
         modalities=names,

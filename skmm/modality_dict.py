@@ -1,4 +1,4 @@
-"""The output of ModalityTransformer: one array per modality, sliced by row."""
+"""The output of ModalityTransformer: one array per modality, sliced by row, with what each array is."""
 
 from __future__ import annotations
 
@@ -14,6 +14,32 @@ class ModalityDict(dict):
     scikit-learn's cross-validation and skorch can split it like one array.
     ``shape`` is ``(n_samples,)`` for ``sklearn.utils._num_samples``.
 
+    Parameters
+    ----------
+    *args : mapping or iterable of (name, array) pairs
+        As for ``dict``. A ``ModalityDict`` given as the one positional
+        argument passes on its ``present`` and ``kinds``.
+    **kwargs : array
+        Modalities by name, as for ``dict``.
+
+    Attributes
+    ----------
+    present : dict of str -> ndarray of bool, shape (n_samples,)
+        Which samples have the modality: the one definition of absence
+        (see :ref:`absence`), filled by :class:`~skmm.ModalityTransformer`
+        from what its transformers report. A name not in ``present`` has
+        its absence read off its array (an all-NaN row, a row without
+        tokens), as for a plain dict of arrays.
+    kinds : dict of str -> str
+        How the network reads each array (``"tokens"``, ``"tokenized"``,
+        ``"frames"``, ``"image"``, ``"video"``, ``"vector"``, ``"sparse"``),
+        as its transformer declared it. A name not in ``kinds`` has its kind
+        read off the array's dtype and shape.
+
+    Row indexing, copying (``ModalityDict(other)``) and pickling keep both.
+    Assigning a new array to a name forgets that name's ``present`` entry
+    (its rows may have changed); set it again after the array.
+
     Examples
     --------
     >>> import numpy as np
@@ -21,7 +47,16 @@ class ModalityDict(dict):
     >>> d = ModalityDict(a=np.zeros((4, 2)), b=np.arange(4))
     >>> d.shape, d[[0, 3]]["b"]
     ((4,), array([0, 3]))
+    >>> d.present["a"] = np.array([True, False, True, True])
+    >>> d[[1, 2]].present["a"]
+    array([False,  True])
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        source = args[0] if len(args) == 1 and isinstance(args[0], ModalityDict) else None
+        self.present = {} if source is None else dict(source.present)
+        self.kinds = {} if source is None else dict(source.kinds)
 
     @property
     def shape(self):
@@ -43,7 +78,20 @@ class ModalityDict(dict):
             rows = key
         if isinstance(rows, list):
             rows = np.asarray(rows)
-        return ModalityDict({name: value[rows] for name, value in self.items()})
+        out = ModalityDict({name: value[rows] for name, value in self.items()})
+        out.present = {name: np.asarray(mask)[rows] for name, mask in self.present.items() if name in self}
+        out.kinds = dict(self.kinds)
+        return out
+
+    def __setitem__(self, key, value):
+        dict.__setitem__(self, key, value)
+        # The old mask described the old rows.
+        self.present.pop(key, None)
+
+    def __delitem__(self, key):
+        dict.__delitem__(self, key)
+        self.present.pop(key, None)
+        self.kinds.pop(key, None)
 
     def __repr__(self):
         parts = ", ".join(
@@ -53,4 +101,4 @@ class ModalityDict(dict):
         return f"ModalityDict({parts})"
 
     def __reduce__(self):
-        return (ModalityDict, (dict(self),))
+        return (ModalityDict, (dict(self),), {"present": self.present, "kinds": self.kinds})

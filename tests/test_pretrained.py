@@ -142,6 +142,17 @@ def test_tokenized_kind_inference():
     assert describe({"t": np.zeros((3, 2, 4), dtype=np.int64)})["t"].kind == "tokens"
 
 
+
+def test_tokenizer_reports_presence_and_declares_its_kind(bert_dir):
+    prep = ModalityTransformer([("t", PretrainedTokenizer(bert_dir, max_len=5, on_missing="mask"), "t")])
+    out = prep.fit_transform(pd.DataFrame({"t": ["good film", None, ""]}))
+    assert out.present["t"].tolist() == [True, False, True] and out.kinds["t"] == "tokenized"
+    # A batch with every text missing has no real token: undeclared, it reads as subword ids.
+    missing = prep.transform(pd.DataFrame({"t": [None, None]}))
+    assert describe(dict(missing))["t"].kind == "tokens"
+    assert describe(missing)["t"].kind == "tokenized"
+    assert to_tensors(missing, describe(missing))["t"]["present"].tolist() == [False, False]
+
 # -- text --------------------------------------------------------------------
 def test_text_fit_predict_pipeline_clone_pickle(bert_dir):
     X, y = _text_frame()
@@ -369,9 +380,9 @@ def test_frozen_then_fine_tuned_with_warm_start(bert_dir):
     data = stage2.preprocessor_.transform(X)["text"]
     x = torch.as_tensor(data)
     with torch.no_grad():
-        fine = stage2.net_.module_.encoders["text"].eval()._run(x, "pooled")
-        frozen = stage3.net_.module_.encoders["text"]._run(x, "pooled")
-        saved = stage1.net_.module_.encoders["text"]._run(x, "pooled")
+        fine = stage2.net_.module_.encoders["text"].eval().backbone_output(x, "pooled")
+        frozen = stage3.net_.module_.encoders["text"].backbone_output(x, "pooled")
+        saved = stage1.net_.module_.encoders["text"].backbone_output(x, "pooled")
     torch.testing.assert_close(frozen, fine)
     assert not torch.allclose(frozen, saved)
 

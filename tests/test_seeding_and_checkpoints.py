@@ -74,6 +74,22 @@ def test_fit_killed_after_epoch_k_and_resumed_equals_an_uninterrupted_fit(tmp_pa
     np.testing.assert_array_equal(resumed.predict_proba(data[0]), uninterrupted.predict_proba(data[0]))
 
 
+def test_a_fit_with_a_wide_part_resumes_exactly(tmp_path):
+    import scipy.sparse as sp
+
+    X, y = _data()
+    # A sparse modality: the wide part, trained by its own SGD with momentum.
+    X["c"] = sp.random(len(y), 40, density=0.2, format="csr", random_state=0, dtype=np.float32)
+    X["c"][:, 0] = y[:, None]
+    uninterrupted = _fit(3, (X, y))
+    folder = tmp_path / "ckpt"
+    with pytest.raises(_Crash):
+        _fit(3, (X, y), checkpoint_dir=folder, callbacks=[_CrashAfter(2)])
+    resumed = _fit(3, (X, y), checkpoint_dir=folder)
+    assert hasattr(resumed.net_, "wide_optimizer_")
+    _assert_same_fit(uninterrupted, resumed)
+
+
 def test_a_finished_checkpoint_is_returned_as_is(tmp_path):
     data = _data()
     first = _fit(0, data, checkpoint_dir=tmp_path)

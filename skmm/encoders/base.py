@@ -8,11 +8,13 @@ builds (an :class:`EncoderModule`), the spec registered by name with
 
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar, TypeVar
+from typing import Any, Callable, ClassVar
 
 import torch
 from sklearn.base import BaseEstimator
 from torch import Tensor, nn
+
+from .._registration import REGISTER_DOC, Spec, registrar
 
 ENCODERS: dict[str, type[EncoderSpec]] = {}
 """Encoder name -> parameter object class, filled by :func:`register_encoder`."""
@@ -23,37 +25,15 @@ DEFAULT_ENCODERS = {
     "tokens": "ngram", "frames": "conv1d", "image": "cnn", "video": "cnn_recurrent", "vector": "mlp", "sparse": "wide",
 }
 
-_Spec = TypeVar("_Spec", bound=type)
+
+def register_encoder(name: str) -> Callable[[Spec], Spec]:
+    return registrar(ENCODERS, name)
 
 
-def register_encoder(name: str) -> Callable[[_Spec], _Spec]:
-    """Class decorator: make an :class:`EncoderSpec` subclass choosable by name.
-
-    Parameters
-    ----------
-    name : str
-        The name ``encoders={modality: name}`` picks it by (a key of
-        :data:`ENCODERS`).
-
-    Returns
-    -------
-    decorator : callable
-        Registers the class and returns it unchanged.
-
-    Examples
-    --------
-    >>> from skmm.encoders import ENCODERS, MLP, register_encoder
-    >>> @register_encoder("wide_mlp")
-    ... class WideMLP(MLP):
-    ...     pass
-    >>> ENCODERS["wide_mlp"] is WideMLP
-    True
-    >>> del ENCODERS["wide_mlp"]
-    """
-    def register(cls: _Spec) -> _Spec:
-        ENCODERS[name] = cls
-        return cls
-    return register
+register_encoder.__doc__ = REGISTER_DOC.format(
+    base="EncoderSpec", picked_by="``encoders={modality: name}``", registry="ENCODERS",
+    package="skmm.encoders", parent="MLP", function="register_encoder", key="encoder",
+)
 
 
 def all_steps(states: Tensor) -> Tensor:

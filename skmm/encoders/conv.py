@@ -6,6 +6,7 @@ from typing import Any, ClassVar, Sequence
 
 from torch import Tensor, nn
 
+from .._docstrings import fill_doc
 from .._spec_params import POSITIVE_INT, PROBABILITY, or_default
 from .base import EncoderModule, EncoderSpec, all_steps, register_encoder
 
@@ -31,6 +32,7 @@ def regions(feature_map: Tensor) -> tuple[Tensor, Tensor]:
 
 
 @register_encoder("cnn")
+@fill_doc
 class CNN(EncoderSpec):
     """Conv-batchnorm-ReLU-pool blocks over images.
 
@@ -42,10 +44,7 @@ class CNN(EncoderSpec):
     ----------
     channels : tuple of int, default=(16, 32)
         Output channels of each block (each halves the image).
-    hidden_size : int or None
-        Output size (None: the estimator's).
-    dropout : float or None
-        Before the output layer (None: the estimator's).
+    {output_layer_parameters}
     pooled : int, default=2
         Side of the adaptive average pooling grid before the output layer.
 

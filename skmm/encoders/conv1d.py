@@ -7,11 +7,13 @@ from typing import ClassVar
 import torch
 from torch import nn
 
+from .._docstrings import fill_doc
 from .._spec_params import POSITIVE_INT, PROBABILITY, or_default
 from .base import EncoderModule, EncoderSpec, register_encoder
 
 
 @register_encoder("conv1d")
+@fill_doc
 class Conv1D(EncoderSpec):
     """Convolutions over time for frames (spectrograms, series); the default for frames.
 
@@ -25,10 +27,7 @@ class Conv1D(EncoderSpec):
         Output channels of each block.
     kernel_size : int, default=5
         Frames each filter spans.
-    hidden_size : int or None
-        Output size (None: the estimator's).
-    dropout : float or None
-        Before the output layer (None: the estimator's).
+    {output_layer_parameters}
 
     Examples
     --------

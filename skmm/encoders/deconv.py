@@ -6,12 +6,14 @@ from typing import Any, ClassVar, Sequence
 
 from torch import Tensor, nn
 
+from .._docstrings import fill_doc
 from .._spec_params import POSITIVE_INT, PROBABILITY, or_default
 from .base import EncoderModule, EncoderSpec, register_encoder
 from .conv import conv_blocks, regions
 
 
 @register_encoder("deconv")
+@fill_doc
 class Deconv(EncoderSpec):
     """Conv blocks that downsample, transposed-conv blocks that upsample, over images.
 
@@ -27,10 +29,7 @@ class Deconv(EncoderSpec):
         Output channels of each downsampling block.
     deconv_channels : tuple of int, default=(16,)
         Output channels of each upsampling (transposed convolution) block.
-    hidden_size : int or None
-        Output size (None: the estimator's).
-    dropout : float or None
-        Before the output layer (None: the estimator's).
+    {output_layer_parameters}
     pooled : int, default=4
         Side of the adaptive average pooling grid before the output layer.
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .._spec_params import POSITIVE_INT, PROBABILITY, or_default
+from ..nn.optim import RowEmbedding
 from .base import EncoderModule, EncoderSpec, register_encoder
 from .tokens import step_mask
 
@@ -55,6 +58,20 @@ class NGram(EncoderSpec):
         )
 
 
+def _bag_of_used_rows(ids, weight):
+    """Each row's sum of ``weight[ids]``, through the batch's distinct ids.
+
+    A batch of texts repeats its n-grams many times; gathering each distinct
+    row once makes the table's sparse gradient one entry per used row
+    (instead of one per occurrence), which halves a training step of the
+    n-gram bag on real text.
+    """
+    used, position = torch.unique(ids, return_inverse=True)
+    rows = F.embedding(used, weight, padding_idx=0, sparse=True)
+    # Padding (id 0) sorts first: skip it in the sums.
+    return F.embedding_bag(position, rows, mode="sum", padding_idx=0 if int(used[0]) == 0 else None)
+
+
 class NGramBagEncoder(EncoderModule):
     """fastText-style encoder: the mean embedding of every word and n-gram id of a text.
 
@@ -92,9 +109,9 @@ class NGramBagEncoder(EncoderModule):
     def __init__(self, vocab_size, embedding_dim, *, dropout=0.0):
         super().__init__()
         # padding_idx: id 0 embeds to zeros and is left out of each mean, so
-        # padding changes nothing. (An Embedding, not an EmbeddingBag with
-        # padding_idx, so the network exports to ONNX.)
-        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
+        # padding changes nothing. An Embedding module (summed through
+        # embedding_bag when not exporting) so the network exports to ONNX.
+        self.embedding = RowEmbedding(vocab_size, embedding_dim, padding_idx=0)
         self.dropout = nn.Dropout(dropout)
         self.output_dim = embedding_dim
         self.step_dim = embedding_dim
@@ -106,7 +123,14 @@ class NGramBagEncoder(EncoderModule):
             x = x * (mask.unsqueeze(-1) if x.ndim == 3 else mask)
         flat = x.flatten(1)
         count = (flat != 0).sum(1, keepdim=True).clamp(min=1)
-        return self.dropout(self.embedding(flat).sum(1) / count)
+        if torch.onnx.is_in_onnx_export():
+            total = self.embedding(flat).sum(1)
+        elif self.embedding.sparse and torch.is_grad_enabled():
+            total = _bag_of_used_rows(flat, self.embedding.weight)
+        else:
+            # Sums without the (n, ids, dim) intermediate: 4x faster on long bags.
+            total = F.embedding_bag(flat, self.embedding.weight, mode="sum", padding_idx=0)
+        return self.dropout(total / count)
 
     def encode_steps(self, x, lengths=None):
         """Each token's vector ``(n, T, step_dim)`` and the mask of real tokens."""

@@ -145,7 +145,7 @@ def check_freeze(freeze):
 
 
 class PretrainedEncoder(EncoderModule):
-    """A :class:`~skmm._pretrained_loading.Backbone` as an skmm encoder.
+    """A :class:`~skmm._pretrained_backbone.Backbone` as an skmm encoder.
 
     The backbone's pooled vector goes through dropout and a trainable
     linear layer with ReLU to ``hidden_size`` (``output_dim``); its per-step
@@ -183,6 +183,8 @@ class PretrainedEncoder(EncoderModule):
     >>> images = torch.rand(2, 3, 32, 32)
     >>> encoder(images).shape
     torch.Size([2, 8])
+    >>> encoder.backbone_output(images).shape  # the pooled vector the projection reads
+    torch.Size([2, 16])
     >>> encoder.encode_steps(images)[0].shape  # the class token and 16 patches
     torch.Size([2, 17, 16])
     >>> sorted({name.split(".")[1] for name, p in encoder.backbone.named_parameters() if p.requires_grad})
@@ -248,8 +250,17 @@ class PretrainedEncoder(EncoderModule):
         self._fingerprint = None  # new weights: outputs cached for the old ones do not apply
         super()._load_from_state_dict(*args, **kwargs)
 
-    def _run(self, x, what):
-        """The backbone's pooled vectors or states, cached per row when frozen."""
+    def backbone_output(self, x: torch.Tensor, what: str = "pooled") -> torch.Tensor:
+        """The backbone's pooled vectors ``(n, D)`` or states ``(n, S, step_dim)`` for a batch.
+
+        What :meth:`forward` projects (``what="pooled"``) and
+        :meth:`encode_steps` returns (``what="states"``), before any
+        trainable layer of the encoder; computed once per input row and
+        cached while the backbone is frozen (the cache is keyed by its
+        weights, so loading other weights computes anew).
+        """
+        if what not in ("pooled", "states"):
+            raise ValueError(f"what must be 'pooled' or 'states', got {what!r}.")
         index = 2 if what == "pooled" else 0
 
         def compute(rows):
@@ -265,11 +276,11 @@ class PretrainedEncoder(EncoderModule):
             return cached_rows((self._fingerprint, what), x, compute)
 
     def forward(self, x, lengths=None):
-        return self.project(self._run(x, "pooled"))
+        return self.project(self.backbone_output(x, "pooled"))
 
     def encode_steps(self, x, lengths=None):
         """The backbone's last hidden states ``(n, S, step_dim)`` and their mask ``(n, S)``."""
-        states = self._run(x, "states")
+        states = self.backbone_output(x, "states")
         if self.backbone.kind == "tokenized" and states.shape[1] == x.shape[-1]:
             mask = x[:, 1].bool()
         else:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..nn.optim import RowEmbedding
+
 
 def step_mask(x, lengths):
     """(n, T) bool mask of real steps; from ``lengths`` or non-zero ids."""
@@ -47,7 +49,7 @@ class TokenEmbedding(nn.Module):
 
     def __init__(self, vocab_size, embedding_dim):
         super().__init__()
-        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
+        self.embedding = RowEmbedding(vocab_size, embedding_dim, padding_idx=0)
         self.embedding_dim = embedding_dim
 
     def forward(self, x):

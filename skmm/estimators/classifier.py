@@ -8,25 +8,13 @@ from sklearn.base import ClassifierMixin
 from skorch.callbacks import EpochScoring
 from sklearn.utils._param_validation import StrOptions
 
+from .._docstrings import fill_doc
 from .._threads import scoped
 from .._weights import class_sample_weight, target_only
 from ..nn.losses import CrossEntropy, MultiTaskCrossEntropy
-from .labels import encode_column, given_classes, target_columns
+from .labels import ValidAccuracy, check_classes, encode_targets
 from .base import BaseMultimodal
 from .params import with_keyword
-
-
-class _ValidAccuracy:
-    """Validation accuracy for skorch's EpochScoring (mean over targets)."""
-
-    def __init__(self, sizes):
-        self.sizes = sizes
-
-    def __call__(self, net, dataset, y):
-        logits = net.forward(dataset, training=False)
-        y = np.asarray(y).reshape(len(logits), -1)
-        parts = torch.split(logits, self.sizes, dim=1)
-        return float(np.mean([(p.argmax(1).numpy() == y[:, i]).mean() for i, p in enumerate(parts)]))
 
 
 class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
@@ -216,7 +204,7 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         return CrossEntropy, {}
 
     def _valid_callbacks(self):
-        scoring = _ValidAccuracy(self.task_sizes_)
+        scoring = ValidAccuracy(self.task_sizes_)
         return [("valid_acc", EpochScoring(
             scoring, name="valid_acc", lower_is_better=False, target_extractor=target_only))]
 
@@ -229,31 +217,13 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         ``refit`` learns ``classes_`` (from ``classes`` when given, else from
         y); otherwise y is encoded with the fitted ``classes_``.
         """
-        columns, names, labels = target_columns(y)
-        if refit:
-            known = given_classes(classes, len(columns))
-        else:
-            fitted = self.classes_ if self._multi_task else [self.classes_]
-            if len(columns) != len(fitted):
-                raise ValueError(f"y has {len(columns)} target column(s); the network was fitted on {len(fitted)}.")
-            if classes is not None and any(
-                not np.array_equal(a, b) for a, b in zip(given_classes(classes, len(columns)), fitted)
-            ):
-                raise ValueError(f"classes={classes!r} differs from the classes of the first call, {self.classes_!r}.")
-            known = fitted
-        encoded = []
-        learned = []
-        for i, column in enumerate(columns):
-            name = None if len(columns) == 1 else (names or range(len(columns)))[i]
-            c, e = encode_column(column, name, labels, known[i])
-            learned.append(c)
-            encoded.append(e)
+        learned, encoded, names = encode_targets(y, classes, None if refit else self.classes_)
         if refit:
             self.task_sizes_ = [len(c) for c in learned]
             self.target_names_ = names
             # Several targets: one head slice per target, sklearn's list-of-classes convention.
-            self.classes_ = learned[0] if len(columns) == 1 else learned
-        if len(columns) == 1:
+            self.classes_ = learned[0] if len(learned) == 1 else learned
+        if len(encoded) == 1:
             return torch.as_tensor(encoded[0], dtype=torch.int64), self.task_sizes_[0]
         return torch.as_tensor(np.stack(encoded, axis=1), dtype=torch.int64), sum(self.task_sizes_)
 
@@ -297,29 +267,17 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         return sum(self.task_sizes_)
 
     def _check_loaded(self):
-        sizes = getattr(self, "task_sizes_", None)
-        classes = getattr(self, "classes_", None)
-        if not isinstance(sizes, list) or not sizes or not all(
-            isinstance(s, int) and not isinstance(s, bool) and s >= 2 for s in sizes
-        ):
-            raise ValueError(f"task_sizes_ must be a list of class counts >= 2, got {sizes!r}")
-        per_task = classes if isinstance(classes, list) else [classes]
-        if len(per_task) != len(sizes) or not all(
-            isinstance(c, np.ndarray) and c.ndim == 1 and len(c) == s for c, s in zip(per_task, sizes)
-        ):
-            raise ValueError("classes_ does not match task_sizes_")
+        check_classes(getattr(self, "classes_", None), getattr(self, "task_sizes_", None))
 
     def _n_targets(self):
         return len(self.task_sizes_)
 
     @scoped
+    @fill_doc
     def predict_proba(self, X):
         """Class probabilities.
 
-        Parameters
-        ----------
-        X : DataFrame, ModalityDict or array
-            As in ``fit``, or what :meth:`preprocess` returned.
+        {prediction_parameters}
 
         Returns
         -------
@@ -333,13 +291,11 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         return [torch.softmax(p, dim=1).numpy() for p in torch.split(logits, self.task_sizes_, dim=1)]
 
     @scoped
+    @fill_doc
     def predict(self, X):
         """Most probable class of each sample.
 
-        Parameters
-        ----------
-        X : DataFrame, ModalityDict or array
-            As in ``fit``, or what :meth:`preprocess` returned.
+        {prediction_parameters}
 
         Returns
         -------

@@ -19,7 +19,10 @@ from torch.utils.data import Dataset
 
 from .._threads import n_rows
 from ..modality_dict import ModalityDict
-from ..nn.inputs import ModalityDataset, as_modalities, check_matches, describe, to_tensors
+from ..nn.batches import ModalityDataset
+from ..nn.inputs import as_modalities
+from ..nn.kinds import check_matches, describe
+from ..nn.tensors import to_tensors
 from ..nn.lazy import LazyModalityDataset
 from ..preprocessing.decode_cache import decode_cache
 
@@ -107,7 +110,7 @@ def preprocess(estimator, X) -> ModalityDict:
     check_n_features(estimator, X)
     if estimator.preprocessor is not None:
         X = estimator.preprocessor_.transform(X)
-    return ModalityDict(as_modalities(X))
+    return as_modalities(X)
 
 
 def predict_dataset(estimator, X, target=None) -> Dataset:

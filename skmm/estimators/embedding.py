@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 
+from .._docstrings import fill_doc
 from .._threads import scoped
 
 
@@ -24,6 +25,7 @@ class EmbeddingMixin(TransformerMixin, ClassNamePrefixFeaturesOutMixin):
         return tags
 
     @scoped
+    @fill_doc
     def transform(self, X):
         """The fused representation of each sample: the trained network as a featuriser.
 
@@ -33,10 +35,7 @@ class EmbeddingMixin(TransformerMixin, ClassNamePrefixFeaturesOutMixin):
         a :class:`~sklearn.linear_model.LogisticRegression`. Samples lacking
         a modality are fused as in ``predict``.
 
-        Parameters
-        ----------
-        X : DataFrame, ModalityDict or array
-            As in ``predict``.
+        {network_input_parameters}
 
         Returns
         -------
@@ -64,13 +63,11 @@ class EmbeddingMixin(TransformerMixin, ClassNamePrefixFeaturesOutMixin):
         return torch.cat(parts).numpy()
 
     @scoped
+    @fill_doc
     def encode(self, X):
         """Each modality's encoding, before fusion.
 
-        Parameters
-        ----------
-        X : DataFrame, ModalityDict or array
-            As in ``predict``.
+        {network_input_parameters}
 
         Returns
         -------

@@ -7,9 +7,10 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from skorch.utils import to_tensor
 
+from .._docstrings import fill_doc
 from .._threads import scoped
 from ..modality_dict import ModalityDict
-from ..nn.inputs import without
+from ..nn.tensors import without
 from . import data
 
 
@@ -21,6 +22,7 @@ class InferenceMixin:
     in eager and lazy mode alike.
     """
 
+    @fill_doc
     def preprocess(self, X) -> ModalityDict:
         """X as the network reads it: the fitted preprocessor's output, once.
 
@@ -31,10 +33,7 @@ class InferenceMixin:
         passes through as it is. With ``lazy=True`` this decodes every row
         of X into memory; ``predict`` on the raw frame does not.
 
-        Parameters
-        ----------
-        X : DataFrame, ModalityDict or array
-            As in ``predict``.
+        {network_input_parameters}
 
         Returns
         -------
@@ -60,8 +59,10 @@ class InferenceMixin:
     def without(self, prepared: ModalityDict, name: str) -> ModalityDict:
         """A copy of ``prepared`` in which no sample has modality ``name``.
 
-        What the network then predicts is what it predicts for samples that
-        lack the modality (the preprocessors' ``on_missing="mask"``).
+        The modality's presence mask (``ModalityDict.present``) is False in
+        every row, and its rows are emptied: what the network then predicts
+        is what it predicts for samples that lack the modality (the
+        preprocessors' ``on_missing="mask"``).
 
         Parameters
         ----------
@@ -74,7 +75,7 @@ class InferenceMixin:
         -------
         data : ModalityDict
             ``prepared`` with ``name`` absent from every row; the other
-            modalities are the same arrays.
+            modalities are the same arrays, with their masks and kinds.
 
         Examples
         --------
@@ -86,11 +87,13 @@ class InferenceMixin:
         >>> clf = MultimodalClassifier(max_epochs=2, random_state=0, verbose=0).fit(X, X["a"][:, 0] > 0)
         >>> clf.predict_proba(clf.without(clf.preprocess(X), "a")).shape
         (40, 2)
+        >>> clf.without(clf.preprocess(X), "a").present["a"][:3]
+        array([False, False, False])
         """
         check_is_fitted(self, "net_")
         if name not in prepared:
             raise ValueError(f"X has no modality {name!r}; it has {sorted(prepared)}.")
-        return ModalityDict(without(prepared, name))
+        return without(prepared, name)
 
     def _forward(self, X):
         """Network outputs (logits or scaled values) for raw or preprocessed X."""
@@ -108,6 +111,7 @@ class InferenceMixin:
                 dataset, training=False)]
 
     @scoped
+    @fill_doc
     def modality_weights(self, X):
         """The weight the fusion gives each modality, sample by sample.
 
@@ -115,10 +119,7 @@ class InferenceMixin:
         ``"gated"`` (mean gate), ``Late(weights="learned")``; absent
         modalities get 0.
 
-        Parameters
-        ----------
-        X : DataFrame, ModalityDict or array
-            As in ``predict`` (or what :meth:`preprocess` returned).
+        {network_input_parameters}
 
         Returns
         -------

@@ -1,9 +1,14 @@
-"""A classifier's targets: columns of labels -> class indices, with rows named in errors."""
+"""A classifier's targets: columns of labels -> class indices, with rows named in errors.
+
+Also what is checked of them after loading, and the validation accuracy
+over several targets that training reports.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import torch
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
@@ -64,3 +69,56 @@ def given_classes(classes, n_columns):
     if any(len(c) < 2 for c in known):
         raise ValueError(f"classes must hold at least 2 classes per target, got {classes!r}.")
     return known
+
+
+def encode_targets(y, classes=None, fitted=None):
+    """``(classes, class indices, target names)`` of y: one array per target column.
+
+    ``fitted`` (``classes_`` of an earlier call) given, y is encoded with
+    those classes and ``classes``, when given too, must agree with them;
+    otherwise the classes are learned from y, or taken from ``classes``.
+    """
+    columns, names, labels = target_columns(y)
+    if fitted is None:
+        known = given_classes(classes, len(columns))
+    else:
+        known = fitted if isinstance(fitted, list) else [fitted]
+        if len(columns) != len(known):
+            raise ValueError(f"y has {len(columns)} target column(s); the network was fitted on {len(known)}.")
+        if classes is not None and any(
+            not np.array_equal(a, b) for a, b in zip(given_classes(classes, len(columns)), known)
+        ):
+            raise ValueError(f"classes={classes!r} differs from the classes of the first call, {fitted!r}.")
+    learned, encoded = [], []
+    for i, column in enumerate(columns):
+        name = None if len(columns) == 1 else (names or range(len(columns)))[i]
+        c, e = encode_column(column, name, labels, known[i])
+        learned.append(c)
+        encoded.append(e)
+    return learned, encoded, names
+
+
+def check_classes(classes, sizes) -> None:
+    """Raise ValueError unless a loaded ``classes_`` and ``task_sizes_`` agree (at least 2 classes each)."""
+    if not isinstance(sizes, list) or not sizes or not all(
+        isinstance(s, int) and not isinstance(s, bool) and s >= 2 for s in sizes
+    ):
+        raise ValueError(f"task_sizes_ must be a list of class counts >= 2, got {sizes!r}")
+    per_task = classes if isinstance(classes, list) else [classes]
+    if len(per_task) != len(sizes) or not all(
+        isinstance(c, np.ndarray) and c.ndim == 1 and len(c) == s for c, s in zip(per_task, sizes)
+    ):
+        raise ValueError("classes_ does not match task_sizes_")
+
+
+class ValidAccuracy:
+    """Validation accuracy for skorch's EpochScoring (mean over targets)."""
+
+    def __init__(self, sizes):
+        self.sizes = sizes
+
+    def __call__(self, net, dataset, y):
+        logits = net.forward(dataset, training=False)
+        y = np.asarray(y).reshape(len(logits), -1)
+        parts = torch.split(logits, self.sizes, dim=1)
+        return float(np.mean([(p.argmax(1).numpy() == y[:, i]).mean() for i, p in enumerate(parts)]))

@@ -20,8 +20,11 @@ from .._config import configuration, describe
 from .._spec_params import NON_NEGATIVE_INT, POSITIVE_INT, POSITIVE_REAL
 from ..encoders import resolve_encoder_choice
 from ..fusion import resolve_fusion
+from ..nn import optim
 
-OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+#: The named optimizers. skmm's Adam and AdamW are torch's, except that large
+#: embedding tables train by the rows a batch used (skmm.nn.optim).
+OPTIMIZERS = {"adam": optim.Adam, "adamw": optim.AdamW, "sgd": torch.optim.SGD}
 _FRACTION_BELOW_ONE = Interval(Real, 0, 1, closed="left")
 
 PARAMETER_CONSTRAINTS = {

@@ -8,6 +8,7 @@ import torch
 from sklearn.base import RegressorMixin
 
 from .._columns import row_label
+from .._docstrings import fill_doc
 from .._threads import scoped
 from ..nn.losses import WeightedMSE
 from .base import BaseMultimodal
@@ -154,13 +155,11 @@ class MultimodalRegressor(RegressorMixin, BaseMultimodal):
         return tags
 
     @scoped
+    @fill_doc
     def predict(self, X):
         """Predicted targets.
 
-        Parameters
-        ----------
-        X : DataFrame, ModalityDict or array
-            As in ``fit``, or what :meth:`preprocess` returned.
+        {prediction_parameters}
 
         Returns
         -------

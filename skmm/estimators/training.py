@@ -10,7 +10,7 @@ from .. import _checkpoint as checkpoint
 from .._seeding import cuda_generator
 from .._threads import RetuneThreads
 from ..augment import resolve_augment
-from ..nn.inputs import batch_loader
+from ..nn.batches import batch_loader
 from ..nn.training import can_hold_out
 from .params import OPTIMIZERS
 

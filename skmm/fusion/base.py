@@ -9,46 +9,29 @@ one vector per modality), the spec registered by name with
 
 from __future__ import annotations
 
-from typing import Callable, ClassVar, Mapping, TypeVar
+from typing import Callable, ClassVar, Mapping
 
 from sklearn.base import BaseEstimator
 from torch import Tensor, nn
 
+from .._docstrings import fill_doc
+from .._registration import REGISTER_DOC, Spec, registrar
+
 FUSIONS: dict[str, type[FusionSpec]] = {}
 """Fusion name -> parameter object class, filled by :func:`register_fusion`."""
 
-_Spec = TypeVar("_Spec", bound=type)
+
+def register_fusion(name: str) -> Callable[[Spec], Spec]:
+    return registrar(FUSIONS, name)
 
 
-def register_fusion(name: str) -> Callable[[_Spec], _Spec]:
-    """Class decorator: make a :class:`FusionSpec` subclass choosable by name.
-
-    Parameters
-    ----------
-    name : str
-        The name ``fusion=name`` picks it by (a key of :data:`FUSIONS`).
-
-    Returns
-    -------
-    decorator : callable
-        Registers the class and returns it unchanged.
-
-    Examples
-    --------
-    >>> from skmm.fusion import FUSIONS, Concat, register_fusion
-    >>> @register_fusion("my_concat")
-    ... class MyConcat(Concat):
-    ...     pass
-    >>> FUSIONS["my_concat"] is MyConcat
-    True
-    >>> del FUSIONS["my_concat"]
-    """
-    def register(cls: _Spec) -> _Spec:
-        FUSIONS[name] = cls
-        return cls
-    return register
+register_fusion.__doc__ = REGISTER_DOC.format(
+    base="FusionSpec", picked_by="``fusion=name``", registry="FUSIONS",
+    package="skmm.fusion", parent="Concat", function="register_fusion", key="fusion",
+)
 
 
+@fill_doc
 class FusionModule(nn.Module):
     """Base of fusion modules: the encoders' vectors -> one vector per sample.
 
@@ -69,10 +52,7 @@ class FusionModule(nn.Module):
       per-sample weights of the modalities, for fusions that weigh them;
       the default raises ValueError.
 
-    Parameters
-    ----------
-    dims : dict of str -> int
-        Each modality's vector size (``names`` are its sorted keys).
+    {fusion_dims_parameters}
 
     Examples
     --------
@@ -114,6 +94,7 @@ class FusionModule(nn.Module):
         )
 
 
+@fill_doc
 class BatchFusion(FusionModule):
     """Base of fusions that need more than one vector per modality.
 
@@ -127,10 +108,7 @@ class BatchFusion(FusionModule):
     sized from them before the optimiser sees the parameters (the default
     does nothing).
 
-    Parameters
-    ----------
-    dims : dict of str -> int
-        Each modality's vector size (``names`` are its sorted keys).
+    {fusion_dims_parameters}
 
     Examples
     --------

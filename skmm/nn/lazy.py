@@ -7,7 +7,10 @@ import torch
 from torch.utils.data import Dataset
 
 from ..preprocessing.decode_cache import decode_cache
-from .inputs import as_modalities, check_matches, take_target, to_tensors
+from .batches import take_target
+from .inputs import as_modalities
+from .kinds import check_matches
+from .tensors import to_tensors
 
 
 class LazyModalityDataset(Dataset):

@@ -3,12 +3,13 @@
 from .audio import AudioFeaturizer
 from .decode_cache import decode_cache
 from .image import ImageLoader
+from .presence import PresenceMixin
 from .pretrained_tokenizer import PretrainedTokenizer
 from .sequence import SequencePadder
 from .text import TextSequencer
 from .video import VideoLoader
 
 __all__ = [
-    "AudioFeaturizer", "ImageLoader", "PretrainedTokenizer", "SequencePadder", "TextSequencer", "VideoLoader",
-    "decode_cache",
+    "AudioFeaturizer", "ImageLoader", "PresenceMixin", "PretrainedTokenizer", "SequencePadder", "TextSequencer",
+    "VideoLoader", "decode_cache",
 ]

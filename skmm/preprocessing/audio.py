@@ -13,9 +13,10 @@ from ._audio_io import decode_audio
 from ._parallel import prefetched
 from .logmel import LogMel
 from ._frames import feature_stats, pad_frames
+from .presence import PresenceMixin, presence
 
 
-class AudioFeaturizer(TransformerMixin, BaseEstimator):
+class AudioFeaturizer(PresenceMixin, TransformerMixin, BaseEstimator):
     """Turn audio (file paths or waveforms) into log-mel frames.
 
     Files are read with soundfile, downmixed to mono and resampled to
@@ -47,7 +48,8 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         Standardise each mel band with the training mean and std.
     on_missing : {"error", "mask"}, default="error"
         A missing value (None/NaN, or a file that does not exist) raises a ValueError naming the
-        row, or with "mask" gives an all-NaN row so the network treats the
+        row, or with "mask" gives an all-NaN row (reported absent by
+        ``transform_with_presence``), so the network treats the
         sample as lacking this modality.
     n_jobs : int or None, default=None
         Threads, or for long decodes processes, that decode rows (the log-mel step runs in
@@ -78,6 +80,7 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
     """
 
     modality = "audio"
+    output_kind = "frames"
     _parameter_constraints: ClassVar[dict] = {
         "sample_rate": [POSITIVE_INT],
         "n_mels": [POSITIVE_INT],
@@ -173,9 +176,13 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         self.fit_transform(X)
         return self
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
         """Fit and transform, decoding every clip once."""
+        return self.fit_transform_with_presence(X, y)[0]
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform_with_presence(self, X, y=None):
+        """Like :meth:`fit_transform`, with the bool mask of the rows present (see :class:`PresenceMixin`)."""
         self.__dict__.pop("max_frames_", None)  # a refit reads clips whole again
         column, frames = self._frames(X)
         column.check_not_empty()
@@ -186,7 +193,7 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         self.max_frames_ = longest
         self.mean_, self.std_ = feature_stats(frames, longest, self.n_mels, self.normalize)
         column.record_input(self)
-        return self._pad(frames)
+        return self._pad(frames), presence(frames)
 
     def transform(self, X):
         """Compute standardised log-mel frames.
@@ -201,6 +208,10 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         frames : ndarray of shape (n_samples, max_frames_, n_mels), float32
             NaN in the frames after each clip's end.
         """
+        return self.transform_with_presence(X)[0]
+
+    def transform_with_presence(self, X):
+        """Like :meth:`transform`, with the bool mask of the rows present (see :class:`PresenceMixin`)."""
         check_is_fitted(self, "max_frames_")
         _, frames = self._frames(X)
-        return self._pad(frames)
+        return self._pad(frames), presence(frames)

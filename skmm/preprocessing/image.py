@@ -14,9 +14,10 @@ from .._columns import Column, one_column_tags
 from .._spec_params import NON_NEGATIVE_INT, ON_MISSING, POSITIVE_INT, SIZE
 from ._parallel import prefetched
 from ._image_io import decode_image, resize, to_channels
+from .presence import PresenceMixin, presence
 
 
-class ImageLoader(TransformerMixin, BaseEstimator):
+class ImageLoader(PresenceMixin, TransformerMixin, BaseEstimator):
     """Load images (file paths, arrays or PIL images) as float arrays.
 
     Every image is decoded with Pillow, converted to ``channels`` channels,
@@ -36,7 +37,8 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         keep values in [0, 1].
     on_missing : {"error", "mask"}, default="error"
         A missing value (None/NaN, or a file that does not exist) raises a ValueError naming the
-        row, or with "mask" gives an all-NaN image so the network treats the
+        row, or with "mask" gives an all-NaN image (reported absent by
+        ``transform_with_presence``), so the network treats the
         sample as lacking this modality.
     n_jobs : int or None, default=None
         Threads, or for long decodes processes, that decode rows; None uses the cores skmm
@@ -64,6 +66,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
     """
 
     modality = "image"
+    output_kind = "image"
     _parameter_constraints: ClassVar[dict] = {
         "size": [SIZE],
         "channels": [Options(Integral, {1, 3}), None],
@@ -142,11 +145,15 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         self.fit_transform(X)
         return self
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
         """Fit and transform, decoding every image once."""
+        return self.fit_transform_with_presence(X, y)[0]
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform_with_presence(self, X, y=None):
+        """Like :meth:`fit_transform`, with the bool mask of the rows present (see :class:`PresenceMixin`)."""
         column, images = self._decode(X)
-        return self._scale(self._fit_decoded(column, images))
+        return self._scale(self._fit_decoded(column, images)), presence(images)
 
     def transform(self, X):
         """Load, resize and standardise images.
@@ -159,7 +166,12 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         Returns
         -------
         images : ndarray of shape (n_samples, channels_, height, width), float32
+            NaN in every pixel of an absent image.
         """
+        return self.transform_with_presence(X)[0]
+
+    def transform_with_presence(self, X):
+        """Like :meth:`transform`, with the bool mask of the rows present (see :class:`PresenceMixin`)."""
         check_is_fitted(self, "channels_")
         _, images = self._decode(X)
-        return self._scale(self._stack(images, self.channels_))
+        return self._scale(self._stack(images, self.channels_)), presence(images)

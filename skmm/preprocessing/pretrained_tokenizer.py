@@ -10,12 +10,14 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
 from .._columns import one_column_tags
+from .._docstrings import fill_doc
 from .._spec_params import ON_MISSING, POSITIVE_INT
 from .._pretrained_loading import load_tokenizer
-from .text import read_texts
+from .presence import PresenceMixin, presence
+from .text import read_texts, read_training_texts
 
 
-class PretrainedTokenizer(TransformerMixin, BaseEstimator):
+class PretrainedTokenizer(PresenceMixin, TransformerMixin, BaseEstimator):
     """Tokenize a text column with a pretrained model's own tokenizer.
 
     The tokenizer is transformers' ``AutoTokenizer`` for ``name_or_path``
@@ -42,8 +44,10 @@ class PretrainedTokenizer(TransformerMixin, BaseEstimator):
         shorter ones padded.
     on_missing : {"error", "mask"}, default="error"
         A missing value (None/NaN) raises a ValueError naming the row, or
-        with "mask" gives a row of padding with an all-zero attention mask,
-        so the network treats the sample as lacking this modality.
+        with "mask" gives a row of padding with an all-zero attention mask
+        (reported absent by ``transform_with_presence``), so the network
+        treats the sample as lacking this modality. An empty string is a
+        present text ([CLS] [SEP]).
 
     Attributes
     ----------
@@ -77,6 +81,7 @@ class PretrainedTokenizer(TransformerMixin, BaseEstimator):
     """
 
     modality = "text"
+    output_kind = "tokenized"
 
     _parameter_constraints: ClassVar[dict] = {
         "name_or_path": "no_validation",  # _tokenizer names a wrong kind, loading a wrong id
@@ -100,13 +105,11 @@ class PretrainedTokenizer(TransformerMixin, BaseEstimator):
         return load_tokenizer(self.name_or_path)
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @fill_doc
     def fit(self, X, y=None):
         """Load the tokenizer and check the column.
 
-        Parameters
-        ----------
-        X : Series, one-column DataFrame, 1-D array or list of str
-            The texts.
+        {texts_parameters}
         y : ignored
 
         Returns
@@ -114,27 +117,27 @@ class PretrainedTokenizer(TransformerMixin, BaseEstimator):
         self : PretrainedTokenizer
         """
         tokenizer = self._tokenizer()
-        column, texts = read_texts(X, self)
-        column.check_not_empty()
-        column.check_some_present(texts, "text")
+        column, _ = read_training_texts(X, self)
         self.vocab_size_ = len(tokenizer)
         self.pad_token_id_ = int(tokenizer.pad_token_id)
         column.record_input(self)
         return self
 
+    @fill_doc
     def transform(self, X):
         """Token ids and attention masks.
 
-        Parameters
-        ----------
-        X : Series, one-column DataFrame, 1-D array or list of str
-            The texts.
+        {texts_parameters}
 
         Returns
         -------
         encoded : ndarray of shape (n_samples, 2, max_len), dtype int64
             ``[:, 0]`` input ids, ``[:, 1]`` attention mask.
         """
+        return self.transform_with_presence(X)[0]
+
+    def transform_with_presence(self, X):
+        """Like :meth:`transform`, with the bool mask of the rows present: an empty string is, None/NaN is not."""
         check_is_fitted(self, "vocab_size_")
         _, texts = read_texts(X, self)
         out = np.zeros((len(texts), 2, self.max_len), dtype=np.int64)
@@ -147,7 +150,7 @@ class PretrainedTokenizer(TransformerMixin, BaseEstimator):
             )
             out[rows, 0] = encoded["input_ids"]
             out[rows, 1] = encoded["attention_mask"]
-        return out
+        return out, presence(texts)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the flattened output: ``input_ids_<i>`` then ``attention_mask_<i>``."""

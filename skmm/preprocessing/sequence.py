@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._columns import Column, MediaError, MediaTypeError, MissingMediaError, one_column_tags
 from .._spec_params import ON_MISSING, POSITIVE_INT
 from ._frames import feature_stats, pad_frames
+from .presence import PresenceMixin, presence
 
 
 def _steps(value):
@@ -41,7 +42,7 @@ def _steps(value):
     return steps
 
 
-class SequencePadder(TransformerMixin, BaseEstimator):
+class SequencePadder(PresenceMixin, TransformerMixin, BaseEstimator):
     """Pad variable-length time series (one per cell) into NaN-padded frames.
 
     Each cell holds one sample's series: an array or list of shape ``(T,)``
@@ -62,8 +63,9 @@ class SequencePadder(TransformerMixin, BaseEstimator):
         Standardise each feature with the training mean and std.
     on_missing : {"error", "mask"}, default="error"
         A missing cell (None/NaN) or an empty series raises a ValueError
-        naming the column and row, or with "mask" gives an all-NaN row so
-        the network treats the sample as lacking this modality.
+        naming the column and row, or with "mask" gives an all-NaN row
+        (reported absent by ``transform_with_presence``), so the network
+        treats the sample as lacking this modality.
 
     Attributes
     ----------
@@ -96,6 +98,7 @@ class SequencePadder(TransformerMixin, BaseEstimator):
     """
 
     modality = "series"
+    output_kind = "frames"
     _parameter_constraints: ClassVar[dict] = {
         "max_len": [POSITIVE_INT, None],
         "normalize": ["boolean"],
@@ -143,9 +146,13 @@ class SequencePadder(TransformerMixin, BaseEstimator):
         self.fit_transform(X)
         return self
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
         """Fit and transform, reading every cell once."""
+        return self.fit_transform_with_presence(X, y)[0]
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform_with_presence(self, X, y=None):
+        """Like :meth:`fit_transform`, with the bool mask of the rows present (see :class:`PresenceMixin`)."""
         column, series = self._read(X)
         column.check_not_empty()
         column.check_some_present(series, "series")
@@ -158,7 +165,7 @@ class SequencePadder(TransformerMixin, BaseEstimator):
             series, self.max_len_, self.n_step_features_, self.normalize, min_std=1e-12
         )
         column.record_input(self)
-        return pad_frames(series, self.max_len_, self.mean_, self.std_)
+        return pad_frames(series, self.max_len_, self.mean_, self.std_), presence(series)
 
     def transform(self, X):
         """Pad, truncate and scale the series.
@@ -174,6 +181,10 @@ class SequencePadder(TransformerMixin, BaseEstimator):
             NaN in the steps after each series' end, and in every step of an
             absent series.
         """
+        return self.transform_with_presence(X)[0]
+
+    def transform_with_presence(self, X):
+        """Like :meth:`transform`, with the bool mask of the rows present (see :class:`PresenceMixin`)."""
         check_is_fitted(self, "max_len_")
         _, series = self._read(X, self.n_step_features_)
-        return pad_frames(series, self.max_len_, self.mean_, self.std_)
+        return pad_frames(series, self.max_len_, self.mean_, self.std_), presence(series)

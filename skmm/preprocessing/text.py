@@ -13,7 +13,9 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._columns import Column, MediaTypeError, one_column_tags
+from .._docstrings import fill_doc
 from .._spec_params import ON_MISSING, POSITIVE_INT
+from .presence import PresenceMixin, presence
 from .subwords import SubwordRows, learn_subwords
 
 PAD_ID = 0
@@ -36,7 +38,15 @@ def read_texts(X, owner, then=None):
     return column, column.decode(text, "text", owner.on_missing)
 
 
-class TextSequencer(TransformerMixin, BaseEstimator):
+def read_training_texts(X, owner, then=None):
+    """:func:`read_texts` for ``fit``: at least one row, and not every text missing."""
+    column, texts = read_texts(X, owner, then)
+    column.check_not_empty()
+    column.check_some_present(texts, "text")
+    return column, texts
+
+
+class TextSequencer(PresenceMixin, TransformerMixin, BaseEstimator):
     """Turn a column of strings into padded sequences of token ids.
 
     Tokenisation uses scikit-learn's analyzers (the same as
@@ -44,7 +54,9 @@ class TextSequencer(TransformerMixin, BaseEstimator):
     is learned in ``fit``, most frequent tokens first.
 
     Id 0 is padding and id 1 is the unknown token, so a row's length is its
-    number of non-zero ids. An empty string gives a row of zeros.
+    number of non-zero ids. An empty string gives a row of zeros: a text that
+    is present and empty (``transform_with_presence`` reports it present),
+    unlike a missing one (None/NaN).
 
     With ``subwords`` (the default), each word also carries the ids of its
     character n-grams (scikit-learn's ``char_wb`` analyzer, as fastText's
@@ -74,8 +86,9 @@ class TextSequencer(TransformerMixin, BaseEstimator):
         Map out-of-vocabulary tokens to id 1 or drop them.
     on_missing : {"error", "mask"}, default="error"
         A missing value (None/NaN) raises a ValueError naming the
-        row, or with "mask" gives a row of zeros (no tokens) so the network treats the
-        sample as lacking this modality.
+        row, or with "mask" gives a row of zeros (no tokens) reported absent
+        (see ``transform_with_presence``), so the network treats the sample
+        as lacking this modality.
     subwords : (int, int) or None, default=(2, 4)
         Range of character n-gram lengths emitted per word (``analyzer="word"``
         only); None emits word ids alone, ``(n, max_len)``. N-grams seen
@@ -115,6 +128,7 @@ class TextSequencer(TransformerMixin, BaseEstimator):
     """
 
     modality = "text"
+    output_kind = "tokens"
     _parameter_constraints: ClassVar[dict] = {
         "max_len": [POSITIVE_INT],
         "max_vocab": [POSITIVE_INT, None],
@@ -170,22 +184,20 @@ class TextSequencer(TransformerMixin, BaseEstimator):
     def _uses_subwords(self):
         return self.subwords is not None and self.analyzer == "word"
 
-    def _tokenize(self, X):
+    def _tokenize(self, X, fitting=False):
         analyze = CountVectorizer(
             lowercase=self.lowercase,
             analyzer=self.analyzer,
             token_pattern=self.token_pattern if self.analyzer == "word" else None,
         ).build_analyzer()
-        return read_texts(X, self, analyze)
+        return (read_training_texts if fitting else read_texts)(X, self, analyze)
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @fill_doc
     def fit(self, X, y=None):
         """Learn the vocabulary.
 
-        Parameters
-        ----------
-        X : Series, one-column DataFrame, 1-D array or list of str
-            The texts.
+        {texts_parameters}
         y : ignored
 
         Returns
@@ -193,9 +205,7 @@ class TextSequencer(TransformerMixin, BaseEstimator):
         self : TextSequencer
         """
         self._check_params()
-        column, docs = self._tokenize(X)
-        column.check_not_empty()
-        column.check_some_present(docs, "text")
+        column, docs = self._tokenize(X, fitting=True)
         counts = Counter(token for doc in docs if doc is not None for token in doc)
         kept = sorted(
             (token for token, count in counts.items() if count >= self.min_freq),
@@ -213,13 +223,11 @@ class TextSequencer(TransformerMixin, BaseEstimator):
         column.record_input(self)
         return self
 
+    @fill_doc
     def transform(self, X):
         """Map texts to padded token ids.
 
-        Parameters
-        ----------
-        X : Series, one-column DataFrame, 1-D array or list of str
-            The texts.
+        {texts_parameters}
 
         Returns
         -------
@@ -227,6 +235,10 @@ class TextSequencer(TransformerMixin, BaseEstimator):
             Token ids, 0-padded at the end; with subwords, each token's
             word id then its n-gram ids.
         """
+        return self.transform_with_presence(X)[0]
+
+    def transform_with_presence(self, X):
+        """Like :meth:`transform`, with the bool mask of the rows present: an empty string is, None/NaN is not."""
         check_is_fitted(self, "vocabulary_")
         _, docs = self._tokenize(X)
         lookup = self.vocabulary_.get
@@ -248,7 +260,7 @@ class TextSequencer(TransformerMixin, BaseEstimator):
                 ids[i, : len(row)] = [t for _, t in row]
             elif row:
                 ids[i, : len(row)] = [rows.word_row(token, t) for token, t in row]
-        return ids
+        return ids, presence(docs)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output positions: ``token_0`` ... ``token_{max_len-1}``."""

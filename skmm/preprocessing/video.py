@@ -13,6 +13,7 @@ from .._spec_params import POSITIVE_INT, POSITIVE_REAL
 from ._image_io import resize
 from ._parallel import prefetched
 from ._video_io import decode_video, frames_to_float
+from .presence import presence
 from .image import ImageLoader
 
 
@@ -51,23 +52,15 @@ class VideoLoader(ImageLoader):
         video). A rate takes the frame shown at ``0, 1/fps, 2/fps, ...``
         seconds. Bare frame arrays are taken to be at this rate; pass
         ``(frames, rate)`` pairs otherwise.
-    channels : {None, 1, 3}, default=None
-        Output channels. None learns it in ``fit``: 3 if any training video
-        has colour, else 1.
-    normalize : bool, default=True
-        Standardise each channel with the training mean and std; otherwise
-        keep values in [0, 1].
-    on_missing : {"error", "mask"}, default="error"
-        A missing value (None/NaN, or a file that does not exist) raises a
-        ValueError naming the row, or with "mask" gives an all-NaN row so
-        the network treats the sample as lacking this modality.
+    channels, normalize, on_missing, verbose
+        As in :class:`ImageLoader`, with the training videos' frames for
+        its training images (an absent video under ``on_missing="mask"``
+        gives an all-NaN row, reported absent by
+        ``transform_with_presence``).
     n_jobs : int or None, default=None
         Threads that decode videos (FFmpeg's decoders release the GIL);
         None uses the cores skmm may use (1 inside joblib or Dask workers).
         The output does not depend on it.
-    verbose : int or None, default=None
-        1 shows a progress bar when decoding takes more than a second; None
-        follows the estimator that runs this transformer (silent on its own).
 
     Attributes
     ----------
@@ -93,6 +86,7 @@ class VideoLoader(ImageLoader):
     """
 
     modality = "video"
+    output_kind = "video"
     _parameter_constraints: ClassVar[dict] = {
         **ImageLoader._parameter_constraints,
         "n_frames": [POSITIVE_INT],
@@ -150,13 +144,17 @@ class VideoLoader(ImageLoader):
         self.fit_transform(X)
         return self
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
         """Fit and transform, decoding every video once."""
+        return self.fit_transform_with_presence(X, y)[0]
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform_with_presence(self, X, y=None):
+        """Like :meth:`fit_transform`, with the bool mask of the rows present (see :class:`PresenceMixin`)."""
         column, videos, images = self._decode(X)
         column.check_not_empty()
         column.check_some_present(videos, "video")
-        return self._unflatten(self._scale(self._fit_decoded(column, images)))
+        return self._unflatten(self._scale(self._fit_decoded(column, images))), presence(videos)
 
     def transform(self, X):
         """Load, sample, resize and standardise videos.
@@ -172,6 +170,10 @@ class VideoLoader(ImageLoader):
             NaN in the frames after each video's end, and in every frame of
             an absent video.
         """
+        return self.transform_with_presence(X)[0]
+
+    def transform_with_presence(self, X):
+        """Like :meth:`transform`, with the bool mask of the rows present (see :class:`PresenceMixin`)."""
         check_is_fitted(self, "channels_")
-        _, _, images = self._decode(X)
-        return self._unflatten(self._scale(self._stack(images, self.channels_)))
+        _, videos, images = self._decode(X)
+        return self._unflatten(self._scale(self._stack(images, self.channels_))), presence(videos)
