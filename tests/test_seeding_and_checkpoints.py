@@ -79,8 +79,9 @@ def test_a_fit_with_a_wide_part_resumes_exactly(tmp_path):
 
     X, y = _data()
     # A sparse modality: the wide part, trained by its own SGD with momentum.
-    X["c"] = sp.random(len(y), 40, density=0.2, format="csr", random_state=0, dtype=np.float32)
-    X["c"][:, 0] = y[:, None]
+    c = sp.random(len(y), 40, density=0.2, format="lil", random_state=0, dtype=np.float32)
+    c[:, 0] = y[:, None]  # in LIL form: setting a column of a CSR matrix warns that it is slow
+    X["c"] = c.tocsr()
     uninterrupted = _fit(3, (X, y))
     folder = tmp_path / "ckpt"
     with pytest.raises(_Crash):
