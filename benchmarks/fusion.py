@@ -3,8 +3,9 @@
 Preprocesses ``make_av_digits(2000, split="unseen", random_state=0)`` once
 with the demo's ModalityTransformer (TextSequencer(max_len=16),
 ImageLoader(size=(28, 28)), AudioFeaturizer(n_mels=40)), then trains a
-MultimodalClassifier with each fusion (default encoders: GRU for text, CNN for
-images, LSTM for audio) over several seeds, and fits the classical baselines
+MultimodalClassifier with each fusion (default encoders: bag of words and
+subwords for text, CNN for images, conv1d for audio; default training, early
+stopping on a 10% validation split) over several seeds, and fits the classical baselines
 (:func:`skmm.baselines.make_baseline`) on each modality and on all three.
 With the video column (``modalities`` adds it; VideoLoader(n_frames=12,
 size=(28, 28)) reads it) it also trains the default concat fusion on video +
@@ -13,7 +14,7 @@ film in place of the still image. ``--no-video`` skips that row (the slowest).
 Prints a Markdown table: test accuracy (mean ± std over seeds), fit seconds
 (mean) and parameter count. Test rows come from unseen writers and speakers.
 
-    OMP_NUM_THREADS=1 python benchmarks/fusion.py [--seeds 3] [--max-epochs 15]
+    OMP_NUM_THREADS=1 python benchmarks/fusion.py [--seeds 3] [--max-epochs N]
         [--fusions concat,late,...] [--no-baselines] [--no-video]
 """
 
@@ -54,17 +55,17 @@ def only(data, names):
 
 
 def run_fusion(fusion, train, test, y_train, y_test, seeds, max_epochs):
-    scores, seconds, n_params = [], [], None
+    scores, seconds, epochs_run, n_params = [], [], [], None
     for seed in seeds:
-        clf = MultimodalClassifier(
-            fusion=fusion, max_epochs=max_epochs, random_state=seed, verbose=0
-        )
+        epochs = {} if max_epochs is None else {"max_epochs": max_epochs}
+        clf = MultimodalClassifier(fusion=fusion, random_state=seed, verbose=0, **epochs)
         start = time.perf_counter()
         clf.fit(train, y_train)
         seconds.append(time.perf_counter() - start)
         scores.append(clf.score(test, y_test))
+        epochs_run.append(len(clf.history_))
         n_params = sum(p.numel() for p in clf.net_.module_.parameters())
-    return scores, seconds, n_params
+    return scores, seconds, epochs_run, n_params
 
 
 def run_baseline(columns, X_train, X_test, y_train, y_test):
@@ -73,13 +74,14 @@ def run_baseline(columns, X_train, X_test, y_train, y_test):
     model.fit(X_train, y_train)
     seconds = time.perf_counter() - start
     linear = model.named_steps["model"]
-    return [model.score(X_test, y_test)], [seconds], linear.coef_.size + linear.intercept_.size
+    return [model.score(X_test, y_test)], [seconds], [], linear.coef_.size + linear.intercept_.size
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3, help="seeds per fusion (0, 1, ...)")
-    parser.add_argument("--max-epochs", type=int, default=15)
+    parser.add_argument("--max-epochs", type=int, default=None,
+                        help="cap on the epochs (default: the estimator's, 60 with early stopping)")
     parser.add_argument("--fusions", default=",".join(FUSIONS),
                         help=f"comma-separated, from {','.join(FUSIONS)}")
     parser.add_argument("--n-samples", type=int, default=2000)
@@ -124,11 +126,12 @@ def main(argv=None):
     print()
     print(f"max_epochs={args.max_epochs}, seeds={seeds}; baselines are deterministic (one fit); "
           "fit seconds exclude preprocessing for the nets, include feature extraction for baselines.\n")
-    print("| model | test accuracy | fit seconds | parameters |")
-    print("|---|---:|---:|---:|")
-    for label, scores, seconds, n_params in rows:
+    print("| model | test accuracy | epochs (mean) | fit seconds | parameters |")
+    print("|---|---:|---:|---:|---:|")
+    for label, scores, seconds, epochs_run, n_params in rows:
         accuracy = f"{np.mean(scores):.3f}" + (f" ± {np.std(scores):.3f}" if len(scores) > 1 else "")
-        print(f"| {label} | {accuracy} | {np.mean(seconds):.1f} | {n_params:,} |")
+        epochs = f"{np.mean(epochs_run):.0f}" if epochs_run else "-"
+        print(f"| {label} | {accuracy} | {epochs} | {np.mean(seconds):.1f} | {n_params:,} |")
 
 
 if __name__ == "__main__":

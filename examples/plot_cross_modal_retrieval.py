@@ -72,13 +72,11 @@ for k in (1, 5):
 # %%
 # The top images for a few spoken digits
 # --------------------------------------
-from PIL import Image  # noqa: E402
-
 fig, axes = plt.subplots(4, 6, figsize=(6, 4.2))
 for row, q in enumerate(range(4)):
     axes[row, 0].text(0.5, 0.5, f"spoken\n{labels[q]}", ha="center", va="center")
     for col, g in enumerate(ranked[q, :5], start=1):
-        axes[row, col].imshow(Image.open(X_test["image"].iloc[g]), cmap="gray")
+        axes[row, col].imshow(plt.imread(X_test["image"].iloc[g]), cmap="gray")
     for ax in axes[row]:
         ax.set_axis_off()
 fig.suptitle("audio query -> five nearest images")

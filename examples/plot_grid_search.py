@@ -74,10 +74,10 @@ results.round(3)
 # Fit times are left out: the build runs on shared machines, where they mean
 # little. Measured comparisons, each with its machine's load, are in
 # ``benchmarks/README.md``: ``benchmarks/fusion.py`` (every fusion on
-# AV-Digits at full size, 3 seeds) and ``benchmarks/real.py`` (a real set,
-# where the networks with defaults lose to the baselines; see also the
-# example on Wesnoth units). Searching both kinds on the same folds is what
-# makes the comparison fair.
+# AV-Digits at full size, 3 seeds) and ``benchmarks/defaults.py`` (the
+# default fusion against the baselines on AV-Digits and on a real set, the
+# Wesnoth units; see also the example on them). Searching both kinds on the
+# same folds is what makes the comparison fair.
 fig, ax = plt.subplots(figsize=(6, 2.8))
 order = np.argsort(results["cv accuracy"].to_numpy())
 ax.barh(results["candidate"].iloc[order], results["cv accuracy"].iloc[order],

@@ -20,6 +20,18 @@ __all__ = ["AcceleratedMultimodalClassifier", "AcceleratedMultimodalRegressor"]
 class AcceleratedModalityNet(AccelerateMixin, ModalityNet):
     """skmm's skorch net, prepared and stepped by an ``Accelerator``."""
 
+    def __setstate__(self, state):
+        # The accelerator places the model, so ``device`` is None, which
+        # skorch's unpickling reads as "unknown": it would warn on every load
+        # and then map the tensors to the CPU anyway. Load onto the CPU and
+        # hand placement back to the accelerator, as AccelerateMixin.load_params does.
+        placed_by_accelerator = state["device"] is None
+        if placed_by_accelerator:
+            state["device"] = "cpu"
+        super().__setstate__(state)
+        if placed_by_accelerator:
+            self.device = None
+
 
 def _silent(*args, **kwargs):
     """A print sink that prints nothing (verbose=0)."""

@@ -42,6 +42,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
+from .encoders.pretrained import PretrainedEncoder
 from .nn.inputs import as_modalities
 from .nn.kinds import ModalityInfo, check_matches
 from .nn.tensors import to_tensors
@@ -225,6 +226,11 @@ def export_onnx(estimator, path, *, opset_version=17):
         warnings.filterwarnings("ignore", category=DeprecationWarning)
         warnings.filterwarnings("ignore", category=FutureWarning)
         warnings.filterwarnings("ignore", message=".*batch_size other than 1.*")
+        if any(isinstance(module, PretrainedEncoder) for module in wrapper.modules()):
+            # transformers looks its padding mask up by arange indices, which
+            # are never negative, so the exporter's caution about its
+            # advanced indexing does not apply (tested: same probabilities).
+            warnings.filterwarnings("ignore", message="Exporting aten::index operator of advanced indexing")
         torch.onnx.export(
             wrapper, example, path, input_names=names, output_names=["output"],
             dynamic_axes=dynamic, opset_version=opset_version, dynamo=False,

@@ -29,5 +29,5 @@ def test_seeded_fit_same_threads_exact_other_threads_close(frame, make_prep, thr
     one = fit(1)
     np.testing.assert_array_equal(fit(1), one)  # same seed, same thread count: bit for bit
     # Another thread count sums in another order: float rounding only, not another model
-    # (the README's "What varies" gives the sizes measured on the demo).
+    # (the README's "What reproduces" gives the sizes measured on the demo).
     np.testing.assert_allclose(fit(2), one, atol=1e-3)

@@ -31,9 +31,11 @@ import numpy as np
 def image_features(paths):
     from PIL import Image
 
-    return np.stack(
-        [np.asarray(Image.open(p), dtype=np.float64).ravel() / 255.0 for p in paths]
-    )
+    def pixels(path):
+        with Image.open(path) as image:
+            return np.asarray(image, dtype=np.float64).ravel() / 255.0
+
+    return np.stack([pixels(p) for p in paths])
 
 
 def audio_features(paths, n_mfcc=20):

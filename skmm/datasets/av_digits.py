@@ -211,7 +211,8 @@ def make_av_digits(
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     X, y = make_av_digits(20, data_home=tmp, random_state=0)
     ...     print(X.shape, list(X.columns), y.name, y.dtype)
-    ...     print(Image.open(X.loc[0, "image"]).size, sf.info(X.loc[0, "audio"]).samplerate)
+    ...     with Image.open(X.loc[0, "image"]) as image:
+    ...         print(image.size, sf.info(X.loc[0, "audio"]).samplerate)
     ...     X_train, X_test, y_train, y_test = make_av_digits(
     ...         20, split="unseen", data_home=tmp, random_state=0)
     ...     print(len(X_train), len(X_test))

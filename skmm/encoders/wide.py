@@ -99,7 +99,8 @@ class SparseLinearEncoder(EncoderModule):
     --------
     >>> import torch
     >>> from skmm.encoders.wide import SparseLinearEncoder
-    >>> x = torch.sparse_coo_tensor(torch.tensor([[0, 1], [3, 0]]), torch.tensor([1.0, 2.0]), (2, 5))
+    >>> x = torch.sparse_coo_tensor(torch.tensor([[0, 1], [3, 0]]), torch.tensor([1.0, 2.0]), (2, 5),
+    ...                             check_invariants=True)
     >>> encoder = SparseLinearEncoder(5, 4)
     >>> encoder(x).shape
     torch.Size([2, 4])
