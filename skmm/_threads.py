@@ -325,13 +325,24 @@ def scoped(method):
 class RetuneThreads(Callback):
     """skorch callback: choose the thread count again at each epoch, as the machine's load changes.
 
-    Only used when ``n_threads`` is None; the CPU use of other processes is
-    measured over the previous epoch, so it adds no waiting.
+    With ``retune=False`` (``n_threads`` given) it only records. The count
+    in force is recorded in each epoch's history (``"threads"``), since
+    a seeded fit repeats bit for bit only on the same thread counts. The CPU
+    use of other processes is measured over the previous epoch, so it adds
+    no waiting.
+
+    Parameters
+    ----------
+    retune : bool, default=True
     """
+
+    def __init__(self, retune=True):
+        self.retune = retune
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         self.n_rows_ = None if X is None else _rows(X)
 
     def on_epoch_begin(self, net, **kwargs):
-        if _scope.depth:
+        if self.retune and _scope.depth:
             _scope.retune(choose_threads(None, getattr(self, "n_rows_", None)))
+        net.history.record("threads", torch.get_num_threads())

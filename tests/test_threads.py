@@ -66,6 +66,11 @@ def test_fit_and_predict_use_n_threads_and_restore(caller_threads):
     reg = MultimodalRegressor(max_epochs=1, n_threads=2, random_state=0, verbose=0).fit(X, y.astype(float))
     reg.predict(X)
     assert _settings() == caller_threads
+    # Each epoch's history says how many threads it ran on (exact repeats need the same counts).
+    assert clf.history_[:, "threads"] == [1, 1] and reg.history_[:, "threads"] == [2]
+    default = MultimodalClassifier(max_epochs=2, random_state=0, verbose=0).fit(X, y)
+    assert len(default.history_[:, "threads"]) == 2
+    assert all(1 <= n <= usable_cores() for n in default.history_[:, "threads"])
 
 
 def test_failed_fit_and_predict_restore_settings(caller_threads):

@@ -26,8 +26,7 @@ class TrainingMixin:
     def _callbacks(self, seed, with_checkpoint, target=None):
         """(train_split, callbacks) in the order skorch runs them."""
         callbacks, train_split = [], None
-        if self.n_threads is None:
-            callbacks.append(("threads", RetuneThreads()))
+        callbacks.append(("threads", RetuneThreads(retune=self.n_threads is None)))
         fraction = self.validation_fraction
         # Stratify by the single target; several targets split at random.
         stratified = self._stratify and self._n_targets() == 1
