@@ -25,3 +25,22 @@ def test_cuda_moves_the_network_and_pins_batches(frame, make_prep):
     np.testing.assert_allclose(gpu.predict_proba(X), cpu.predict_proba(X), atol=0.1)
     assert gpu.score(X, y) > 0.6
     assert torch.get_num_threads() == threads  # the CPU side's thread count is scoped too
+
+
+def test_embedding_rows_train_on_cuda(monkeypatch):
+    import pandas as pd
+
+    from skmm import ModalityTransformer
+    from skmm.nn import optim
+    from skmm.preprocessing import TextSequencer
+
+    monkeypatch.setattr(optim, "SPARSE_MIN_ROWS", 50)
+    rng = np.random.default_rng(0)
+    vocab = [f"w{i}x{j}" for i in range(3) for j in range(60)]
+    texts = [" ".join(rng.choice(vocab[60 * (i % 3): 60 * (i % 3 + 1)], 6)) for i in range(120)]
+    X, y = pd.DataFrame({"text": texts}), pd.Series(np.arange(120) % 3)
+    prep = ModalityTransformer([("text", TextSequencer(max_len=6), "text")])
+    clf = MultimodalClassifier(prep, device="cuda", max_epochs=4, random_state=0, verbose=0).fit(X, y)
+    table = clf.net_.module_.encoders["text"].embedding
+    assert table.sparse and table.weight.is_cuda
+    assert clf.score(X, y) > 0.6

@@ -133,3 +133,27 @@ def test_ngram_bag_by_used_rows_equals_the_dense_bag(monkeypatch):
     grad = sparse.embedding.weight.grad
     assert grad.is_sparse
     torch.testing.assert_close(grad.to_dense(), dense.embedding.weight.grad)
+
+
+@pytest.mark.parametrize("how", ["lazy", "partial_fit", "warm_start", "accelerate", "checkpoint"])
+def test_row_training_works_with_the_other_ways_to_fit(monkeypatch, tmp_path, how):
+    from skmm import ModalityTransformer
+    from skmm.preprocessing import TextSequencer
+
+    monkeypatch.setattr(optim, "SPARSE_MIN_ROWS", 50)
+    X, y = _many_words()
+    prep = ModalityTransformer([("text", TextSequencer(max_len=6), "text")])
+    params = dict(max_epochs=3, random_state=0, verbose=0)
+    if how == "accelerate":
+        accelerate = pytest.importorskip("skmm.accelerate")
+        clf = accelerate.AcceleratedMultimodalClassifier(prep, **params).fit(X, y)
+    elif how == "checkpoint":
+        clf = MultimodalClassifier(prep, checkpoint_dir=tmp_path / "ckpt", **params).fit(X, y)
+    else:
+        clf = MultimodalClassifier(prep, lazy=how == "lazy", warm_start=how == "warm_start", **params).fit(X, y)
+        if how == "partial_fit":
+            clf.partial_fit(X, y)
+        elif how == "warm_start":
+            clf.fit(X, y)
+    assert clf.net_.module_.encoders["text"].embedding.sparse
+    assert clf.score(X, y) > 0.6
