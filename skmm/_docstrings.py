@@ -40,6 +40,16 @@ Parameters
 ----------
 dims : dict of str -> int
     Each modality's vector size (``names`` are its sorted keys).""",
+    # skmm's Adam and AdamW (skmm.nn.optim).
+    "adam_parameters": """\
+Parameters
+----------
+params : iterable
+    Parameters or parameter groups.
+**kwargs
+    As torch's class (``lr``, ``betas``, ``eps``, ``weight_decay``); with
+    ``amsgrad`` or ``maximize``, embedding tables cannot train by rows
+    (``step`` raises): pass torch's class as ``optimizer=`` instead.""",
     # What the text preprocessors' fit and transform take (fit adds y).
     "texts_parameters": """\
 Parameters

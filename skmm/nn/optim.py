@@ -20,6 +20,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .._docstrings import fill_doc
+
 __all__ = ["Adam", "AdamW", "RowEmbedding", "use_sparse_rows", "SPARSE_MIN_ROWS"]
 
 #: Tables with fewer rows are updated densely: below this, updating every
@@ -139,17 +141,11 @@ class _SparseRows:
         param.index_copy_(0, rows, weights)
 
 
+@fill_doc
 class Adam(_SparseRows, torch.optim.Adam):
     """``torch.optim.Adam`` that also trains :class:`RowEmbedding` tables by rows (skmm's ``"adam"``).
 
-    Parameters
-    ----------
-    params : iterable
-        Parameters or parameter groups.
-    **kwargs
-        As torch's class (``lr``, ``betas``, ``eps``, ``weight_decay``); with
-        ``amsgrad`` or ``maximize``, embedding tables cannot train by rows
-        (``step`` raises): pass torch's class as ``optimizer=`` instead.
+    {adam_parameters}
 
     Examples
     --------
@@ -167,19 +163,13 @@ class Adam(_SparseRows, torch.optim.Adam):
     """
 
 
+@fill_doc
 class AdamW(_SparseRows, torch.optim.AdamW):
     """``torch.optim.AdamW`` that also trains :class:`RowEmbedding` tables by rows (skmm's ``"adamw"``).
 
     Decoupled weight decay shrinks a row on the steps that use it.
 
-    Parameters
-    ----------
-    params : iterable
-        Parameters or parameter groups.
-    **kwargs
-        As torch's class (``lr``, ``betas``, ``eps``, ``weight_decay``); with
-        ``amsgrad`` or ``maximize``, embedding tables cannot train by rows
-        (``step`` raises): pass torch's class as ``optimizer=`` instead.
+    {adam_parameters}
 
     Examples
     --------
