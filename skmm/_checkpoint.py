@@ -22,6 +22,7 @@ from skorch.history import History
 
 from ._config import first_difference, short
 from ._seeding import generator_states, set_generator_states
+from ._torch_files import load_archive
 
 FILE = "checkpoint.pt"
 FORMAT = "skmm-checkpoint-1"
@@ -198,7 +199,7 @@ def read(dirname, config, map_location="cpu"):
             )
         return None
     try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
+        state = load_archive(path, map_location)
         if not isinstance(state, dict) or state.get("format") != FORMAT:
             raise ValueError(f"not an skmm checkpoint (format {FORMAT})")
         history = History(json.loads(state["history"]))

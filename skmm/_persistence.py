@@ -39,6 +39,7 @@ from sklearn.base import BaseEstimator
 
 from ._params_decoder import Decoder, from_plain
 from ._params_registry import ARRAY_KINDS, DTYPES, NAMES, REGISTRY, UnsafeFileError
+from ._torch_files import load_archive
 from .nn.inputs import ModalityInfo
 
 __all__ = ["FORMAT", "REGISTRY", "DTYPES", "UnsafeFileError", "to_plain", "from_plain", "save", "load"]
@@ -121,7 +122,7 @@ def load(f, estimator_class, map_location="cpu"):
     """
     source = f"params file {os.fspath(f)!r}" if isinstance(f, (str, os.PathLike)) else "params file"
     try:
-        state = torch.load(f, map_location=map_location, weights_only=True)
+        state = load_archive(f, map_location)
     except Exception as exc:  # noqa: BLE001 - torch raises many types for a bad file
         from ._checkpoint import reason
 
