@@ -23,7 +23,6 @@ file once).
 
 from __future__ import annotations
 
-import gc
 import math
 import mmap
 import multiprocessing
@@ -292,11 +291,6 @@ def _process_map(task, chunks, n_jobs, bar, spool_dir):
             # Python >= 3.12 warns on fork in a threaded process; the workers only decode
             # and featurise (no locks of the parent's other threads).
             warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
-            # The workers inherit the parent's whole heap (torch included). Their
-            # garbage collections would walk it all, writing to every object's
-            # header and so copying every inherited page: frozen objects are
-            # left out of collections until the pool is done.
-            gc.freeze()
             with ProcessPoolExecutor(n_jobs, context, initializer=_child_init) as pool:
                 workers = [pool.submit(_work, token) for _ in range(n_jobs)]
                 pending = list(range(len(chunks)))
@@ -313,7 +307,6 @@ def _process_map(task, chunks, n_jobs, bar, spool_dir):
             "n_jobs=1 decodes in this process"
         ) from None
     finally:
-        gc.unfreeze()
         del _INHERITED[token]
         shutil.rmtree(spool, ignore_errors=True)
 

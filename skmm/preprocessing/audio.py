@@ -180,10 +180,6 @@ class AudioFeaturizer(PresenceMixin, TransformerMixin, BaseEstimator):
         self.fit_transform(X)
         return self
 
-    def fit_transform(self, X, y=None):
-        """Fit and transform, decoding every clip once."""
-        return self.fit_transform_with_presence(X, y)[0]
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform_with_presence(self, X, y=None):
         """Like :meth:`fit_transform`, with the bool mask of the rows present (see :class:`PresenceMixin`)."""

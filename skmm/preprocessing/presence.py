@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
+from sklearn.base import TransformerMixin
 
 
-class PresenceMixin:
+class PresenceMixin(TransformerMixin):
     """Declare a transformer's output kind and report, row by row, which samples have the modality.
 
     skmm's preprocessors (and any transformer that mixes this in) declare
@@ -64,6 +65,13 @@ class PresenceMixin:
     def fit_transform_with_presence(self, X, y=None) -> tuple[np.ndarray, np.ndarray]:
         """Fit on ``X``, then return ``transform_with_presence(X)``; preprocessors that decode once override it."""
         return self.fit(X, y).transform_with_presence(X)
+
+    def fit_transform(self, X, y=None) -> np.ndarray:
+        """Fit and transform: ``fit_transform_with_presence``'s array (media preprocessors read each value once).
+
+        A ``TransformerMixin`` method here, so ``set_output`` wraps it as scikit-learn's own.
+        """
+        return self.fit_transform_with_presence(X, y)[0]
 
 
 def presence(decoded) -> np.ndarray:
