@@ -31,7 +31,6 @@ state checks) is :mod:`skmm._params_registry` and the decoding
 from __future__ import annotations
 
 import os
-from dataclasses import asdict
 
 import numpy as np
 import torch
@@ -76,7 +75,9 @@ def to_plain(value, where="value"):
                     raise TypeError(f"{where}: an object array holds a {type(item).__name__}.")
         return {"__ndarray__": flat, "dtype": value.dtype.str, "shape": list(value.shape)}
     if isinstance(value, ModalityInfo):
-        return {"__modality__": to_plain(asdict(value), where)}
+        # The document frequencies only seed a new network; a saved one keeps them in its weights (idf).
+        fields = {"kind": value.kind, "shape": value.shape, "vocab_size": value.vocab_size}
+        return {"__modality__": to_plain(fields, where)}
     if isinstance(value, tuple):
         return {"__tuple__": [to_plain(v, where) for v in value]}
     if isinstance(value, list):

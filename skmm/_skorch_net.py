@@ -100,6 +100,23 @@ class ModalityNet(NeuralNet):
             self.wide_optimizer_ = torch.optim.SGD(wide_sgd)
         return self
 
+    def _step_optimizer(self, step_fn):
+        """One forward and backward pass, then a step of every optimizer.
+
+        skorch hands each optimizer the step as a closure, and SGD and Adam
+        call it: with the wide part's SGD beside the network's optimizer,
+        every batch ran forward and backward twice (and the first
+        optimizer's gradients were thrown away). skorch's AccelerateMixin
+        steps this way too. With one optimizer, skorch's own step (closures,
+        e.g. for LBFGS, keep working).
+        """
+        if step_fn is None or len(self._optimizers) == 1:
+            return super()._step_optimizer(step_fn)
+        step_fn()
+        for name in self._optimizers:
+            getattr(self, name + "_").step()
+        return None
+
     def _augmented(self, x):
         if not self.augment:
             return x

@@ -86,7 +86,8 @@ def test_a_wide_and_deep_net_saves_and_loads_identically(tmp_path):
     X, y = _texts(80, 0)
     prep = ModalityTransformer([("tfidf", TfidfVectorizer(), "text"), ("words", TextSequencer(max_len=8), "text")])
     clf = MultimodalClassifier(prep, max_epochs=2, random_state=0, verbose=0).fit(X, y)
-    assert sorted(clf.net_.module_.wide) == ["tfidf"] and sorted(clf.net_.module_.encoders) == ["words"]
+    # The text's own linear part too (no media encoder beside it: NGram(wide="auto")).
+    assert sorted(clf.net_.module_.wide) == ["tfidf", "words"] and sorted(clf.net_.module_.encoders) == ["words"]
     clf.save_params(tmp_path / "wide.pt")
     loaded = MultimodalClassifier(prep, max_epochs=2, random_state=0, verbose=0).load_params(tmp_path / "wide.pt")
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))

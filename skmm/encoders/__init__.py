@@ -27,6 +27,7 @@ from .deconv import Deconv, DeconvEncoder
 from .mlp import MLP, MLPEncoder
 from .video import CNNRecurrent, VideoEncoder
 from .ngram import NGram, NGramBagEncoder
+from .bag_linear import TokenBagLinear
 from .char_cnn import CharCNN, ConvTextEncoder
 from .conv1d import Conv1D, TemporalConvEncoder
 from .wide import Wide, SparseLinearEncoder
@@ -39,6 +40,6 @@ __all__ = [
     "RNN", "GRU", "LSTM", "CNN", "Deconv", "MLP", "NGram", "CharCNN", "Conv1D", "Wide", "CNNRecurrent",
     "Custom", "Pretrained",
     "RecurrentEncoder", "ConvEncoder", "DeconvEncoder", "MLPEncoder", "NGramBagEncoder", "ConvTextEncoder",
-    "TemporalConvEncoder", "SparseLinearEncoder", "VideoEncoder", "CustomEncoder", "PretrainedEncoder",
+    "TemporalConvEncoder", "SparseLinearEncoder", "TokenBagLinear", "VideoEncoder", "CustomEncoder", "PretrainedEncoder",
     "ENCODERS", "DEFAULT_ENCODERS",
 ]

@@ -6,10 +6,12 @@ from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
+from sklearn.utils._param_validation import StrOptions
 from torch import nn
 
 from .._spec_params import POSITIVE_INT, PROBABILITY, or_default
 from ..nn.optim import RowEmbedding
+from .bag_linear import TokenBagLinear
 from .base import EncoderModule, EncoderSpec, register_encoder
 from .tokens import step_mask
 
@@ -30,6 +32,18 @@ class NGram(EncoderSpec):
         ``hidden_size``).
     dropout : float or None
         On the output (None: the estimator's).
+    wide : {"auto", True, False}, default="auto"
+        Also score the text linearly, straight to the outputs, from its
+        TF-IDF-weighted bags of words and of n-grams
+        (:class:`~skmm.encoders.TokenBagLinear`, trained by SGD as
+        :class:`~skmm.encoders.Wide` is): wide & deep. On real text of a few
+        thousand rows a linear model on TF-IDF generalises better than the
+        embedding bag learns to (Debian package synopses, text alone: test
+        accuracy 0.676 → 0.725; Wesnoth unit descriptions: 0.531 → 0.667).
+        Beside media encoders (image, audio, video), though, the linear part
+        fits the text first and starves them (AV-Digits fusion 0.958 → 0.900,
+        Wesnoth 0.921 → 0.913), so ``"auto"`` adds it only when the other
+        modalities are numbers or sparse features (or there are none).
 
     Examples
     --------
@@ -46,16 +60,27 @@ class NGram(EncoderSpec):
     _parameter_constraints: ClassVar[dict] = {
         "embedding_dim": [POSITIVE_INT, None],
         "dropout": [PROBABILITY, None],
+        "wide": ["boolean", StrOptions({"auto"})],
     }
 
-    def __init__(self, *, embedding_dim=None, dropout=None):
+    def __init__(self, *, embedding_dim=None, dropout=None, wide="auto"):
         self.embedding_dim = embedding_dim
         self.dropout = dropout
+        self.wide = wide
 
     def build_module(self, info, *, hidden_size, dropout):
         return NGramBagEncoder(
             info.vocab_size, or_default(self.embedding_dim, hidden_size), dropout=or_default(self.dropout, dropout),
         )
+
+    def build_wide(self, info, n_outputs, *, beside_media=False):
+        """The linear part beside the embedding bag, or None (see ``wide``).
+
+        ``beside_media``: whether the network also encodes images, audio or video.
+        """
+        if self.wide is False or (self.wide == "auto" and beside_media):
+            return None
+        return TokenBagLinear(info.vocab_size, n_outputs, doc_freq=getattr(info, "doc_freq", None))
 
 
 def _bag_of_used_rows(ids, weight):

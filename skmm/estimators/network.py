@@ -11,6 +11,9 @@ from ..fusion.head import make_head
 from ..nn.condition_choice import choose_condition
 from ..nn.model import MultimodalNetwork
 
+#: Kinds encoded by a media network (a CNN, a recurrent or convolutional net over frames).
+MEDIA_KINDS = ("image", "video", "frames")
+
 
 def build_network(
     modalities: dict, encoders: dict | None, fusion, hidden_size: int, dropout: float, n_outputs: int
@@ -46,7 +49,14 @@ def build_network(
     built, wide = {}, {}
     for name, info in modalities.items():
         spec = resolve_encoder(choices.get(name), name, info)
-        if getattr(spec, "wide", False):
+        if hasattr(spec, "build_wide"):
+            # A deep encoder with a linear part of its own beside it (the text bag's TF-IDF scores).
+            built[name] = spec.build(info, hidden_size=hidden_size, dropout=dropout)
+            beside_media = any(other.kind in MEDIA_KINDS for other in modalities.values())
+            linear = spec.build_wide(info, n_outputs, beside_media=beside_media)
+            if linear is not None:
+                wide[name] = linear
+        elif getattr(spec, "wide", False):
             # Linear straight to the outputs, beside the deep part (wide & deep).
             wide[name] = spec.build(info, hidden_size=n_outputs, dropout=dropout)
         else:

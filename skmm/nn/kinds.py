@@ -8,7 +8,8 @@ declares nothing) has its kind read off its dtype and shape.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -35,11 +36,15 @@ class ModalityInfo:
         axis is the padded length seen in fit and may differ later).
     vocab_size : int or None
         For tokens: 1 + the largest id seen in fit.
+    doc_freq : numpy.ndarray or None
+        For tokens: per id, the fraction of fit rows that hold it (an
+        encoder's inverse document frequency weights). Not part of equality.
     """
 
     kind: str
     shape: tuple
     vocab_size: int | None = None
+    doc_freq: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def features(self):
@@ -124,10 +129,29 @@ def describe(data):
             if array.min(initial=0) < 0:
                 raise ValueError(f"modality {name!r}: token ids must be >= 0.")
             vocab = int(max(array.max(initial=0), UNKNOWN_ID)) + 1
-        elif kind == "tokenized":
+            infos[name] = ModalityInfo(kind, tuple(array.shape[1:]), vocab, doc_freq(array, vocab))
+            continue
+        if kind == "tokenized":
             check_tokenized(name, array)
         infos[name] = ModalityInfo(kind, tuple(array.shape[1:]), vocab)
     return infos
+
+
+def doc_freq(ids, vocab_size):
+    """Per id, the fraction of rows of ``ids`` (n, ...) that hold it at least once (padding id 0 counts none).
+
+    Examples
+    --------
+    >>> doc_freq(np.array([[1, 1, 2], [2, 0, 0]]), 4).tolist()
+    [0.0, 0.5, 1.0, 0.0]
+    """
+    counts = np.zeros(vocab_size, dtype=np.int64)
+    for start in range(0, len(ids), 4096):  # sorted copies of a few rows at a time
+        rows = np.sort(np.asarray(ids[start:start + 4096]).reshape(-1, math.prod(ids.shape[1:])), axis=1)
+        first = np.ones(rows.shape, dtype=bool)
+        first[:, 1:] = rows[:, 1:] != rows[:, :-1]  # each id once per row
+        counts += np.bincount(rows[first & (rows != 0)], minlength=vocab_size)[:vocab_size]
+    return (counts / max(len(ids), 1)).astype(np.float32)
 
 
 def check_matches(data, infos):
