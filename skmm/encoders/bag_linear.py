@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .base import EncoderModule
-from .tokens import step_mask
+from .tokens import ids_within
 
 
 def _occurrences(flat):
@@ -89,10 +89,7 @@ class TokenBagLinear(EncoderModule):
         self.step_dim = out_features
 
     def forward(self, x, lengths=None):
-        if lengths is not None:
-            mask = step_mask(x, lengths)
-            x = x * (mask.unsqueeze(-1) if x.ndim == 3 else mask)
-        x = x.clamp(max=self.weight.shape[0] - 1)  # ids unseen in fit, as the deep part reads them
+        x = ids_within(x, lengths).clamp(max=self.weight.shape[0] - 1)  # ids unseen in fit, as the deep part reads them
         if x.ndim == 3 and x.shape[-1] > 1:
             blocks = [x[..., :1], x[..., 1:]]  # words, then their character n-grams
         else:

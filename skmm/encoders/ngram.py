@@ -13,7 +13,7 @@ from .._spec_params import POSITIVE_INT, PROBABILITY, or_default
 from ..nn.optim import RowEmbedding
 from .bag_linear import TokenBagLinear
 from .base import EncoderModule, EncoderSpec, register_encoder
-from .tokens import step_mask
+from .tokens import ids_within, step_mask
 
 
 @register_encoder("ngram")
@@ -142,11 +142,7 @@ class NGramBagEncoder(EncoderModule):
         self.step_dim = embedding_dim
 
     def forward(self, x, lengths=None):
-        if lengths is not None:
-            # Only the first `lengths` tokens are real; later ids are padding.
-            mask = step_mask(x, lengths)
-            x = x * (mask.unsqueeze(-1) if x.ndim == 3 else mask)
-        flat = x.flatten(1)
+        flat = ids_within(x, lengths).flatten(1)
         count = (flat != 0).sum(1, keepdim=True).clamp(min=1)
         if torch.onnx.is_in_onnx_export():
             total = self.embedding(flat).sum(1)

@@ -21,6 +21,14 @@ def step_mask(x, lengths):
     return torch.arange(ids.shape[1], device=ids.device)[None, :] < lengths.to(ids.device)[:, None]
 
 
+def ids_within(x, lengths):
+    """``x`` (token ids, ``(n, T)`` or ``(n, T, S)``) with the steps past ``lengths`` set to padding (id 0)."""
+    if lengths is None:
+        return x
+    mask = step_mask(x, lengths)
+    return x * (mask.unsqueeze(-1) if x.ndim == 3 else mask)
+
+
 class TokenEmbedding(nn.Module):
     """Embed token ids; a token given with subword ids is the mean of its ids' vectors.
 
