@@ -101,3 +101,18 @@ def test_not_an_skmm_file_and_unfitted(tmp_path):
 
     with pytest.raises(NotFittedError):
         export_onnx(MultimodalClassifier(), tmp_path / "x.onnx")
+
+
+def test_text_with_its_linear_part_exports(frame, tmp_path):
+    # Text beside numbers: the text encoder carries its linear TF-IDF part, whose repeated ids are
+    # counted another way when exporting (no torch.unique); rows with repeated words check it.
+    X, y = frame
+    X = X.copy()
+    X.loc[:5, "text"] = X.loc[:5, "text"] + " " + X.loc[:5, "text"]
+    prep = ModalityTransformer([("text", TextSequencer(max_len=12, on_missing="mask"), "text"),
+                                ("number", StandardScaler(), ["number"])])
+    clf = MultimodalClassifier(prep, **FAST).fit(X, y)
+    assert float(clf.net_.module_.wide["text"].weight.detach().abs().sum()) > 0  # trained, so it weighs in
+    model = OnnxModel(export_onnx(clf, tmp_path / "clf.onnx"), clf.preprocessor_)
+    test = _with_gaps(X)
+    np.testing.assert_allclose(model.predict_proba(test), clf.predict_proba(test), atol=1e-5, rtol=0)
