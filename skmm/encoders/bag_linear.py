@@ -13,11 +13,11 @@ from .base import EncoderModule
 from .tokens import ids_within
 
 
-def _occurrences(flat):
-    """Per id position of ``flat`` (n, L), how often its id occurs in its row."""
+def _occurrences(flat, vocab_size):
+    """Per id position of ``flat`` (n, L; ids below ``vocab_size``), how often its id occurs in its row."""
     if torch.onnx.is_in_onnx_export():
         return (flat.unsqueeze(2) == flat.unsqueeze(1)).sum(2)  # exports; L x L per row, fine at inference
-    keys = flat + torch.arange(flat.shape[0], device=flat.device).unsqueeze(1) * (int(flat.max()) + 1)
+    keys = flat + torch.arange(flat.shape[0], device=flat.device).unsqueeze(1) * vocab_size
     _, inverse, counts = torch.unique(keys, return_inverse=True, return_counts=True)
     return counts[inverse]
 
@@ -30,7 +30,7 @@ def _weighted_bag(ids, weight, idf):
     carries a ``1/c`` share.
     """
     flat = ids.flatten(1)
-    c = _occurrences(flat).to(weight.dtype)
+    c = _occurrences(flat, weight.shape[0]).to(weight.dtype)
     share = idf[flat] * (1 + torch.log(c)) / c * (flat != 0)
     norm = (share.square() * c).sum(1, keepdim=True).sqrt().clamp(min=1e-12)  # over distinct ids
     share = share / norm

@@ -126,6 +126,8 @@ class EncoderSpec(BaseEstimator):
     """
 
     kinds: tuple[str, ...] = ()
+    #: True when the module maps the modality straight to the outputs (the wide part), with no deep encoder.
+    to_outputs: ClassVar[bool] = False
     _parameter_constraints: ClassVar[dict] = {}
 
     def build(self, info: Any, *, hidden_size: int, dropout: float) -> EncoderModule:
@@ -135,6 +137,13 @@ class EncoderSpec(BaseEstimator):
 
     def build_module(self, info: Any, *, hidden_size: int, dropout: float) -> EncoderModule:
         raise NotImplementedError(f"{type(self).__name__} must implement build_module.")
+
+    def build_wide(self, info: Any, n_outputs: int, *, beside_media: bool = False) -> EncoderModule | None:
+        """A linear part scoring the modality straight to the outputs beside the deep encoder; None (default): none.
+
+        ``beside_media``: whether the network also encodes images, audio, video or time series.
+        """
+        return None
 
 
 def resolve_encoder_choice(choice: str | EncoderSpec, name: str) -> EncoderSpec:

@@ -74,10 +74,7 @@ class NGram(EncoderSpec):
         )
 
     def build_wide(self, info, n_outputs, *, beside_media=False):
-        """The linear part beside the embedding bag, or None (see ``wide``).
-
-        ``beside_media``: whether the network also encodes images, audio or video.
-        """
+        """The linear part beside the embedding bag, or None (see ``wide``)."""
         if self.wide is False or (self.wide == "auto" and beside_media):
             return None
         return TokenBagLinear(info.vocab_size, n_outputs, doc_freq=getattr(info, "doc_freq", None))

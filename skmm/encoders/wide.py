@@ -54,7 +54,7 @@ class Wide(EncoderSpec):
     """
 
     kinds = ("sparse",)
-    wide = True
+    to_outputs = True
     _parameter_constraints: ClassVar[dict] = {
         "input_dropout": [Interval(Real, 0, 1, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],

@@ -47,20 +47,18 @@ def build_network(
         source, target, choices = choose_condition(modalities, choices, fusion_spec.source, fusion_spec.target)
         fusion_spec = clone(fusion_spec).set_params(source=source, target=target)
     built, wide = {}, {}
+    beside_media = any(info.kind in MEDIA_KINDS for info in modalities.values())
     for name, info in modalities.items():
         spec = resolve_encoder(choices.get(name), name, info)
-        if hasattr(spec, "build_wide"):
-            # A deep encoder with a linear part of its own beside it (the text bag's TF-IDF scores).
-            built[name] = spec.build(info, hidden_size=hidden_size, dropout=dropout)
-            beside_media = any(other.kind in MEDIA_KINDS for other in modalities.values())
-            linear = spec.build_wide(info, n_outputs, beside_media=beside_media)
-            if linear is not None:
-                wide[name] = linear
-        elif getattr(spec, "wide", False):
+        if spec.to_outputs:
             # Linear straight to the outputs, beside the deep part (wide & deep).
             wide[name] = spec.build(info, hidden_size=n_outputs, dropout=dropout)
-        else:
-            built[name] = spec.build(info, hidden_size=hidden_size, dropout=dropout)
+            continue
+        built[name] = spec.build(info, hidden_size=hidden_size, dropout=dropout)
+        # A deep encoder may bring a linear part of its own (the text bag's TF-IDF scores).
+        linear = spec.build_wide(info, n_outputs, beside_media=beside_media)
+        if linear is not None:
+            wide[name] = linear
     if not built:
         return MultimodalNetwork({}, None, None, wide=wide)
     fused = fusion_spec.build(
