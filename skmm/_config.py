@@ -17,7 +17,7 @@ NOT_CONFIGURATION = frozenset(
     {"verbose", "callbacks", "checkpoint_dir", "device", "max_epochs", "num_workers", "n_jobs", "n_threads"}
 )
 # What a params file must agree on: the network's shape and what feeds it.
-NETWORK = ("preprocessor", "encoders", "fusion", "hidden_size", "dropout")
+NETWORK = ("preprocessor", "encoders", "fusion", "balance", "hidden_size", "dropout")
 
 
 def describe(value):

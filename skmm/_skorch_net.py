@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import torch
 from skorch import NeuralNet
-from skorch.utils import to_tensor
+from skorch.dataset import unpack_data
+from skorch.utils import TeeGenerator, to_tensor
 
 from ._progress import BatchProgressBar, EpochTable
 from ._seeding import drawing_from
@@ -49,8 +52,8 @@ class ModalityNet(NeuralNet):
         The same for the CUDA device when training on one.
     augment : dict or None, default=None
         Modality name -> batch augmentation (:mod:`skmm.nn.augment`),
-        applied to training batches only: ``module_.training`` is False in
-        validation and prediction. It draws from the fit's generator.
+        applied to training batches only (in :meth:`train_step`). It draws
+        from the fit's generator.
     """
 
     def __init__(
@@ -100,36 +103,115 @@ class ModalityNet(NeuralNet):
             self.wide_optimizer_ = torch.optim.SGD(wide_sgd)
         return self
 
-    def _step_optimizer(self, step_fn):
-        """One forward and backward pass, then a step of every optimizer.
+    # -- the training step -------------------------------------------------
+    # skorch's own hooks (train_step, infer, get_loss, on_grad_computed and the
+    # epoch hooks); the network's balance option (skmm.balance) decides the
+    # passes, the loss and any change to the gradients.
 
-        skorch hands each optimizer the step as a closure, and SGD and Adam
-        call it: with the wide part's SGD beside the network's optimizer,
-        every batch ran forward and backward twice (and the first
-        optimizer's gradients were thrown away). skorch's AccelerateMixin
-        steps this way too. With one optimizer, skorch's own step (closures,
-        e.g. for LBFGS, keep working).
+    def _balance(self):
+        return getattr(self.module_, "balance", None)
+
+    def _optimizers_in_use(self):
+        return [opt for opt in (self.optimizer_, getattr(self, "wide_optimizer_", None)) if opt is not None]
+
+    def train_step(self, batch, **fit_params):
+        """One training batch: modality dropout and augmentation, then the balance option's passes.
+
+        Each pass (one for most options; one per modality and one for the
+        fusion with ``balance="mla"``) runs forward and backward once and
+        steps every optimizer. skorch instead hands each optimizer the step
+        as a closure that SGD and Adam call, which ran the batch twice
+        beside the wide part's SGD; a single optimizer and a single pass
+        keep skorch's closure path (LBFGS needs it).
         """
-        if step_fn is None or len(self._optimizers) == 1:
-            return super()._step_optimizer(step_fn)
-        step_fn()
-        for name in self._optimizers:
-            getattr(self, name + "_").step()
-        return None
+        Xi, yi = unpack_data(batch)
+        batch = (self._training_view(to_tensor(Xi, device=self.device)), yi)
+        balance = self._balance()
+        passes = balance.passes() if balance is not None else [None]
+        optimizers = self._optimizers_in_use()
+        if passes == [None] and len(optimizers) == 1:
+            return super().train_step(batch, **fit_params)
+        step = None
+        try:
+            for pass_ in passes:
+                self._pass = pass_
+                for optimizer in optimizers:
+                    optimizer.zero_grad()
+                step = self.train_step_single(batch, **fit_params)
+                self.notify(
+                    "on_grad_computed", named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                    batch=batch, training=True,
+                )
+                for optimizer in optimizers:
+                    optimizer.step()
+        finally:
+            self._pass = None
+        return step
 
-    def _augmented(self, x):
-        if not self.augment:
-            return x
-        return {name: self.augment[name](entry) if name in self.augment else entry for name, entry in x.items()}
-
-    def infer(self, x, **fit_params):
-        x = to_tensor(x, device=self.device)
-        if not self.module_.training:
-            return self.module_(x, **fit_params)
+    def _training_view(self, x):
+        """A training batch with modalities dropped and augmented (drawn from the fit's stream)."""
         generator = self.random_generator
         if self.modality_dropout:
             x = drop_modalities(x, self.modality_dropout, generator)
-        if generator is None:
-            return self.module_(self._augmented(x), **fit_params)
-        with drawing_from(generator, self.cuda_generator):
-            return self.module_(self._augmented(x), **fit_params)
+        if not self.augment:
+            return x
+        with drawing_from(generator, self.cuda_generator) if generator is not None else nullcontext():
+            return {name: self.augment[name](entry) if name in self.augment else entry for name, entry in x.items()}
+
+    def infer(self, x, **fit_params):
+        x = to_tensor(x, device=self.device)
+        balance = self._balance()
+        generator = self.random_generator if self.module_.training else None
+        # Training forward passes draw dropout from the fit's own stream.
+        with drawing_from(generator, self.cuda_generator) if generator is not None else nullcontext():
+            if balance is None:
+                return self.module_(x, **fit_params)
+            parts = self.module_.parts(x, pass_=getattr(self, "_pass", None))
+        self._parts = parts
+        return parts.output
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """The balance option's training loss; in validation the output's loss, and each head's score."""
+        parts, self._parts = getattr(self, "_parts", None), None
+        balance = self._balance()
+        if balance is None or parts is None or parts.output is not y_pred:
+            return super().get_loss(y_pred, y_true, X=X, training=training)
+        y_true = to_tensor(y_true, device=self.device)
+        if not training:
+            self._record(self._valid_scores, balance.scores(parts, self.criterion_, y_true))
+            return self.criterion_(y_pred, y_true)
+        self._to_modulate = (parts, y_true)
+        return balance.loss(parts, self.criterion_, y_true, pass_=getattr(self, "_pass", None))
+
+    def on_grad_computed(self, net, named_parameters, X=None, y=None, training=False, **kwargs):
+        pending, self._to_modulate = getattr(self, "_to_modulate", None), None
+        balance = self._balance()
+        if pending is None or balance is None:
+            return
+        parts, y_true = pending
+        generator = self.random_generator
+        with drawing_from(generator, self.cuda_generator) if generator is not None else nullcontext():
+            factors = balance.modulate(self.module_, parts, self.criterion_, y_true)
+        self._record(self._factors, {name: (value, 1.0) for name, value in factors.items()})
+
+    @staticmethod
+    def _record(store, figures):
+        for name, (total, count) in figures.items():
+            had = store.get(name, (0.0, 0.0))
+            store[name] = (had[0] + total, had[1] + count)
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        super().on_epoch_begin(net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs)
+        self._valid_scores, self._factors = {}, {}
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        super().on_epoch_end(net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs)
+        balance = self._balance()
+        if balance is None:
+            return
+        # Each modality's own head on the validation split: imbalance made visible.
+        for name, (total, count) in sorted(getattr(self, "_valid_scores", {}).items()):
+            if count:
+                self.history.record(f"valid_{balance.metric}_{name}", total / count)
+        for name, (total, count) in sorted(getattr(self, "_factors", {}).items()):
+            self.history.record(f"ogm_{name}", total / count)

@@ -24,6 +24,7 @@ from .._skorch_net import ModalityNet
 from .._threads import n_rows, scoped
 from .._warm_start import warm_start
 from .._weights import check_sample_weight, combine, with_weight
+from ..balance import resolve_balance
 from ..fusion import resolve_fusion
 from . import data, params
 from .embedding import EmbeddingMixin
@@ -53,6 +54,7 @@ class BaseMultimodal(
         *,
         encoders=None,
         fusion="concat",
+        balance="heads",
         hidden_size=64,
         dropout=0.1,
         max_epochs=60,
@@ -82,6 +84,7 @@ class BaseMultimodal(
         self.preprocessor = preprocessor
         self.encoders = encoders
         self.fusion = fusion
+        self.balance = balance
         self.hidden_size = hidden_size
         self.dropout = dropout
         self.max_epochs = max_epochs
@@ -166,7 +169,11 @@ class BaseMultimodal(
         search a fusion's parameters without building objects by hand.
         """
         nested_fusion, nested_encoders, plain = params.split_nested(parameters)
+        nested_balance = {k[len("balance__"):]: plain.pop(k) for k in list(plain) if k.startswith("balance__")}
         super().set_params(**plain)
+        if nested_balance:
+            self.balance = resolve_balance(self.balance)
+            self.balance.set_params(**nested_balance)
         if nested_fusion:
             self.fusion = resolve_fusion(self.fusion)  # a name becomes its object, then gets the params
             self.fusion.set_params(**nested_fusion)
@@ -193,10 +200,20 @@ class BaseMultimodal(
         """Plain-data configuration recorded in checkpoints and params files."""
         return params.configuration_of(self, names)
 
+    def _task_sizes(self):
+        """Classes of each target (classifiers), None (regressors): how per-modality outputs combine."""
+        return None
+
     def _build_module(self, n_outputs):
         return build_network(
-            self.modalities_, self.encoders, self.fusion, self.hidden_size, self.dropout, n_outputs
+            self.modalities_, self.encoders, self.fusion, self.hidden_size, self.dropout, n_outputs,
+            balance=self.balance, task_sizes=self._task_sizes(),
         )
+
+    def __setstate__(self, state):
+        # Estimators pickled before ``balance`` existed trained without it.
+        state.setdefault("balance", "none")
+        super().__setstate__(state)
 
     # -- fit --------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=False)  # the preprocessor validates its own

@@ -266,6 +266,9 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
     def _n_outputs(self):
         return sum(self.task_sizes_)
 
+    def _task_sizes(self):
+        return self.task_sizes_
+
     def _check_loaded(self):
         check_classes(getattr(self, "classes_", None), getattr(self, "task_sizes_", None))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from sklearn.base import clone
 
+from ..balance import resolve_balance
 from ..encoders import resolve_encoder
 from ..fusion import resolve_fusion
 from ..fusion.head import make_head
@@ -16,7 +17,8 @@ MEDIA_KINDS = ("image", "video", "frames")
 
 
 def build_network(
-    modalities: dict, encoders: dict | None, fusion, hidden_size: int, dropout: float, n_outputs: int
+    modalities: dict, encoders: dict | None, fusion, hidden_size: int, dropout: float, n_outputs: int,
+    balance="none", task_sizes=None,
 ) -> MultimodalNetwork:
     """The network for ``modalities`` (name -> ModalityInfo) as an estimator's parameters choose it.
 
@@ -32,6 +34,10 @@ def build_network(
         The estimator's parameters of the same names.
     n_outputs : int
         Width of the output (class scores or targets).
+    balance : str or BalanceSpec, default="none"
+        The estimator's ``balance``.
+    task_sizes : list of int or None
+        Classes of each target (classification), None for regression.
 
     Returns
     -------
@@ -42,12 +48,16 @@ def build_network(
     if unknown:
         raise ValueError(f"encoders names modalities {unknown} that X does not have; it has {sorted(modalities)}.")
     fusion_spec = resolve_fusion(fusion)
+    balance_spec = resolve_balance(balance)
     if getattr(fusion_spec, "picks_modalities", False):
         # fusion="condition" by name: a source and a target from the data.
         source, target, choices = choose_condition(modalities, choices, fusion_spec.source, fusion_spec.target)
         fusion_spec = clone(fusion_spec).set_params(source=source, target=target)
     built, wide = {}, {}
     beside_media = any(info.kind in MEDIA_KINDS for info in modalities.values())
+    if balance_spec.wide_beside_media:
+        # Every modality keeps a loss of its own: a text's linear part cannot starve the media.
+        beside_media = False
     for name, info in modalities.items():
         spec = resolve_encoder(choices.get(name), name, info)
         if spec.to_outputs:
@@ -69,4 +79,10 @@ def build_network(
         head = torch.nn.Identity()  # late fusion already ends in per-modality heads
     else:
         head = make_head(fused.output_dim, hidden_size, n_outputs, dropout)
-    return MultimodalNetwork(built, fused, head, wide=wide)
+    balancing = None
+    if len(set(built) | set(wide)) > 1:  # one modality has nothing to balance
+        balancing = balance_spec.build(
+            {name: enc.output_dim for name, enc in built.items()},
+            n_outputs=n_outputs, task_sizes=task_sizes, hidden_size=hidden_size, dropout=dropout,
+        )
+    return MultimodalNetwork(built, fused, head, wide=wide, balance=balancing)

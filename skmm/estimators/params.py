@@ -19,6 +19,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from .._config import configuration, describe
 from .._spec_params import NON_NEGATIVE_INT, POSITIVE_INT, POSITIVE_REAL
 from ..encoders import resolve_encoder_choice
+from ..balance import resolve_balance
 from ..fusion import resolve_fusion
 from ..nn import optim
 
@@ -31,6 +32,7 @@ PARAMETER_CONSTRAINTS = {
     "preprocessor": [HasMethods(["fit_transform"]), None],
     "encoders": [dict, None],
     "fusion": "no_validation",  # a name or an object: resolve_fusion names what it cannot use
+    "balance": "no_validation",  # a name or an object: resolve_balance names what it cannot use
     "hidden_size": [POSITIVE_INT],
     "dropout": [_FRACTION_BELOW_ONE],
     "max_epochs": [POSITIVE_INT],
@@ -113,6 +115,8 @@ def configuration_of(estimator, names=None) -> dict:
     config = configuration(estimator, names)
     if "fusion" in config:
         config["fusion"] = describe(resolve_fusion(estimator.fusion))
+    if "balance" in config:
+        config["balance"] = describe(resolve_balance(estimator.balance))
     if "encoders" in config and isinstance(estimator.encoders, dict):
         config["encoders"] = describe(
             {name: resolve_encoder_choice(choice, name) for name, choice in estimator.encoders.items()}

@@ -6,6 +6,7 @@ from typing import Mapping
 
 from torch import Tensor, nn
 
+from ..balance.base import BalanceModule, Parts
 from ..fusion import FusionModule
 
 
@@ -44,6 +45,10 @@ class MultimodalNetwork(nn.Module):
         The wide part: per sparse modality, a linear map of its features to
         the outputs, added to the head's (with no ``encoders``, the whole
         network; ``fusion`` and ``head`` are then None).
+    balance : skmm.balance.BalanceModule or None
+        Per-modality heads and the rule that forms the outputs from them
+        and the fused head (see :mod:`skmm.balance`); None: the fused head
+        alone, trained on its own loss.
 
     Examples
     --------
@@ -70,7 +75,7 @@ class MultimodalNetwork(nn.Module):
 
     def __init__(
         self, encoders: Mapping[str, nn.Module], fusion: FusionModule | None, head: nn.Module | None,
-        wide: Mapping[str, nn.Module] | None = None,
+        wide: Mapping[str, nn.Module] | None = None, balance: BalanceModule | None = None,
     ) -> None:
         super().__init__()
         # No fusion (and no head) only for a network that is its wide part alone.
@@ -82,6 +87,7 @@ class MultimodalNetwork(nn.Module):
         self.fusion = fusion
         self.head = head
         self.wide = nn.ModuleDict(wide or {})
+        self.balance = balance
         if fusion is not None and fusion.takes_batch:
             fusion.bind(self.encoders)
 
@@ -107,12 +113,59 @@ class MultimodalNetwork(nn.Module):
         features = self.encode(batch)
         return self.fusion(features) if present is None else self.fusion(features, present)
 
+    def _wide_scores(self, batch: dict[str, dict[str, Tensor]]) -> dict[str, Tensor]:
+        return {name: linear(batch[name]["x"]) for name, linear in self.wide.items()}
+
     def forward(self, batch: dict[str, dict[str, Tensor]]) -> Tensor:
+        if getattr(self, "balance", None) is not None:  # networks pickled before balance have none
+            return self.parts(batch).output
         out = self.head(self.fuse(batch)) if len(self.encoders) else None
-        for name, linear in self.wide.items():
+        for scores in self._wide_scores(batch).values():
             # Wide & deep: linear scores of sparse features add to the deep part's.
-            scores = linear(batch[name]["x"])
             out = scores if out is None else out + scores
+        return out
+
+    def parts(self, batch: dict[str, dict[str, Tensor]], pass_: str | None = None) -> Parts:
+        """The fused head's, each modality's head's and the final outputs of a batch.
+
+        ``pass_`` names one training pass of the balance option (a
+        modality: only its encoder and head run; see
+        :meth:`skmm.balance.BalanceModule.passes`); None runs everything.
+        A modality's linear part (``wide``) adds to its own head's outputs
+        as to the fused head's.
+        """
+        balance = self.balance
+        encoded = {name: batch[name] for name in self.encoders}
+        present = self.present(encoded)
+        wide = self._wide_scores(batch)
+        if pass_ is not None and pass_ in self.encoders:
+            features = {pass_: self.encoders[pass_](encoded[pass_]["x"], encoded[pass_].get("lengths"))}
+            unimodal = self._with_wide(balance.heads_of(features), wide)
+            return Parts(unimodal[pass_], None, unimodal, present)
+        heads_needed = pass_ is None
+        fused = None
+        if balance.uses_fusion:
+            if self.fusion.takes_batch:
+                vector = self.fusion(encoded, self.encoders, present)
+                # A batch fusion calls the encoders itself: the heads need their vectors again.
+                features = self.encode(encoded) if heads_needed else {}
+            else:
+                features = self.encode(encoded)
+                vector = self.fusion(features) if present is None else self.fusion(features, present)
+            fused = self.head(vector)
+            for scores in wide.values():
+                fused = fused + scores
+        else:
+            features = self.encode(encoded)
+        unimodal = self._with_wide(balance.heads_of(features), wide) if heads_needed else {}
+        output = balance.output(fused, unimodal, present) if pass_ is None else fused
+        return Parts(output, fused, unimodal, present)
+
+    def _with_wide(self, unimodal: dict[str, Tensor], wide: dict[str, Tensor]) -> dict[str, Tensor]:
+        out = dict(unimodal)
+        for name, scores in wide.items():
+            # A modality's linear part is part of its own member; a sparse modality with no encoder is one.
+            out[name] = out[name] + scores if name in out else scores
         return out
 
     def modality_weights(self, batch: dict[str, dict[str, Tensor]]) -> Tensor:

@@ -1,0 +1,81 @@
+"""A unimodal ensemble: each modality's own net, trained on its own loss, combined."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import torch
+from sklearn.utils._param_validation import StrOptions
+from torch import nn
+from torch.nn import functional as F
+
+from .base import BalanceModule, BalanceSpec, Parts, log_probabilities, make_unimodal_heads, register_balance
+from .heads import product
+
+
+@register_balance("ensemble")
+class UnimodalEnsemble(BalanceSpec):
+    """One net per modality inside one estimator: each encoder with its own head and loss.
+
+    Nothing is trained jointly: each modality's encoder and head learn from
+    that modality's loss alone, and prediction combines them, by the
+    product of their probabilities (``rule="product"``: the uni-modal
+    ensemble of Du et al., ICML 2023) or with a learned non-negative weight
+    per modality (``rule="learned"``, trained on the combined output with the
+    members' outputs held fixed). The fusion is not used. It is the floor a
+    fusion must clear: a fusion that does not beat it is not yet fusing.
+
+    Parameters
+    ----------
+    rule : {"product", "learned"}, default="product"
+
+    Examples
+    --------
+    >>> from skmm import MultimodalClassifier
+    >>> MultimodalClassifier(balance="ensemble", balance__rule="learned").balance
+    UnimodalEnsemble(rule='learned')
+    """
+
+    _parameter_constraints: ClassVar[dict] = {"rule": [StrOptions({"product", "learned"})]}
+
+    def __init__(self, *, rule: str = "product") -> None:
+        self.rule = rule
+
+    def build_module(self, dims, *, n_outputs, task_sizes, hidden_size, dropout):
+        heads = make_unimodal_heads(dims, n_outputs, hidden_size, dropout, kind="mlp")
+        return EnsembleModule(heads, task_sizes, rule=self.rule)
+
+
+class EnsembleModule(BalanceModule):
+    """The module of :class:`UnimodalEnsemble` (see there)."""
+
+    uses_fusion = False
+
+    def __init__(self, heads: nn.ModuleDict, task_sizes, *, rule: str = "product") -> None:
+        super().__init__(heads, task_sizes)
+        self.rule = rule
+        # softplus(0.5413) = 1: the learned rule starts as the product.
+        self.member_weights = nn.Parameter(torch.full((len(heads),), 0.5413)) if rule == "learned" else None
+
+    def output(self, fused, unimodal, present):
+        if self.member_weights is None:
+            return product(unimodal, present, self.task_sizes)
+        weights = F.softplus(self.member_weights)
+        # Trained on the combined loss with the members held fixed: only the weights learn from it.
+        weighted = {
+            name: weights[i] * log_probabilities(unimodal[name].detach(), self.task_sizes)
+            for i, name in enumerate(self.names) if name in unimodal
+        }
+        present = present or {}
+        first = next(iter(weighted.values()))
+        total = torch.zeros_like(first)
+        for name, out in weighted.items():
+            mask = present.get(name)
+            total = total + (out if mask is None else out * mask.to(out.dtype)[:, None])
+        return total
+
+    def loss(self, parts: Parts, criterion, y, pass_=None):
+        loss = sum(self.unimodal_losses(parts, criterion, y).values())
+        if self.member_weights is not None:
+            loss = loss + criterion(parts.output, y)
+        return loss
