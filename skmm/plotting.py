@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["plot_confusion_matrix", "plot_history", "plot_modality_importance"]
+__all__ = ["plot_confusion_matrix", "plot_history", "plot_modality_importance", "plot_modality_scores"]
 
 
 def _pyplot():
@@ -96,6 +96,68 @@ def plot_history(estimator, ax=None):
         # Losses fall towards the bottom right and accuracy rises towards the top right.
         ax.legend(lines, [line.get_label() for line in lines], loc="center right")
     ax.set_title("Training history")
+    return ax.figure
+
+
+def plot_modality_scores(estimator, ax=None):
+    """Each modality's own validation score per epoch, beside the fused output's: imbalance made visible.
+
+    A balanced fit (``balance`` other than ``"none"``, see
+    :mod:`skmm.balance`) gives every modality a head of its own and records
+    its validation score in ``history_`` every epoch (``valid_acc_<name>``
+    for classifiers, ``valid_loss_<name>`` for regressors). A modality whose
+    curve stays flat near chance while the fused score rises is not being
+    learned.
+
+    Parameters
+    ----------
+    estimator : fitted MultimodalClassifier, MultimodalRegressor or Pipeline
+        Fitted with a balance option and a validation split (early stopping
+        holds one out by default).
+    ax : matplotlib Axes, default=None
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from skmm import ModalityDict, MultimodalClassifier
+    >>> from skmm.plotting import plot_modality_scores
+    >>> rng = np.random.RandomState(0)
+    >>> X = ModalityDict(a=rng.normal(size=(80, 3)).astype("float32"), b=rng.normal(size=(80, 2)).astype("float32"))
+    >>> y = (X["a"][:, 0] > 0).astype(int)
+    >>> clf = MultimodalClassifier(balance="heads", max_epochs=3, random_state=0, verbose=0).fit(X, y)
+    >>> fig = plot_modality_scores(clf)
+    >>> [line.get_label() for line in fig.axes[0].get_lines()]
+    ['fused output', 'a', 'b']
+    """
+    if hasattr(estimator, "steps"):
+        estimator = estimator.steps[-1][1]
+    history = estimator.history_
+    keys = sorted({k for epoch in history for k in epoch if k.startswith(("valid_acc_", "valid_loss_"))} - {
+        "valid_acc_best", "valid_loss_best"})
+    if not keys:
+        raise ValueError(
+            "history_ has no per-modality scores: fit with a balance option other than 'none' "
+            "(e.g. balance='heads') and a validation split."
+        )
+    metric = "acc" if keys[0].startswith("valid_acc_") else "loss"
+    ax = _axes(ax)
+    epochs = np.arange(1, len(history) + 1)
+    fused = _column(history, f"valid_{metric}")
+    if fused is not None:
+        ax.plot(epochs, fused, "-", linewidth=2.5, color="black", label="fused output")
+    for key in keys:
+        values = _column(history, key)
+        ax.plot(epochs, values, "--", marker="o", markersize=3, label=key[len(f"valid_{metric}_"):])
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("validation accuracy" if metric == "acc" else "validation loss")
+    ax.legend(loc="best")
+    ax.set_title("Each modality's own head")
     return ax.figure
 
 

@@ -114,3 +114,17 @@ def test_clear_error_without_matplotlib(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match=r"pip install skmm\[plot\]"):
         plot_modality_importance(Bunch(modalities=["a"], importances_mean=np.zeros(1), importances_std=np.zeros(1)))
+
+
+def test_plot_modality_scores_draws_each_modality_and_the_fused_output():
+    from skmm.plotting import plot_modality_scores
+
+    X, y = _data()
+    clf = MultimodalClassifier(balance="heads", max_epochs=3, hidden_size=8, random_state=0, verbose=0).fit(X, y)
+    fig = plot_modality_scores(clf)
+    lines = fig.axes[0].get_lines()
+    assert [line.get_label() for line in lines] == ["fused output", "a", "b"]
+    np.testing.assert_allclose(lines[1].get_ydata(), clf.history_[:, "valid_acc_a"])
+    plain = MultimodalClassifier(balance="none", max_epochs=2, random_state=0, verbose=0).fit(X, y)
+    with pytest.raises(ValueError, match="balance option"):
+        plot_modality_scores(plain)
