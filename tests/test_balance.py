@@ -90,7 +90,8 @@ def test_heads_record_each_modality_every_epoch_and_see_the_weak_one():
 
 def test_heads_product_is_the_sum_of_log_probabilities():
     X, y = vectors()
-    clf = MultimodalClassifier(balance="heads", max_epochs=2, random_state=0, verbose=0).fit(X, y)
+    clf = MultimodalClassifier(balance=UnimodalHeads(predict="product"), max_epochs=2, random_state=0,
+                               verbose=0).fit(X, y)
     network = clf.net_.module_.eval()
     with torch.no_grad():
         parts = network.parts(to_tensors(X, clf.modalities_))
@@ -98,6 +99,38 @@ def test_heads_product_is_the_sum_of_log_probabilities():
     expected = sum(torch.log_softmax(m, dim=1) for m in members)
     assert torch.allclose(parts.output, expected, atol=1e-5)
     assert np.allclose(clf.predict_proba(X), torch.softmax(expected, 1).detach().numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("balance", [UnimodalHeads(), UnimodalEnsemble(rule="learned")])
+def test_learned_member_weights_lower_the_held_out_loss_of_the_product(balance):
+    from skmm.balance.weights import fit_member_weights
+
+    from skorch.callbacks import Callback
+
+    class Keep(Callback):
+        def on_epoch_end(self, net, dataset_valid=None, **kwargs):
+            self.valid = dataset_valid
+
+    keep = Keep()
+    X, y = vectors(n=240, absent=True)
+    clf = MultimodalClassifier(balance=balance, max_epochs=8, lr=0.01, validation_fraction=0.25, callbacks=[keep],
+                               random_state=0, verbose=0).fit(X, y)
+    module = clf.net_.module_.balance
+    fitted = module.member_weights.clone()
+    assert not torch.allclose(fitted, torch.ones_like(fitted))
+
+    def held_out_loss():
+        clf.net_.module_.eval()
+        with torch.no_grad():
+            losses = [clf.net_.criterion_(clf.net_.infer(xi), yi) * len(xi["a"]["x"])
+                      for xi, yi in clf.net_.get_iterator(keep.valid)]
+            return float(sum(losses)) / len(keep.valid)
+
+    learned = held_out_loss()
+    module.member_weights.fill_(1.0)
+    assert learned < held_out_loss()
+    fit_member_weights(clf.net_, keep.valid)  # refitting finds the same weights
+    assert torch.allclose(module.member_weights, fitted, atol=1e-4)
 
 
 def test_ensemble_trains_no_fusion_and_predicts_the_product_of_its_members():

@@ -36,6 +36,10 @@ register_balance.__doc__ = REGISTER_DOC.format(
 )
 
 
+#: The fused head's name among the members a balance option combines.
+FUSED_MEMBER = "<fused>"
+
+
 class Parts(NamedTuple):
     """What one forward pass of a balanced network produced.
 
@@ -138,6 +142,22 @@ class BalanceModule(nn.Module):
     @property
     def names(self) -> list[str]:
         return sorted(self.heads)
+
+    # -- members combined with weights fitted after training ----------------
+    def learn_member_weights(self, members: Sequence[str]) -> None:
+        """Combine ``members`` with weights that :func:`skmm.balance.weights.fit_member_weights` fits."""
+        self.member_names = list(members)
+        # A buffer, not a parameter: training leaves it alone; saved with the weights.
+        self.register_buffer("member_weights", torch.ones(len(self.member_names)))
+
+    def weights_by_name(self) -> dict[str, Tensor] | None:
+        if getattr(self, "member_weights", None) is None:
+            return None
+        return {name: self.member_weights[i] for i, name in enumerate(self.member_names)}
+
+    def members(self, fused: Tensor | None, unimodal: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """The outputs the weights combine, by member name."""
+        return dict(unimodal)
 
     def heads_of(self, features: Mapping[str, Tensor]) -> dict[str, Tensor]:
         """Each modality's head on its vector (detached for probes)."""

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import torch
 from sklearn.utils._param_validation import StrOptions
 from torch import nn
-from torch.nn import functional as F
 
-from .base import BalanceModule, BalanceSpec, Parts, log_probabilities, make_unimodal_heads, register_balance
+from .base import BalanceModule, BalanceSpec, Parts, make_unimodal_heads, register_balance
 from .heads import product
 
 
@@ -54,28 +52,11 @@ class EnsembleModule(BalanceModule):
     def __init__(self, heads: nn.ModuleDict, task_sizes, *, rule: str = "product") -> None:
         super().__init__(heads, task_sizes)
         self.rule = rule
-        # softplus(0.5413) = 1: the learned rule starts as the product.
-        self.member_weights = nn.Parameter(torch.full((len(heads),), 0.5413)) if rule == "learned" else None
+        if rule == "learned":
+            self.learn_member_weights(self.names)
 
     def output(self, fused, unimodal, present):
-        if self.member_weights is None:
-            return product(unimodal, present, self.task_sizes)
-        weights = F.softplus(self.member_weights)
-        # Trained on the combined loss with the members held fixed: only the weights learn from it.
-        weighted = {
-            name: weights[i] * log_probabilities(unimodal[name].detach(), self.task_sizes)
-            for i, name in enumerate(self.names) if name in unimodal
-        }
-        present = present or {}
-        first = next(iter(weighted.values()))
-        total = torch.zeros_like(first)
-        for name, out in weighted.items():
-            mask = present.get(name)
-            total = total + (out if mask is None else out * mask.to(out.dtype)[:, None])
-        return total
+        return product(unimodal, present, self.task_sizes, self.weights_by_name())
 
     def loss(self, parts: Parts, criterion, y, pass_=None):
-        loss = sum(self.unimodal_losses(parts, criterion, y).values())
-        if self.member_weights is not None:
-            loss = loss + criterion(parts.output, y)
-        return loss
+        return sum(self.unimodal_losses(parts, criterion, y).values())

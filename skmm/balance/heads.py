@@ -8,8 +8,11 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import Tensor, nn
 
-from .base import BalanceModule, BalanceSpec, Parts, log_probabilities, make_unimodal_heads, register_balance
 from numbers import Real
+
+from .base import (
+    FUSED_MEMBER, BalanceModule, BalanceSpec, Parts, log_probabilities, make_unimodal_heads, register_balance,
+)
 
 
 @register_balance("heads")
@@ -27,10 +30,13 @@ class UnimodalHeads(BalanceSpec):
     ----------
     weight : float, default=1.0
         Weight of each modality's loss beside the fused one.
-    predict : {"product", "fused"}, default="product"
-        What prediction uses: the fused head alone, or the product of the
+    predict : {"learned", "product", "fused"}, default="learned"
+        What prediction uses: the fused head alone; the product of the
         fused head's and every present modality's head's probabilities
-        (the mean of their values for regression).
+        (the mean of their values for regression); or that product with a
+        non-negative weight per member (a power of its probabilities; for
+        regression a weighted mean), fitted on the validation split after
+        training (equal weights without one).
 
     Examples
     --------
@@ -41,10 +47,10 @@ class UnimodalHeads(BalanceSpec):
 
     _parameter_constraints: ClassVar[dict] = {
         "weight": [Interval(Real, 0, None, closed="left")],
-        "predict": [StrOptions({"product", "fused"})],
+        "predict": [StrOptions({"learned", "product", "fused"})],
     }
 
-    def __init__(self, *, weight: float = 1.0, predict: str = "product") -> None:
+    def __init__(self, *, weight: float = 1.0, predict: str = "learned") -> None:
         self.weight = weight
         self.predict = predict
 
@@ -53,10 +59,12 @@ class UnimodalHeads(BalanceSpec):
         return HeadsModule(heads, task_sizes, weight=float(self.weight), predict=self.predict)
 
 
-def product(members: Mapping[str, Tensor], present, task_sizes) -> Tensor:
-    """Sum of the members' log-probabilities over the samples that have each (mean for regression).
+def product(members: Mapping[str, Tensor], present, task_sizes, weights: Mapping[str, Tensor] | None = None) -> Tensor:
+    """Weighted sum of the members' log-probabilities over the samples that have each.
 
-    A member whose name has no presence mask counts for every sample.
+    For regression, the weighted mean of the members' values. A member
+    whose name has no presence mask counts for every sample; ``weights``
+    (name -> scalar tensor) default to 1.
     """
     present = present or {}
     first = next(iter(members.values()))
@@ -65,25 +73,32 @@ def product(members: Mapping[str, Tensor], present, task_sizes) -> Tensor:
     for name, out in members.items():
         mask = present.get(name)
         w = torch.ones_like(count) if mask is None else mask.to(first.dtype)[:, None]
+        if weights is not None:
+            w = w * weights[name]
         total = total + w * log_probabilities(out, task_sizes)
         count = count + w
     if task_sizes is None:
-        return total / count.clamp(min=1.0)
+        return total / count.clamp(min=torch.finfo(first.dtype).tiny)
     return total
 
 
 class HeadsModule(BalanceModule):
     """The module of :class:`UnimodalHeads` (see there)."""
 
-    def __init__(self, heads: nn.ModuleDict, task_sizes, *, weight: float = 1.0, predict: str = "product") -> None:
+    def __init__(self, heads: nn.ModuleDict, task_sizes, *, weight: float = 1.0, predict: str = "learned") -> None:
         super().__init__(heads, task_sizes)
         self.weight = weight
         self.predict = predict
+        if predict == "learned":
+            self.learn_member_weights([FUSED_MEMBER, *self.names])
+
+    def members(self, fused, unimodal):
+        return {FUSED_MEMBER: fused, **unimodal}
 
     def output(self, fused, unimodal, present):
         if self.predict == "fused" or not unimodal:
             return fused
-        return product({"": fused, **unimodal}, present, self.task_sizes)
+        return product(self.members(fused, unimodal), present, self.task_sizes, self.weights_by_name())
 
     def loss(self, parts: Parts, criterion, y, pass_=None):
         losses = self.unimodal_losses(parts, criterion, y)

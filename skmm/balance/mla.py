@@ -7,10 +7,10 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from .base import BalanceModule, BalanceSpec, Parts, log_probabilities, masked_loss, register_balance
+from .base import FUSED_MEMBER, BalanceModule, BalanceSpec, Parts, log_probabilities, masked_loss, register_balance
 
 #: The pass that trains the fusion (MLA's passes are otherwise named by modality).
-FUSED = "<fused>"
+FUSED = FUSED_MEMBER
 
 
 @register_balance("mla")

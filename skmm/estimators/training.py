@@ -10,6 +10,7 @@ from .. import _checkpoint as checkpoint
 from .._seeding import cuda_generator
 from .._threads import RetuneThreads
 from ..augment import resolve_augment
+from ..balance.weights import MemberWeights
 from ..nn.batches import batch_loader
 from ..nn.training import can_hold_out
 from .params import OPTIMIZERS
@@ -43,6 +44,9 @@ class TrainingMixin:
         if self.early_stopping:
             callbacks.append(("early_stopping", EarlyStopping(
                 monitor=monitor, patience=self.n_iter_no_change, load_best=True)))
+        if fraction is not None:
+            # After early stopping has restored the best epoch: members weighed on held-out rows.
+            callbacks.append(("member_weights", MemberWeights()))
         if self.lr_schedule == "cosine":
             callbacks.append(("lr_schedule", LRScheduler(CosineAnnealingLR, T_max=self.max_epochs)))
         elif self.lr_schedule == "plateau":
