@@ -212,6 +212,6 @@ class ModalityNet(NeuralNet):
         # Each modality's own head on the validation split: imbalance made visible.
         for name, (total, count) in sorted(getattr(self, "_valid_scores", {}).items()):
             if count:
-                self.history.record(f"valid_{balance.metric}_{name}", total / count)
+                self.history.record(f"valid_{name}", total / count)
         for name, (total, count) in sorted(getattr(self, "_factors", {}).items()):
             self.history.record(f"ogm_{name}", total / count)

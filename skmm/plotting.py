@@ -138,14 +138,14 @@ def plot_modality_scores(estimator, ax=None):
     if hasattr(estimator, "steps"):
         estimator = estimator.steps[-1][1]
     history = estimator.history_
-    keys = sorted({k for epoch in history for k in epoch if k.startswith(("valid_acc_", "valid_loss_"))} - {
-        "valid_acc_best", "valid_loss_best"})
+    recorded = {k for epoch in history for k in epoch} - {"valid_acc_best", "valid_loss_best"}
+    metric = "acc" if any(k.startswith("valid_acc_") for k in recorded) else "loss"
+    keys = sorted(k for k in recorded if k.startswith(f"valid_{metric}_"))
     if not keys:
         raise ValueError(
             "history_ has no per-modality scores: fit with a balance option other than 'none' "
             "(e.g. balance='heads') and a validation split."
         )
-    metric = "acc" if keys[0].startswith("valid_acc_") else "loss"
     ax = _axes(ax)
     epochs = np.arange(1, len(history) + 1)
     fused = _column(history, f"valid_{metric}")

@@ -10,7 +10,8 @@ a grid search reaches them.
 * ``"heads"`` (:class:`UnimodalHeads`): each encoder also trained through a head and loss of its own;
 * ``"ogm_ge"`` (:class:`OGMGE`): gradients of the modality that is ahead slowed down (OGM-GE);
 * ``"mla"`` (:class:`MLA`): alternating unimodal steps through a shared head (MLA);
-* ``"ensemble"`` (:class:`UnimodalEnsemble`): one net per modality, combined.
+* ``"ensemble"`` (:class:`UnimodalEnsemble`): one net per modality, combined;
+* ``"staged"`` (:class:`Staged`): each modality to its own best epoch, then the fusion on top.
 
 With any option but ``"none"``, ``history_`` records each modality's own
 validation score every epoch (``valid_acc_<name>`` for classifiers,
@@ -26,8 +27,9 @@ from .heads import UnimodalHeads
 from .ogm_ge import OGMGE
 from .mla import MLA
 from .ensemble import UnimodalEnsemble
+from .staged import Staged
 
 __all__ = [
     "BalanceSpec", "BalanceModule", "Parts", "register_balance", "resolve_balance", "BALANCES",
-    "NoBalance", "UnimodalHeads", "OGMGE", "MLA", "UnimodalEnsemble",
+    "NoBalance", "UnimodalHeads", "OGMGE", "MLA", "UnimodalEnsemble", "Staged",
 ]

@@ -190,9 +190,11 @@ class BalanceModule(nn.Module):
         return {}
 
     def scores(self, parts: Parts, criterion: nn.Module, y) -> dict[str, tuple[float, float]]:
-        """Per modality, ``(sum of the metric over the batch's samples that have it, their count)``.
+        """Per figure, ``(its sum over the batch's samples that have the modality, their count)``.
 
-        Accuracy for classification (``acc``), the loss for regression (``loss``).
+        ``loss_<name>`` for every head, and ``acc_<name>`` (accuracy) for
+        classification; recorded per epoch as ``valid_loss_<name>`` and
+        ``valid_acc_<name>``.
         """
         target, _ = _target_and_weight(y)
         present = parts.present or {}
@@ -200,16 +202,11 @@ class BalanceModule(nn.Module):
         for name, logits in parts.unimodal.items():
             mask = present.get(name)
             keep = torch.ones(len(logits), dtype=torch.bool, device=logits.device) if mask is None else mask
+            count = float(keep.sum())
             if self.task_sizes is not None:
-                values = correct(logits, target, self.task_sizes)
-            else:
-                values = criterion.per_sample(logits, target)
-            out[name] = (float(values[keep].sum()), float(keep.sum()))
+                out[f"acc_{name}"] = (float(correct(logits, target, self.task_sizes)[keep].sum()), count)
+            out[f"loss_{name}"] = (float(criterion.per_sample(logits, target)[keep].sum()), count)
         return out
-
-    @property
-    def metric(self) -> str:
-        return "acc" if self.task_sizes is not None else "loss"
 
 
 class BalanceSpec(BaseEstimator):
@@ -225,6 +222,12 @@ class BalanceSpec(BaseEstimator):
     _parameter_constraints: ClassVar[dict] = {}
     #: Whether an encoder's linear part (``NGram(wide="auto")``) stays on beside media encoders.
     wide_beside_media: ClassVar[bool] = False
+    #: Whether the option stops training itself (the estimator then adds no early stopping).
+    stops_training: ClassVar[bool] = False
+
+    def training_callbacks(self, *, patience: int, max_epochs: int) -> list:
+        """skorch callbacks the option needs, as ``(name, callback)`` pairs (none by default)."""
+        return []
 
     def build(
         self, dims: Mapping[str, int], *, n_outputs: int, task_sizes: Sequence[int] | None,

@@ -15,16 +15,17 @@ _ONE = 0.5413248546129181
 
 def _collect(net, dataset):
     module, balance = net.module_, net.module_.balance
-    outs = {name: [] for name in balance.member_names}
-    masks = {name: [] for name in balance.member_names}
+    outs, masks = {}, {}
     targets, weights = [], []
     with torch.no_grad():
         for Xi, yi in net.get_iterator(dataset, training=False):
             parts = module.parts(to_tensor(Xi, device=net.device))
             members = balance.members(parts.fused, parts.unimodal)
             present = parts.present or {}
-            for name in balance.member_names:
-                outs[name].append(members[name])
+            # A staged fit that ended before its fusion stage has no fused member yet.
+            for name in (n for n in balance.member_names if n in members):
+                outs.setdefault(name, []).append(members[name])
+                masks.setdefault(name, [])
                 masks[name].append(present.get(name, torch.ones(len(members[name]), dtype=torch.bool,
                                                                 device=members[name].device)))
             yi = to_tensor(yi, device=net.device)
@@ -55,14 +56,14 @@ def fit_member_weights(net, dataset, max_iter: int = 50) -> None:
         members, present, y = _collect(net, dataset)
     finally:
         net.module_.train(was_training)
-    raw = torch.zeros(len(balance.member_names), device=balance.member_weights.device, requires_grad=True)
+    names = [name for name in balance.member_names if name in members]
+    raw = torch.zeros(len(names), device=balance.member_weights.device, requires_grad=True)
     optimizer = torch.optim.LBFGS([raw], max_iter=max_iter, line_search_fn="strong_wolfe")
 
     def loss():
         optimizer.zero_grad()
         w = F.softplus(raw + _ONE)
-        combined = product(members, present, balance.task_sizes,
-                           {name: w[i] for i, name in enumerate(balance.member_names)})
+        combined = product(members, present, balance.task_sizes, {name: w[i] for i, name in enumerate(names)})
         value = net.criterion_(combined, y)
         value.backward()
         return value
@@ -71,7 +72,8 @@ def fit_member_weights(net, dataset, max_iter: int = 50) -> None:
     with torch.no_grad():
         fitted = F.softplus(raw + _ONE)
         if torch.isfinite(fitted).all():
-            balance.member_weights.copy_(fitted)
+            for i, name in enumerate(names):
+                balance.member_weights[balance.member_names.index(name)] = fitted[i]
 
 
 class MemberWeights(Callback):

@@ -10,6 +10,7 @@ from .. import _checkpoint as checkpoint
 from .._seeding import cuda_generator
 from .._threads import RetuneThreads
 from ..augment import resolve_augment
+from ..balance import resolve_balance
 from ..balance.weights import MemberWeights
 from ..nn.batches import batch_loader
 from ..nn.training import can_hold_out
@@ -24,7 +25,7 @@ class TrainingMixin:
     :mod:`skmm.estimators.base`.
     """
 
-    def _callbacks(self, seed, with_checkpoint, target=None):
+    def _callbacks(self, seed, with_checkpoint, target=None, module=None):
         """(train_split, callbacks) in the order skorch runs them."""
         callbacks, train_split = [], None
         callbacks.append(("threads", RetuneThreads(retune=self.n_threads is None)))
@@ -41,7 +42,11 @@ class TrainingMixin:
             train_split = ValidSplit(fraction, stratified=stratified, random_state=seed)
             callbacks += self._valid_callbacks()
         monitor = "valid_loss" if fraction is not None else "train_loss"
-        if self.early_stopping:
+        balance = resolve_balance(self.balance)
+        balanced = getattr(module, "balance", None) is not None  # one modality has nothing to balance
+        if balanced:
+            callbacks += balance.training_callbacks(patience=self.n_iter_no_change, max_epochs=self.max_epochs)
+        if self.early_stopping and not (balanced and balance.stops_training):
             callbacks.append(("early_stopping", EarlyStopping(
                 monitor=monitor, patience=self.n_iter_no_change, load_best=True)))
         if fraction is not None:
@@ -61,7 +66,8 @@ class TrainingMixin:
 
     def _make_net(self, module, seed, generator=None, target=None):
         """The skorch net around ``module``; ``generator`` is the fit's own stream (None: not training)."""
-        train_split, callbacks = self._callbacks(seed, with_checkpoint=generator is not None, target=target)
+        train_split, callbacks = self._callbacks(
+            seed, with_checkpoint=generator is not None, target=target, module=module)
         criterion, criterion_params = self._criterion()
         on_gpu = str(self.device).startswith("cuda")
         net_class, net_params = self._net_class()
@@ -137,7 +143,8 @@ class TrainingMixin:
                 # History's own indexing returns copies; mark the stored epoch dict.
                 list.__getitem__(self.net_.history, done)["resumed_from_epoch"] = done
         stopped_early = any(
-            isinstance(cb, EarlyStopping) and getattr(cb, "misses_", 0) >= cb.patience
+            (isinstance(cb, EarlyStopping) and getattr(cb, "misses_", 0) >= cb.patience)
+            or getattr(cb, "stopped_", False)
             for _, cb in self.net_.callbacks_
         )
         if saver is not None and (len(self.net_.history) >= self.max_epochs or stopped_early):

@@ -1,0 +1,200 @@
+"""Staged training: every modality to its own best epoch first, then the fusion on top."""
+
+from __future__ import annotations
+
+from numbers import Integral
+from typing import ClassVar
+
+import torch
+from sklearn.utils._param_validation import Interval
+from skorch.callbacks import Callback
+from torch import nn
+
+from .base import FUSED_MEMBER, BalanceModule, BalanceSpec, Parts, make_unimodal_heads, register_balance
+from .heads import product
+
+#: History key of the fused member's own validation loss.
+FUSION_KEY = "fusion"
+
+
+@register_balance("staged")
+class Staged(BalanceSpec):
+    """Train each modality as its own net first, then the fusion on top; predict with all of them.
+
+    Stage one trains every encoder with a head of its own on its own loss
+    (nothing joint, so no modality can starve another: the uni-modal
+    ensemble of Du et al., ICML 2023); each modality stops at its own best
+    validation epoch (``patience`` epochs without improvement), gets those
+    weights back and is frozen, as a separately trained single-modality
+    net would be. Stage two trains the chosen fusion and its head on the
+    frozen encoders, so it can only add what the modalities give together,
+    until it too stops improving. Prediction is the product of every
+    member's probabilities (each modality's head and the fused head), each
+    raised to a weight fitted on the validation split (for regression, a
+    weighted mean). Without a validation split (``early_stopping=False``
+    and no ``validation_fraction``), stage one takes the first half of
+    ``max_epochs`` and the weights stay equal.
+
+    Parameters
+    ----------
+    patience : int or None, default=None
+        Epochs without improvement before a member stops (None: the
+        estimator's ``n_iter_no_change``).
+
+    Examples
+    --------
+    >>> from skmm import MultimodalClassifier
+    >>> MultimodalClassifier(balance="staged", balance__patience=3).balance
+    Staged(patience=3)
+    """
+
+    _parameter_constraints: ClassVar[dict] = {"patience": [Interval(Integral, 1, None, closed="left"), None]}
+
+    def __init__(self, *, patience: int | None = None) -> None:
+        self.patience = patience
+
+    stops_training = True
+
+    def build_module(self, dims, *, n_outputs, task_sizes, hidden_size, dropout):
+        heads = make_unimodal_heads(dims, n_outputs, hidden_size, dropout, kind="mlp")
+        return StagedModule(heads, task_sizes)
+
+    def training_callbacks(self, *, patience, max_epochs):
+        return [("staged", StagedStopping(self.patience or patience, max_epochs))]
+
+
+class StagedModule(BalanceModule):
+    """The module of :class:`Staged` (see there).
+
+    ``frozen`` (a buffer, saved with the weights) marks the modalities whose
+    stage one is over; the fusion trains once all are.
+    """
+
+    def __init__(self, heads: nn.ModuleDict, task_sizes) -> None:
+        super().__init__(heads, task_sizes)
+        self.learn_member_weights([FUSED_MEMBER, *self.names])
+        self.register_buffer("frozen", torch.zeros(len(self.names), dtype=torch.bool))
+
+    @property
+    def uses_fusion(self) -> bool:  # type: ignore[override]
+        return bool(self.frozen.all())
+
+    def members(self, fused, unimodal):
+        return {FUSED_MEMBER: fused, **unimodal} if fused is not None else dict(unimodal)
+
+    def output(self, fused, unimodal, present):
+        weights = self.weights_by_name()
+        members = self.members(fused, unimodal)
+        return product(members, present, self.task_sizes, {name: weights[name] for name in members})
+
+    def loss(self, parts: Parts, criterion, y, pass_=None):
+        if parts.fused is not None:
+            return criterion(parts.fused, y)
+        losses = self.unimodal_losses(parts, criterion, y)
+        return sum(loss for name, loss in losses.items() if not self.is_frozen(name))
+
+    def is_frozen(self, name: str) -> bool:
+        return name in self.names and bool(self.frozen[self.names.index(name)])
+
+    def scores(self, parts, criterion, y):
+        out = super().scores(parts, criterion, y)
+        if parts.fused is not None:
+            target = y["target"] if isinstance(y, dict) else y
+            out[f"loss_{FUSION_KEY}"] = (float(criterion.per_sample(parts.fused, target).sum()), float(len(target)))
+        return out
+
+
+class StagedStopping(Callback):
+    """Stage one: stop and freeze each modality at its best epoch; stage two: the fusion's own stop.
+
+    Parameters
+    ----------
+    patience : int
+    max_epochs : int
+        Without a validation split, stage one ends after half of them.
+    """
+
+    def __init__(self, patience: int = 5, max_epochs: int = 60) -> None:
+        self.patience = patience
+        self.max_epochs = max_epochs
+
+    @staticmethod
+    def member_parameters(network, name: str):
+        if name == FUSION_KEY:
+            return list(network.fusion.parameters()) + list(network.head.parameters())
+        params = list(network.encoders[name].parameters()) + list(network.balance.heads[name].parameters())
+        if name in network.wide:
+            params += list(network.wide[name].parameters())
+        return params
+
+    def _freeze(self, network, name: str) -> None:
+        for p in self.member_parameters(network, name):
+            p.requires_grad_(False)
+        if name != FUSION_KEY:
+            network.balance.frozen[network.balance.names.index(name)] = True
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        network = net.module_
+        self.best_, self.misses_, self.snapshots_, self.stopped_, self.epochs_ = {}, {}, {}, False, 0
+        for name in network.balance.names:  # a resumed fit keeps what was frozen
+            if network.balance.is_frozen(name):
+                self._freeze(network, name)
+
+    def _track(self, net, name: str, score) -> bool:
+        """Record the member's score; True when its patience is spent (its best weights are then back)."""
+        params = self.member_parameters(net.module_, name)
+        if score is None:
+            return False
+        if score < self.best_.get(name, float("inf")) - 1e-7:
+            self.best_[name], self.misses_[name] = score, 0
+            self.snapshots_[name] = [p.detach().clone() for p in params]
+            return False
+        self.misses_[name] = self.misses_.get(name, 0) + 1
+        if self.misses_[name] < self.patience:
+            return False
+        self._restore(params, self.snapshots_.pop(name, None))
+        return True
+
+    @staticmethod
+    def _restore(params, snapshot):
+        if snapshot is not None:
+            with torch.no_grad():
+                for p, saved in zip(params, snapshot):
+                    p.copy_(saved)
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        network = net.module_
+        balance = network.balance
+        row = net.history[-1]
+        self.epochs_ += 1
+        if not balance.uses_fusion:
+            for name in balance.names:
+                if balance.is_frozen(name):
+                    continue
+                halfway = dataset_valid is None and self.epochs_ >= max(1, self.max_epochs // 2)
+                if halfway or self._track(net, name, row.get(f"valid_loss_{name}")):
+                    self._freeze(network, name)
+            if balance.uses_fusion:
+                self._start_fusion(net)
+            return
+        if self._track(net, FUSION_KEY, row.get(f"valid_loss_{FUSION_KEY}")):
+            self.stopped_ = True
+            raise KeyboardInterrupt  # skorch's way to end training (as EarlyStopping does)
+
+    @staticmethod
+    def _start_fusion(net):
+        # The fusion starts fresh: the full learning rate, and a plateau schedule that forgets stage one.
+        for optimizer in (net.optimizer_, getattr(net, "wide_optimizer_", None)):
+            if optimizer is not None:
+                for group in optimizer.param_groups:
+                    group["lr"] = group.get("initial_lr", net.lr)
+        for _, callback in net.callbacks_:
+            scheduler = getattr(callback, "lr_scheduler_", None)
+            if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                scheduler.best, scheduler.num_bad_epochs = scheduler.mode_worse, 0
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        # Members still training when the epochs ran out end at their best epoch too.
+        for name, snapshot in list(self.snapshots_.items()):
+            self._restore(self.member_parameters(net.module_, name), snapshot)
+        self.snapshots_ = {}
