@@ -10,7 +10,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
 from skmm import ModalityDict, MultimodalClassifier, MultimodalRegressor
-from skmm.balance import BALANCES, MLA, OGMGE, UnimodalEnsemble, UnimodalHeads, resolve_balance
+from skmm.balance import BALANCES, MLA, OGMGE, Staged, UnimodalEnsemble, UnimodalHeads, resolve_balance
 from skmm.balance.base import Parts, masked_loss
 from skmm.fusion import FUSIONS, Condition
 from skmm.nn.losses import CrossEntropy
@@ -275,3 +275,52 @@ def test_estimators_pickled_before_balance_load_as_none():
 @pytest.mark.parametrize("spec", [UnimodalHeads(), OGMGE(), MLA(), UnimodalEnsemble(rule="learned")])
 def test_options_are_clone_safe_parameter_objects(spec):
     assert clone(spec).get_params() == spec.get_params()
+
+
+def test_staged_freezes_every_modality_at_its_best_then_trains_only_the_fusion():
+    from skorch.callbacks import Callback
+
+    class AtSwitch(Callback):
+        """Snapshot the encoders when the fusion stage begins."""
+
+        def on_epoch_end(self, net, **kwargs):
+            if net.module_.balance.uses_fusion and not hasattr(self, "encoders"):
+                self.epoch = len(net.history)
+                self.encoders = {k: v.clone() for k, v in net.module_.encoders.state_dict().items()}
+
+    switch = AtSwitch()
+    X, y = vectors(n=300)
+    clf = MultimodalClassifier(balance=Staged(patience=2), max_epochs=60, lr=0.01, callbacks=[switch],
+                               random_state=0, verbose=0).fit(X, y)
+    network = clf.net_.module_
+    assert bool(network.balance.frozen.all())
+    history = clf.history_
+    # Each modality's own loss is watched until it stops; the fusion's only after the switch.
+    fusion_epochs = [i + 1 for i, row in enumerate(history) if "valid_loss_fusion" in row]
+    assert fusion_epochs and fusion_epochs[0] == switch.epoch + 1
+    assert len(history) < 60  # the fusion stage stopped too
+    for key, value in network.encoders.state_dict().items():
+        assert torch.equal(value, switch.encoders[key])  # frozen through the fusion stage
+    assert clf.score(X, y) > 0.65
+
+
+def test_staged_without_a_validation_split_switches_halfway():
+    X, y = vectors()
+    clf = MultimodalClassifier(balance="staged", early_stopping=False, max_epochs=6, random_state=0,
+                               verbose=0).fit(X, y)
+    assert len(clf.history_) == 6
+    assert bool(clf.net_.module_.balance.frozen.all())
+    assert torch.equal(clf.net_.module_.balance.member_weights, torch.ones(3))  # nothing held out to fit them
+
+
+def test_staged_checkpoint_resumes_with_its_frozen_modalities(tmp_path):
+    X, y = vectors(n=200)
+    params = dict(balance=Staged(patience=2), lr=0.01, random_state=0, verbose=0)
+    full = MultimodalClassifier(max_epochs=12, **params).fit(X, y)
+    first = MultimodalClassifier(max_epochs=6, checkpoint_dir=tmp_path, **params).fit(X, y)
+    assert len(first.history_) <= 6
+    resumed = MultimodalClassifier(max_epochs=12, checkpoint_dir=tmp_path, **params).fit(X, y)
+    frozen = resumed.net_.module_.balance.frozen
+    assert frozen.tolist() == full.net_.module_.balance.frozen.tolist() or frozen.any()
+    assert all(not p.requires_grad for n, p in resumed.net_.module_.encoders.named_parameters()
+               if resumed.net_.module_.balance.is_frozen(n.split(".")[0]))

@@ -30,7 +30,7 @@ class UnimodalEnsemble(BalanceSpec):
     Examples
     --------
     >>> from skmm import MultimodalClassifier
-    >>> MultimodalClassifier(balance="ensemble", balance__rule="learned").balance
+    >>> MultimodalClassifier(balance="ensemble").set_params(balance__rule="learned").balance
     UnimodalEnsemble(rule='learned')
     """
 

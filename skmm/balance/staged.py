@@ -44,7 +44,7 @@ class Staged(BalanceSpec):
     Examples
     --------
     >>> from skmm import MultimodalClassifier
-    >>> MultimodalClassifier(balance="staged", balance__patience=3).balance
+    >>> MultimodalClassifier(balance="staged").set_params(balance__patience=3).balance
     Staged(patience=3)
     """
 
