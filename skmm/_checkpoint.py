@@ -98,6 +98,9 @@ def _callback_states(net):
                 "best_epoch_": getattr(callback, "best_epoch_", None),
                 "best_model_weights_": getattr(callback, "best_model_weights_", None),
             }
+        elif hasattr(callback, "checkpoint_state"):
+            # skmm's own callbacks with state (plain data and tensors), e.g. staged training's.
+            states[name] = callback.checkpoint_state()
     return states
 
 
@@ -112,6 +115,8 @@ def _restore_callbacks(net, states):
         elif isinstance(callback, EarlyStopping):
             for key, value in state.items():
                 setattr(callback, key, value)
+        elif hasattr(callback, "restore_checkpoint_state"):
+            callback.restore_checkpoint_state(state)
 
 
 def snapshot(net, config, seed, finished=False):

@@ -32,7 +32,8 @@ class MLA(BalanceSpec):
     Examples
     --------
     >>> from skmm import MultimodalClassifier
-    >>> MultimodalClassifier(balance="mla").balance
+    >>> from skmm.balance import MLA
+    >>> MultimodalClassifier(balance=MLA()).get_params()["balance"]
     MLA()
     """
 

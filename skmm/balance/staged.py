@@ -193,6 +193,17 @@ class StagedStopping(Callback):
             if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
                 scheduler.best, scheduler.num_bad_epochs = scheduler.mode_worse, 0
 
+    _STATE = ("best_", "misses_", "snapshots_", "epochs_", "stopped_")
+
+    def checkpoint_state(self) -> dict:
+        """What a resumed fit needs to stop where an uninterrupted one would (for checkpoints)."""
+        return {key: getattr(self, key) for key in self._STATE if hasattr(self, key)}
+
+    def restore_checkpoint_state(self, state: dict) -> None:
+        for key, value in state.items():
+            if key in self._STATE:
+                setattr(self, key, value)
+
     def on_train_end(self, net, X=None, y=None, **kwargs):
         # Members still training when the epochs ran out end at their best epoch too.
         for name, snapshot in list(self.snapshots_.items()):
