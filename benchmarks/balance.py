@@ -115,6 +115,28 @@ def shuffled(data, name, seed):
     return out
 
 
+def members_of(clf, test, y_test):
+    """Test accuracy of each member of a balanced net, and of their plain products (what-if rows)."""
+    import torch
+
+    from skmm.balance.heads import product
+    from skmm.nn.tensors import to_tensors
+
+    network = clf.net_.module_.eval()
+    if getattr(network, "balance", None) is None:
+        return {}
+    with torch.no_grad():
+        parts = network.parts(to_tensors(test, clf.modalities_))
+    hit = lambda out: float(np.mean(clf.classes_[out.argmax(1).numpy()] == y_test))  # noqa: E731
+    out = {name: hit(v) for name, v in parts.unimodal.items()}
+    if parts.fused is not None:
+        out["<fused>"] = hit(parts.fused)
+        out["product with fused"] = hit(product({"f": parts.fused, **parts.unimodal}, parts.present,
+                                                network.balance.task_sizes))
+    out["product of modalities"] = hit(product(parts.unimodal, parts.present, network.balance.task_sizes))
+    return out
+
+
 def fit_net(train, y_train, seed, **params):
     clf = MultimodalClassifier(random_state=seed, verbose=0, n_threads=1, **params)
     start, cpu = time.perf_counter(), time.process_time()
@@ -194,10 +216,8 @@ def run(args):
                                                 balance=balance, **extra)
                     acc = float(clf.score(test, y_test))
                     drops = {name: acc - float(clf.score(shuffled(test, name, seed), y_test)) for name in names}
-                    last = clf.history_[-1]
-                    heads = {k: last[k] for k in last if k.startswith("valid_acc_") and k != "valid_acc_best"}
                     record(key, model=f"{fusion}/{balance}", seed=seed, acc=acc, seconds=seconds, cpu=cpu,
-                           epochs=len(clf.history_), shuffle=drops, heads=heads)
+                           epochs=len(clf.history_), shuffle=drops, members=members_of(clf, test, y_test))
 
 
 def print_table(path):

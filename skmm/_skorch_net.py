@@ -98,6 +98,14 @@ class ModalityNet(NeuralNet):
             self.optimizer_ = torch.optim.SGD(wide_sgd)
             return self
         args, kwargs = self.get_params_for_optimizer("optimizer", named)
+        members = getattr(getattr(self.module_, "balance", None), "param_groups", lambda network: None)(self.module_)
+        if members:
+            # One group per member, so a balance option can schedule each member's learning rate.
+            member_of = {id(p): name for name, params in members.items() for p in params}
+            args = ([
+                {**group, "params": [p for p in group["params"] if member_of.get(id(p)) == name], "member": name}
+                for group in args[0] for name in dict.fromkeys(member_of.get(id(p)) for p in group["params"])
+            ],)
         self.optimizer_ = self.optimizer(*args, **kwargs)
         if wide_sgd:
             self.wide_optimizer_ = torch.optim.SGD(wide_sgd)

@@ -101,7 +101,7 @@ def test_heads_product_is_the_sum_of_log_probabilities():
     assert np.allclose(clf.predict_proba(X), torch.softmax(expected, 1).detach().numpy(), atol=1e-5)
 
 
-@pytest.mark.parametrize("balance", [UnimodalHeads(), UnimodalEnsemble(rule="learned")])
+@pytest.mark.parametrize("balance", [UnimodalHeads(predict="learned"), UnimodalEnsemble(rule="learned")])
 def test_learned_member_weights_lower_the_held_out_loss_of_the_product(balance):
     from skmm.balance.weights import fit_member_weights
 
@@ -310,7 +310,9 @@ def test_staged_without_a_validation_split_switches_halfway():
                                verbose=0).fit(X, y)
     assert len(clf.history_) == 6
     assert bool(clf.net_.module_.balance.frozen.all())
-    assert torch.equal(clf.net_.module_.balance.member_weights, torch.ones(3))  # nothing held out to fit them
+    learned = MultimodalClassifier(balance=Staged(weights="learned"), early_stopping=False, max_epochs=6,
+                                   random_state=0, verbose=0).fit(X, y)
+    assert torch.equal(learned.net_.module_.balance.member_weights, torch.ones(3))  # nothing held out to fit them
 
 
 def test_staged_checkpoint_resumes_with_its_frozen_modalities(tmp_path):

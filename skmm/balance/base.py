@@ -155,6 +155,14 @@ class BalanceModule(nn.Module):
             return None
         return {name: self.member_weights[i] for i, name in enumerate(self.member_names)}
 
+    def frozen_modules(self, network: nn.Module) -> list[nn.Module]:
+        """Modules that stay in evaluation mode while the rest trains (none by default)."""
+        return []
+
+    def param_groups(self, network: nn.Module) -> dict[str, list] | None:
+        """Member name -> its parameters, for one optimizer group each (None: one group)."""
+        return None
+
     def members(self, fused: Tensor | None, unimodal: Mapping[str, Tensor]) -> dict[str, Tensor]:
         """The outputs the weights combine, by member name."""
         return dict(unimodal)
@@ -222,10 +230,11 @@ class BalanceSpec(BaseEstimator):
     _parameter_constraints: ClassVar[dict] = {}
     #: Whether an encoder's linear part (``NGram(wide="auto")``) stays on beside media encoders.
     wide_beside_media: ClassVar[bool] = False
-    #: Whether the option stops training itself (the estimator then adds no early stopping).
+    #: Whether the option stops training itself and schedules a plateau's learning rates itself (the
+    #: estimator then adds neither early stopping nor its plateau schedule).
     stops_training: ClassVar[bool] = False
 
-    def training_callbacks(self, *, patience: int, max_epochs: int) -> list:
+    def training_callbacks(self, *, patience: int, max_epochs: int, lr_schedule: str | None) -> list:
         """skorch callbacks the option needs, as ``(name, callback)`` pairs (none by default)."""
         return []
 

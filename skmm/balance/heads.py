@@ -30,7 +30,7 @@ class UnimodalHeads(BalanceSpec):
     ----------
     weight : float, default=1.0
         Weight of each modality's loss beside the fused one.
-    predict : {"learned", "product", "fused"}, default="learned"
+    predict : {"product", "learned", "fused"}, default="product"
         What prediction uses: the fused head alone; the product of the
         fused head's and every present modality's head's probabilities
         (the mean of their values for regression); or that product with a
@@ -50,7 +50,7 @@ class UnimodalHeads(BalanceSpec):
         "predict": [StrOptions({"learned", "product", "fused"})],
     }
 
-    def __init__(self, *, weight: float = 1.0, predict: str = "learned") -> None:
+    def __init__(self, *, weight: float = 1.0, predict: str = "product") -> None:
         self.weight = weight
         self.predict = predict
 
@@ -85,7 +85,7 @@ def product(members: Mapping[str, Tensor], present, task_sizes, weights: Mapping
 class HeadsModule(BalanceModule):
     """The module of :class:`UnimodalHeads` (see there)."""
 
-    def __init__(self, heads: nn.ModuleDict, task_sizes, *, weight: float = 1.0, predict: str = "learned") -> None:
+    def __init__(self, heads: nn.ModuleDict, task_sizes, *, weight: float = 1.0, predict: str = "product") -> None:
         super().__init__(heads, task_sizes)
         self.weight = weight
         self.predict = predict

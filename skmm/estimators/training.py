@@ -45,8 +45,10 @@ class TrainingMixin:
         balance = resolve_balance(self.balance)
         balanced = getattr(module, "balance", None) is not None  # one modality has nothing to balance
         if balanced:
-            callbacks += balance.training_callbacks(patience=self.n_iter_no_change, max_epochs=self.max_epochs)
-        if self.early_stopping and not (balanced and balance.stops_training):
+            callbacks += balance.training_callbacks(
+                patience=self.n_iter_no_change, max_epochs=self.max_epochs, lr_schedule=self.lr_schedule)
+        self_stopping = balanced and balance.stops_training
+        if self.early_stopping and not self_stopping:
             callbacks.append(("early_stopping", EarlyStopping(
                 monitor=monitor, patience=self.n_iter_no_change, load_best=True)))
         if fraction is not None:
@@ -54,7 +56,7 @@ class TrainingMixin:
             callbacks.append(("member_weights", MemberWeights()))
         if self.lr_schedule == "cosine":
             callbacks.append(("lr_schedule", LRScheduler(CosineAnnealingLR, T_max=self.max_epochs)))
-        elif self.lr_schedule == "plateau":
+        elif self.lr_schedule == "plateau" and not self_stopping:
             callbacks.append(("lr_schedule", LRScheduler(
                 ReduceLROnPlateau, monitor=monitor, patience=max(1, self.n_iter_no_change // 2))))
         if self.checkpoint_dir is not None and with_checkpoint:

@@ -91,6 +91,15 @@ class MultimodalNetwork(nn.Module):
         if fusion is not None and fusion.takes_batch:
             fusion.bind(self.encoders)
 
+    def train(self, mode: bool = True) -> MultimodalNetwork:
+        super().train(mode)
+        balance = getattr(self, "balance", None)
+        if mode and balance is not None:
+            # A member a balance option has frozen keeps its normalisation statistics and dropout off.
+            for module in balance.frozen_modules(self):
+                module.eval()
+        return self
+
     def encode(self, batch: dict[str, dict[str, Tensor]]) -> dict[str, Tensor]:
         """Per-modality vectors of a batch ``{name: {"x": ..., "lengths": ...}}``."""
         return {
