@@ -7,6 +7,7 @@ PUBLIC_MODULES = (
     "skmm.encoders",
     "skmm.augment",
     "skmm.fusion",
+    "skmm.balance",
     "skmm.nn",
     "skmm.nn.optim",
     "skmm.baselines",

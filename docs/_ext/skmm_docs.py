@@ -37,6 +37,10 @@ def _rows(which):
         from skmm.fusion import FUSIONS
 
         return [(name, cls, ", ".join(_params(cls)) or "—") for name, cls in FUSIONS.items()]
+    if which == "balance":
+        from skmm.balance import BALANCES
+
+        return [(name, cls, ", ".join(_params(cls)) or "—") for name, cls in BALANCES.items()]
     if which == "encoders":
         from skmm.encoders import DEFAULT_ENCODERS, ENCODERS
 
@@ -47,7 +51,7 @@ def _rows(which):
             (name, cls, ", ".join(cls.kinds) + (f" (default for {', '.join(defaults[name])})" if name in defaults else ""))
             for name, cls in ENCODERS.items()
         ]
-    raise ValueError(f"skmm-choices takes 'fusion' or 'encoders', got {which!r}")
+    raise ValueError(f"skmm-choices takes 'fusion', 'balance' or 'encoders', got {which!r}")
 
 
 def _params(cls):
@@ -63,7 +67,7 @@ class ChoicesDirective(SphinxDirective):
 
     def run(self):
         which = self.arguments[0]
-        third = "parameters" if which == "fusion" else "data kinds"
+        third = "data kinds" if which == "encoders" else "parameters"
         lines = [
             ".. list-table::",
             "   :header-rows: 1",

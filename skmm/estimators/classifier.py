@@ -46,6 +46,18 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         ``"tensor"``, ``"low_rank"``, ``"attention"``, ``"gated"``,
         ``"cross_attention"``, ``"condition"``, or an :mod:`skmm.fusion`
         object; its parameters are reachable as ``fusion__<param>``.
+    balance : str or BalanceSpec, default="heads"
+        How every modality is kept learning beside the fusion (joint
+        training otherwise fits the easiest modality and starves the
+        rest): ``"none"`` (the fused loss alone), ``"heads"`` (each encoder
+        also trained through a head and loss of its own; prediction is the
+        product of the fused and per-modality heads' probabilities),
+        ``"ogm_ge"``, ``"mla"``, ``"ensemble"``, ``"staged"``, or an
+        :mod:`skmm.balance` object; its parameters are reachable as
+        ``balance__<param>``. With any option but ``"none"``, ``history_``
+        records each modality's own validation scores
+        (``valid_acc_<name>``, ``valid_loss_<name>``). See
+        :doc:`/user_guide/balance`.
     hidden_size : int, default=64
         Width of encoders and head (unless an encoder object sets its own).
     dropout : float, default=0.1
