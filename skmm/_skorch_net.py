@@ -179,7 +179,7 @@ class ModalityNet(NeuralNet):
         return parts.output
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        """The balance option's training loss; in validation the output's loss, and each head's score."""
+        """The balance option's loss (in validation also each head's score, recorded per epoch)."""
         parts, self._parts = getattr(self, "_parts", None), None
         balance = self._balance()
         if balance is None or parts is None or parts.output is not y_pred:
@@ -187,7 +187,7 @@ class ModalityNet(NeuralNet):
         y_true = to_tensor(y_true, device=self.device)
         if not training:
             self._record(self._valid_scores, balance.scores(parts, self.criterion_, y_true))
-            return self.criterion_(y_pred, y_true)
+            return balance.validation_loss(parts, self.criterion_, y_true)
         self._to_modulate = (parts, y_true)
         return balance.loss(parts, self.criterion_, y_true, pass_=getattr(self, "_pass", None))
 

@@ -187,6 +187,15 @@ class BalanceModule(nn.Module):
         loss = criterion(parts.output, y)
         return loss + sum(self.unimodal_losses(parts, criterion, y).values())
 
+    def validation_loss(self, parts: Parts, criterion: nn.Module, y) -> Tensor:
+        """The validation loss early stopping and the plateau schedule watch: the training objective.
+
+        (The product of several members' probabilities is sharper than any
+        of them, so its own loss reaches 0 long before the members stop
+        improving.)
+        """
+        return self.loss(parts, criterion, y)
+
     def unimodal_losses(self, parts: Parts, criterion: nn.Module, y) -> dict[str, Tensor]:
         present = parts.present or {}
         return {

@@ -85,6 +85,9 @@ class MLAModule(BalanceModule):
             start += size
         return torch.cat(parts, dim=1)
 
+    def validation_loss(self, parts, criterion, y):
+        return criterion(parts.fused, y) + sum(self.unimodal_losses(parts, criterion, y).values())
+
     def loss(self, parts: Parts, criterion, y, pass_=None):
         if pass_ is None:  # a whole-network pass (not MLA's own schedule): every member's loss
             return criterion(parts.fused, y) + sum(self.unimodal_losses(parts, criterion, y).values())

@@ -121,6 +121,10 @@ class StagedModule(BalanceModule):
     def param_groups(self, network):
         return {name: member_parameters(network, name) for name in [*self.names, FUSION_KEY]}
 
+    def validation_loss(self, parts, criterion, y):
+        # Each member stops on its own loss; this one is what is reported (and a cosine schedule ignores).
+        return criterion(parts.output, y)
+
     def is_frozen(self, name: str) -> bool:
         return name in self.names and bool(self.frozen[self.names.index(name)])
 
