@@ -155,6 +155,10 @@ class BalanceModule(nn.Module):
             return None
         return {name: self.member_weights[i] for i, name in enumerate(self.member_names)}
 
+    def training_heads(self) -> list[str] | None:
+        """The modalities whose heads a training pass needs (None: all); the others are not encoded."""
+        return None
+
     def frozen_modules(self, network: nn.Module) -> list[nn.Module]:
         """Modules that stay in evaluation mode while the rest trains (none by default)."""
         return []

@@ -109,6 +109,10 @@ class StagedModule(BalanceModule):
         losses = self.unimodal_losses(parts, criterion, y)
         return sum(loss for name, loss in losses.items() if not self.is_frozen(name))
 
+    def training_heads(self):
+        # Stage one trains the modalities not yet frozen; stage two the fusion alone.
+        return [] if self.uses_fusion else [name for name in self.names if not self.is_frozen(name)]
+
     def frozen_modules(self, network):
         modules = []
         for name in self.names:

@@ -101,10 +101,10 @@ class MultimodalNetwork(nn.Module):
         return self
 
     def encode(self, batch: dict[str, dict[str, Tensor]]) -> dict[str, Tensor]:
-        """Per-modality vectors of a batch ``{name: {"x": ..., "lengths": ...}}``."""
+        """Per-modality vectors of a batch ``{name: {"x": ..., "lengths": ...}}`` (its modalities only)."""
         return {
             name: encoder(batch[name]["x"], batch[name].get("lengths"))
-            for name, encoder in self.encoders.items()
+            for name, encoder in self.encoders.items() if name in batch
         }
 
     @staticmethod
@@ -151,13 +151,14 @@ class MultimodalNetwork(nn.Module):
             features = {pass_: self.encoders[pass_](encoded[pass_]["x"], encoded[pass_].get("lengths"))}
             unimodal = self._with_wide(balance.heads_of(features), wide)
             return Parts(unimodal[pass_], None, unimodal, present)
-        heads_needed = pass_ is None
+        heads = balance.training_heads() if self.training and pass_ is None else None
+        heads = (list(self.encoders) if heads is None else heads) if pass_ is None else []
         fused = None
         if balance.uses_fusion:
             if self.fusion.takes_batch:
                 vector = self.fusion(encoded, self.encoders, present)
                 # A batch fusion calls the encoders itself: the heads need their vectors again.
-                features = self.encode(encoded) if heads_needed else {}
+                features = self.encode({name: encoded[name] for name in heads})
             else:
                 features = self.encode(encoded)
                 vector = self.fusion(features) if present is None else self.fusion(features, present)
@@ -165,8 +166,8 @@ class MultimodalNetwork(nn.Module):
             for scores in wide.values():
                 fused = fused + scores
         else:
-            features = self.encode(encoded)
-        unimodal = self._with_wide(balance.heads_of(features), wide) if heads_needed else {}
+            features = self.encode({name: encoded[name] for name in heads})
+        unimodal = self._with_wide(balance.heads_of({n: features[n] for n in heads}), wide) if heads else {}
         output = balance.output(fused, unimodal, present) if pass_ is None else fused
         return Parts(output, fused, unimodal, present)
 
