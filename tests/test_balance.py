@@ -330,3 +330,12 @@ def test_staged_checkpoint_resumes_with_its_frozen_modalities(tmp_path):
     resumed = MultimodalClassifier(checkpoint_dir=tmp_path, **params).fit(X, y)
     assert len(full.history_) > 6 and resumed.history_[3]["resumed_from_epoch"] == 3
     np.testing.assert_allclose(resumed.predict_proba(X), full.predict_proba(X), atol=1e-6)
+
+
+def test_staged_keeps_the_texts_linear_part_beside_media_and_freezes_it_with_the_text():
+    X, y = sequences(n=80)
+    staged = MultimodalClassifier(balance=Staged(patience=2), max_epochs=30, random_state=0, verbose=0).fit(X, y)
+    heads = MultimodalClassifier(balance="heads", max_epochs=1, random_state=0, verbose=0).fit(X, y)
+    assert "text" in staged.net_.module_.wide and "text" not in heads.net_.module_.wide
+    assert staged.net_.module_.balance.is_frozen("text")
+    assert not any(p.requires_grad for p in staged.net_.module_.wide["text"].parameters())

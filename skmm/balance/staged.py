@@ -62,6 +62,8 @@ class Staged(BalanceSpec):
         self.weights = weights
 
     stops_training = True
+    # Each modality trains alone in stage one, so a text's linear part cannot starve the media there.
+    wide_beside_media = True
 
     def build_module(self, dims, *, n_outputs, task_sizes, hidden_size, dropout):
         heads = make_unimodal_heads(dims, n_outputs, hidden_size, dropout, kind="mlp")
