@@ -17,6 +17,7 @@ import pandas as pd
 
 from . import _wesnoth_build as _build
 from ._home import get_data_home
+from ._split import held_out_items
 
 __all__ = ["fetch_wesnoth_units"]
 
@@ -37,14 +38,7 @@ def _check(split, test_size, min_units, image_size):
 
 def _test_units(table: pd.DataFrame, test_size: float, random_state: int) -> set:
     """A stratified hold-out of whole units: every race keeps units on both sides."""
-    rng = np.random.default_rng(random_state)
-    held = set()
-    units = table.drop_duplicates("unit")[["unit", "race"]]
-    for _, group in units.groupby("race", sort=True):
-        names = sorted(group["unit"])
-        n_test = min(max(1, round(test_size * len(names))), len(names) - 1)
-        held.update(rng.choice(names, size=n_test, replace=False).tolist())
-    return held
+    return held_out_items(table, "unit", "race", test_size, random_state)
 
 
 def fetch_wesnoth_units(
