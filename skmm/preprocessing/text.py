@@ -12,9 +12,10 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._columns import Column, MediaTypeError, one_column_tags
+from .._columns import Column, one_column_tags
 from .._docstrings import fill_doc
 from .._spec_params import ON_MISSING, POSITIVE_INT
+from ._text_cells import as_text
 from .presence import PresenceMixin, presence
 from .subwords import SubwordRows, learn_subwords
 
@@ -25,14 +26,14 @@ UNKNOWN_ID = 1
 def read_texts(X, owner, then=None):
     """(Column, values): a text column's strings (``then`` applied), None where missing.
 
-    A value that is not a string raises a TypeError naming its row; missing
-    values follow ``owner.on_missing``.
+    Any str is text (surrogates repaired, :func:`._text_cells.as_text`) and
+    UTF-8 bytes are decoded; another value raises a TypeError naming its row;
+    missing values follow ``owner.on_missing``.
     """
     column = Column(X, type(owner).__name__)
 
     def text(value):
-        if not isinstance(value, str):
-            raise MediaTypeError(f"expected a string, got {type(value).__name__} {value!r}")
+        value = as_text(value)
         return value if then is None else then(value)
 
     return column, column.decode(text, "text", owner.on_missing)
