@@ -128,6 +128,8 @@ def _decode_encoded(f, what):
         ) from None
     except MemoryError:
         raise MediaError(f"{what} is too large to decode in memory") from None
+    except Image.UnidentifiedImageError:  # its own message names a BytesIO for bytes
+        raise MediaError(f"cannot read {what} (UnidentifiedImageError: not an image format Pillow reads)") from None
     except Exception as exc:  # noqa: BLE001 - Pillow's decoders raise many types on bad files
         raise MediaError(f"cannot read {what} ({type(exc).__name__}: {exc})") from None
 
