@@ -29,6 +29,14 @@ import pandas as pd
 __all__ = ["to_pandas"]
 
 
+def _is_type(name, t):
+    """``pyarrow.types.is_<name>(t)``, False where this pyarrow predates that type (views: pyarrow 16)."""
+    import pyarrow as pa
+
+    test = getattr(pa.types, f"is_{name}", None)
+    return test is not None and test(t)
+
+
 def _polars():
     return sys.modules.get("polars")
 
@@ -56,7 +64,7 @@ def _binary_cells(arr):
 
     valid = arr.is_valid().to_numpy(zero_copy_only=False)
     t = arr.type
-    if pa.types.is_binary_view(t):
+    if _is_type("binary_view", t):
         _, views, *data = arr.buffers()
         raw = np.frombuffer(views, dtype=np.int32).reshape(-1, 4)[arr.offset: arr.offset + len(arr)]
         view_bytes = memoryview(views)
@@ -87,7 +95,7 @@ def _is_binary(t):
     import pyarrow as pa
 
     return (pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t)
-            or pa.types.is_binary_view(t))
+            or _is_type("binary_view", t))
 
 
 def _numeric(t):
@@ -155,7 +163,7 @@ def _cells(arr):
         return _binary_cells(arr)
     if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
         return _list_cells(arr)
-    if pa.types.is_list_view(t) or pa.types.is_large_list_view(t):
+    if _is_type("list_view", t) or _is_type("large_list_view", t):
         return _list_cells(arr.cast(pa.large_list(t.value_type)))
     if pa.types.is_struct(t):
         return _struct_cells(arr)
