@@ -25,8 +25,8 @@ def as_frame(X, when):
         frame = pd.DataFrame(dict(X))
     else:
         raise TypeError(
-            f"ModalityTransformer.{when} takes a DataFrame (pandas, polars, pyarrow; columns of text, "
-            f"media, numbers), got {type(X).__name__}."
+            f"ModalityTransformer.{when} takes a pandas DataFrame, a polars DataFrame or a pyarrow "
+            f"Table (columns of text, media, numbers), got {type(X).__name__}."
         )
     if len(frame) == 0:
         raise ValueError(f"ModalityTransformer.{when} got an empty frame (0 rows).")

@@ -157,5 +157,5 @@ def test_errors_on_polars_frames_name_column_and_row():
     table = pa.table([pa.array([1.0, 2.0]), pa.array([3.0, 4.0])], names=["a", "a"])
     with pytest.raises(ValueError, match=r"X has 2 columns named 'a'"):
         ModalityTransformer([("x", "passthrough", ["a"])]).fit(table)
-    with pytest.raises(TypeError, match=r"takes a DataFrame \(pandas, polars, pyarrow"):
+    with pytest.raises(TypeError, match=r"takes a pandas DataFrame, a polars DataFrame or a pyarrow Table"):
         ModalityTransformer([("x", "passthrough", ["a"])]).fit(42)
