@@ -272,3 +272,25 @@ def test_a_wav_header_claiming_more_than_the_file_holds_is_read_safely(tmp_path)
     path.write_bytes(bytes(data))
     out = AudioFeaturizer(sample_rate=8000, n_mels=8, n_fft=128, hop_length=64).fit_transform([str(path)])
     assert out.shape[1] <= 1 + 800 // 64 + 1  # what the file holds, not what it claims
+
+
+def test_warm_start_from_a_device_is_refused_naming_it(tmp_path):
+    X, y = _frame()
+    prep = ModalityTransformer([("text", TextSequencer(max_len=3), "text")])
+    link = _urandom_link(tmp_path, "source.pt")
+    with _within(), pytest.raises(ValueError, match=r"params path '.*source.pt' is not a regular file \(a character device\)"):
+        MultimodalClassifier(prep, warm_start_from=str(link), **FAST).fit(X, y)
+
+
+@pytest.mark.parametrize("kind, name, gib", [("image", "huge.png", 1), ("params", "huge.pt", 5)])
+def test_the_default_caps_refuse_a_huge_sparse_file_without_reading_it(tmp_path, kind, name, gib):
+    path = tmp_path / name
+    with open(path, "wb") as f:
+        f.truncate(gib * 2**30)  # sparse: no disk used, but stat says gib GiB
+    if kind == "image":
+        with _within(), pytest.raises(ValueError, match=rf"row 0: image file '.*{name}' is {gib * 2**30:,} bytes, over the {256 * 2**20:,}-byte cap"):
+            ImageLoader().fit(pd.Series([str(path)], name="photo"))
+    else:
+        _, prep = _fitted()
+        with _within(), pytest.raises(ValueError, match=rf"params file '.*{name}' is {gib * 2**30:,} bytes, over the {4 * 2**30:,}-byte cap"):
+            MultimodalClassifier(prep, **FAST).load_params(path)
