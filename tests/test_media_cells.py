@@ -196,3 +196,31 @@ def test_bytes_cells_are_cached_by_content(image_files, monkeypatch):
     assert cache.stats()["decodes"] == 2 and cache.stats()["hits"] == 3
     ImageLoader(size=(6, 6), n_jobs=1).fit(X)  # another candidate: no decoding
     assert cache.stats()["decodes"] == 2
+
+
+def _aac_in_mp4(freq=440, rate=16000):
+    av = pytest.importorskip("av")
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp4") as out:
+        stream = out.add_stream("aac", rate=rate)
+        t = np.arange(rate) / rate
+        frame = av.AudioFrame.from_ndarray((np.sin(2 * np.pi * freq * t) * 0.3).astype(np.float32)[None], format="flt", layout="mono")
+        frame.rate = rate
+        for packet in [*stream.encode(frame), *stream.encode()]:
+            out.mux(packet)
+    return buffer.getvalue()
+
+
+def test_audio_formats_libsndfile_lacks_are_read_with_pyav(tmp_path):
+    from skmm.preprocessing._audio_io import decode_audio
+
+    data = _aac_in_mp4()
+    (tmp_path / "tone.m4a").write_bytes(data)
+    for cell in (data, {"bytes": data, "path": "tone.m4a"}, str(tmp_path / "tone.m4a")):
+        wave = decode_audio(cell, 8000)  # resampled to 8 kHz, as any file
+        assert abs(len(wave) - 8000) < 1200  # AAC adds a priming delay
+        spectrum = np.abs(np.fft.rfft(wave[1000:7000]))
+        assert abs(np.argmax(spectrum) * 8000 / 6000 - 440) < 5
+    assert len(decode_audio(data, 8000, max_samples=2000)) == 2000
+    with pytest.raises(ValueError, match=r"column 'voice', row 0: cannot read audio bytes \(20 bytes\)"):
+        AudioFeaturizer().fit(_rows([b"definitely not sound"], name="voice"))

@@ -16,6 +16,7 @@ import soundfile as sf
 import soxr
 
 from .._columns import MediaError, MediaTypeError
+from ._audio_av import read_with_pyav
 from ._media_cells import Encoded, media_cell, open_media
 
 #: Sample rates accepted (Hz): telephony's 1 kHz-ish floor to studio 768 kHz.
@@ -81,7 +82,15 @@ def _read_encoded(cell, sample_rate, max_samples):
     """A file or encoded bytes, read with soundfile under the audio cap: (wave, rate)."""
     with open_media(cell, "audio") as (source, what):
         try:
-            with sf.SoundFile(source) as f:
+            try:
+                opened = sf.SoundFile(source)
+            except sf.LibsndfileError:
+                # A format libsndfile does not know (AAC/M4A, MP4, WebM...): FFmpeg's, through PyAV.
+                found = read_with_pyav(source, what, lambda r: _source_frames(max_samples, r, sample_rate), _check_rate)
+                if found is None:
+                    raise
+                return _mono(found[0], what), found[1]
+            with opened as f:
                 rate = f.samplerate
                 _check_rate(rate, what)
                 wanted = _source_frames(max_samples, rate, sample_rate)
