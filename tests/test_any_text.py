@@ -164,3 +164,29 @@ def test_odd_text_and_odd_labels_go_through_the_onnx_export(tmp_path):
     model = OnnxModel(export_onnx(clf, tmp_path / "odd.onnx"), clf.preprocessor_)
     np.testing.assert_allclose(model.predict_proba(X), clf.predict_proba(X), atol=1e-5)
     assert list(model.predict(X)) == list(clf.predict(X))
+
+
+@pytest.mark.parametrize("analyzer, pattern, lowercase", [
+    ("word", r"(?u)\b\w+\b", True), ("word", r"(?u)\b\w\w+\b", False), ("word", r"#(\w+)", True), ("char", None, True),
+])
+def test_transform_streams_the_tokens_the_analyzer_lists(analyzer, pattern, lowercase):
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from skmm.preprocessing._token_stream import token_stream
+
+    analyze = CountVectorizer(lowercase=lowercase, analyzer=analyzer, token_pattern=pattern).build_analyzer()
+    stream = token_stream(lowercase, analyzer, pattern)
+    for text in [valid_text(t) for t in ODD] + ["#Tag and #more  \n\n spaces", "A  B\t\tC"]:
+        assert list(stream(text)) == analyze(text)
+
+
+def test_a_long_text_costs_its_first_tokens_at_transform():
+    import tracemalloc
+
+    seq = TextSequencer(max_len=16).fit(_series(["lorem a", "dolor b"]))
+    tracemalloc.start()
+    out = seq.transform(_series(["lorem ipsum dolor " * 1_000_000]))  # 18 MB, 3 million tokens
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert (out[0, :, 0] > 0).all()
+    assert peak < 64 * 2**20, peak  # listing every token took > 300 MiB

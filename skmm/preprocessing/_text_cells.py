@@ -50,7 +50,7 @@ def as_text(value) -> str:
         For a value that is not text, or bytes that are not UTF-8.
     """
     if isinstance(value, str):
-        return valid_text(str(value))
+        return valid_text(str.__str__(value))  # a str subclass as a plain str, its own __str__ not run
     if isinstance(value, _BYTES):
         try:
             return valid_text(bytes(value).decode("utf-8-sig"))
