@@ -20,6 +20,7 @@ import torch
 from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 from skorch.history import History
 
+from ._columns import MediaError
 from ._config import first_difference, short
 from ._seeding import generator_states, set_generator_states
 from ._torch_files import load_archive
@@ -204,7 +205,7 @@ def read(dirname, config, map_location="cpu"):
             )
         return None
     try:
-        state = load_archive(path, map_location)
+        state = load_archive(path, map_location, "checkpoint")
         if not isinstance(state, dict) or state.get("format") != FORMAT:
             raise ValueError(f"not an skmm checkpoint (format {FORMAT})")
         history = History(json.loads(state["history"]))
@@ -212,6 +213,8 @@ def read(dirname, config, map_location="cpu"):
             raise ValueError("its history does not match its epoch count")
         if not isinstance(state["seed"], int) or isinstance(state["seed"], bool):
             raise ValueError("its seed is not an integer")
+    except MediaError as exc:  # not a regular file, or over the cap: the message names it
+        raise ValueError(f"{exc}; {_advice(dirname)}.") from None
     except Exception as exc:  # any failure to read it means the same thing to the user
         raise ValueError(
             f"the checkpoint {path!r} is damaged or not an skmm checkpoint "

@@ -14,17 +14,19 @@ import numpy as np
 import pandas as pd
 
 from ._columns import is_missing
+from ._native_frames import to_pandas
 
 
 def as_frame(X, when):
+    X = to_pandas(X)  # polars, pyarrow, Arrow-stream and narwhals frames: media columns not copied
     if isinstance(X, pd.DataFrame):
         frame = X
     elif isinstance(X, Mapping):
         frame = pd.DataFrame(dict(X))
     else:
         raise TypeError(
-            f"ModalityTransformer.{when} takes a pandas DataFrame (columns of text, "
-            f"media paths, numbers), got {type(X).__name__}."
+            f"ModalityTransformer.{when} takes a pandas DataFrame, a polars DataFrame or a pyarrow "
+            f"Table (columns of text, media, numbers), got {type(X).__name__}."
         )
     if len(frame) == 0:
         raise ValueError(f"ModalityTransformer.{when} got an empty frame (0 rows).")

@@ -36,6 +36,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 
+from ._columns import MediaError
 from ._params_decoder import Decoder, from_plain
 from ._params_registry import ARRAY_KINDS, DTYPES, NAMES, REGISTRY, UnsafeFileError
 from ._torch_files import load_archive
@@ -123,7 +124,9 @@ def load(f, estimator_class, map_location="cpu"):
     """
     source = f"params file {os.fspath(f)!r}" if isinstance(f, (str, os.PathLike)) else "params file"
     try:
-        state = load_archive(f, map_location)
+        state = load_archive(f, map_location, "params")
+    except MediaError as exc:  # not a regular file, or over the cap: the message names it
+        raise ValueError(f"{exc}; nothing was loaded.") from None
     except Exception as exc:  # noqa: BLE001 - torch raises many types for a bad file
         from ._checkpoint import reason
 

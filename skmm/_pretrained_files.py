@@ -14,6 +14,9 @@ from functools import lru_cache
 
 import torch
 
+from ._columns import MediaError
+from .preprocessing._bounded import open_bounded, read_bounded
+
 _OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 
 
@@ -73,15 +76,20 @@ def _tokenizer(name, local_only, stamp):
 
 
 def read_weights(path):
-    """A state dict from a safetensors or torch file; loading runs no code."""
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise ValueError(f"weights file {path!r} does not exist.")
-    if path.endswith(".safetensors"):
-        from safetensors.torch import load_file
+    """A state dict from a safetensors or torch file; loading runs no code.
 
-        return load_file(path)
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    The file is read under the "weights" cap (``skmm.preprocessing.file_limits``).
+    """
+    path = os.fspath(path)
+    try:
+        if path.endswith(".safetensors"):
+            from safetensors.torch import load
+
+            return load(read_bounded(path, "weights"))
+        with open_bounded(path, "weights") as f:
+            state = torch.load(f, map_location="cpu", weights_only=True)
+    except MediaError as exc:  # missing, not a regular file, or over the cap
+        raise ValueError(f"{exc}.") from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict):

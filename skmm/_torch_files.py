@@ -6,25 +6,30 @@ import zipfile
 
 import torch
 
+from .preprocessing._bounded import open_bounded
 
-def load_archive(f, map_location="cpu"):
+
+def load_archive(f, map_location="cpu", kind="params"):
     """``torch.load(f, weights_only=True)`` for a file that is the zip archive ``torch.save`` writes.
 
-    Anything else (a bare pickle, garbage) is refused before torch reads it:
-    torch's weights-only reader would refuse it too, but would first warn
-    about the pickle's protocol, which tells a user nothing.
+    The file is read through :func:`skmm.preprocessing._bounded.open_bounded`
+    under the cap of ``kind`` ("params", "checkpoint", "weights"): a device, a
+    FIFO or a file over the cap is refused before torch reads a byte.
+    Anything but a zip archive (a bare pickle, garbage) is refused before
+    torch reads it too: torch's weights-only reader would refuse it, but
+    would first warn about the pickle's protocol, which tells a user nothing.
 
     Raises
     ------
     ValueError
-        If ``f`` (a path or a binary file object) is not a zip archive.
+        If ``f`` (a path or a binary file object) is not a zip archive;
+        :class:`~skmm._columns.MediaError` (a ValueError) naming the file if
+        it is not a regular file or is over the cap.
     """
-    if hasattr(f, "read"):
-        start = f.tell()
-        archive = zipfile.is_zipfile(f)
-        f.seek(start)
-    else:
-        archive = zipfile.is_zipfile(f)
-    if not archive:
-        raise ValueError("not the zip archive torch.save writes")
-    return torch.load(f, map_location=map_location, weights_only=True)
+    with open_bounded(f, kind) as stream:
+        start = stream.tell()
+        archive = zipfile.is_zipfile(stream)
+        stream.seek(start)
+        if not archive:
+            raise ValueError("not the zip archive torch.save writes")
+        return torch.load(stream, map_location=map_location, weights_only=True)

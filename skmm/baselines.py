@@ -19,6 +19,26 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from .preprocessing import AudioFeaturizer, ImageLoader
+from .preprocessing._text_cells import column_texts
+
+
+class _TextTfidf(TfidfVectorizer):
+    """TfidfVectorizer reading its column as skmm's text preprocessors do.
+
+    Any str is text (surrogates repaired), UTF-8 bytes are decoded, and a
+    missing or non-text cell raises an error naming the column and row
+    (:mod:`skmm.preprocessing._text_cells`), where TfidfVectorizer itself
+    would fail on ``'int' object has no attribute 'lower'``.
+    """
+
+    def fit(self, raw_documents, y=None):
+        return super().fit(column_texts(raw_documents, "TfidfVectorizer"), y)
+
+    def fit_transform(self, raw_documents, y=None):
+        return super().fit_transform(column_texts(raw_documents, "TfidfVectorizer"), y)
+
+    def transform(self, raw_documents):
+        return super().transform(column_texts(raw_documents, "TfidfVectorizer"))
 
 
 class PooledPixels(TransformerMixin, BaseEstimator):
@@ -153,8 +173,8 @@ def make_baseline(*, text=None, image=None, audio=None, numeric=None, estimator=
     parts = []
     if text is not None:
         parts.append(("text", FeatureUnion([
-            ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)),
+            ("words", _TextTfidf(ngram_range=(1, 2), sublinear_tf=True)),
+            ("chars", _TextTfidf(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)),
         ]), text))
     if image is not None:
         parts.append(("image", make_pipeline(PooledPixels(), StandardScaler()), image))

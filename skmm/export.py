@@ -42,10 +42,12 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
+from ._columns import MediaError
 from .encoders.pretrained import PretrainedEncoder
 from .nn.inputs import as_modalities
 from .nn.kinds import ModalityInfo, check_matches
 from .nn.tensors import to_tensors
+from .preprocessing._bounded import read_bounded
 
 __all__ = ["OnnxModel", "export_onnx"]
 
@@ -287,8 +289,12 @@ class OnnxModel:
 
         self.path = os.fspath(path)
         self.preprocessor = preprocessor
+        try:  # read under the "model" cap: a device or an endless file is refused, naming it
+            model = read_bounded(self.path, "model", "ONNX model")
+        except MediaError as exc:
+            raise ValueError(f"{exc}.") from None
         self.session_ = onnxruntime.InferenceSession(
-            self.path, sess_options=session_options, providers=providers or ["CPUExecutionProvider"]
+            model, sess_options=session_options, providers=providers or ["CPUExecutionProvider"]
         )
         meta = self.session_.get_modelmeta().custom_metadata_map.get("skmm")
         if meta is None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ..preprocessing._bounded import read_bounded
 from ._av_media import SAMPLE_RATE, generate
 from ._av_motion import VIDEO_RATE, synthesise
 from ._home import get_data_home
@@ -144,8 +145,7 @@ def materialise(n_samples, split, test_size, noise, random_state, data_home):
             lambda tmp: _write(tmp, meta, images, audio, params),
             lambda: (folder / _SAMPLES_FILE).is_file(),
         )
-    with open(folder / _SAMPLES_FILE) as fh:
-        meta = json.load(fh)
+    meta = json.loads(read_bounded(folder / _SAMPLES_FILE, "data"))
     return folder, meta
 
 
@@ -195,8 +195,7 @@ def materialise_motion(folder, meta, video):
     Added to a complete dataset folder on first use, in ``MOTION_DIR`` inside
     it, so the image, audio and text files are untouched.
     """
-    with open(folder / "params.json") as fh:
-        params = json.load(fh)
+    params = json.loads(read_bounded(folder / "params.json", "data"))
     motion = folder / MOTION_DIR
     traj_file = motion / "trajectories.npz"
     videos = motion / "videos"
@@ -214,7 +213,7 @@ def materialise_motion(folder, meta, video):
             os.replace(tmp, traj_file)
         if need_video:
             _publish_dir(videos, lambda tmp: _write_videos(tmp, frames), videos.is_dir)
-    with np.load(traj_file, allow_pickle=False) as npz:
+    with np.load(io.BytesIO(read_bounded(traj_file, "data")), allow_pickle=False) as npz:
         points, offsets = npz["points"], npz["offsets"]
     trajs = [points[offsets[i] : offsets[i + 1]].copy() for i in range(len(offsets) - 1)]
     return trajs, (videos if video else None)

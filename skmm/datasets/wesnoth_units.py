@@ -8,6 +8,7 @@ descriptions are written and translated by people, the sounds are recorded.
 
 from __future__ import annotations
 
+import io
 import json
 import numbers
 from pathlib import Path
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import _wesnoth_build as _build
+from ..preprocessing._bounded import read_bounded
 from ._home import get_data_home
 from ._split import held_out_items
 
@@ -137,7 +139,7 @@ def fetch_wesnoth_units(
         found = _build.find_source(source, root, download_if_missing, verbose)
         root.mkdir(parents=True, exist_ok=True)
         _build.build(folder, found, image_size=image_size, min_units=min_units, seed=0, verbose=verbose)
-    table = pd.read_csv(folder / "index.csv", encoding="utf-8", keep_default_na=False,
+    table = pd.read_csv(io.BytesIO(read_bounded(folder / "index.csv", "data")), encoding="utf-8", keep_default_na=False,
                         na_values={"audio": [""]}, dtype={"text": str, "lang": str, "unit": str})
     if split is not None:
         held = table["unit"].isin(_test_units(table, test_size, random_state))
@@ -150,6 +152,6 @@ def fetch_wesnoth_units(
         "unit": table["unit"],
     })
     # Provenance travels with the frame (package, version, licence, counts).
-    X.attrs.update(json.loads((folder / "meta.json").read_text(encoding="utf-8")))
+    X.attrs.update(json.loads(read_bounded(folder / "meta.json", "data").decode("utf-8")))
     return X, table["race"].rename("race")
 

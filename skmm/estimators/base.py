@@ -19,6 +19,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _checkpoint as checkpoint
+from .._native_frames import to_pandas
 from .._seeding import drawing_from, fit_generator
 from .._skorch_net import ModalityNet
 from .._threads import n_rows, scoped
@@ -254,6 +255,7 @@ class BaseMultimodal(
 
     def _fit(self, X, y, sample_weight, *, continuing, epochs=None, classes=None):
         """fit / partial_fit: a new network, or ``continuing`` the fitted one."""
+        X, y = to_pandas(X), to_pandas(y)  # polars and pyarrow as pandas (skmm._native_frames)
         params.check_params(self)
         resume = None
         if self.checkpoint_dir is not None and not continuing and epochs is None:

@@ -17,6 +17,7 @@ from sklearn.base import clone
 from sklearn.utils.validation import _num_samples, check_is_fitted
 from torch.utils.data import Dataset
 
+from .._native_frames import to_pandas
 from .._threads import n_rows
 from ..modality_dict import ModalityDict
 from ..nn.batches import ModalityDataset
@@ -107,6 +108,7 @@ def preprocess(estimator, X) -> ModalityDict:
     check_is_fitted(estimator, "net_")
     if isinstance(X, ModalityDict):
         return X
+    X = to_pandas(X)
     check_n_features(estimator, X)
     if estimator.preprocessor is not None:
         X = estimator.preprocessor_.transform(X)
@@ -120,6 +122,7 @@ def predict_dataset(estimator, X, target=None) -> Dataset:
     fitted estimator trains on.
     """
     check_is_fitted(estimator, "net_")
+    X = to_pandas(X)  # polars and pyarrow frames as pandas (skmm._native_frames)
     if estimator.lazy and not isinstance(X, ModalityDict):
         _check_frame(X)
         return LazyModalityDataset(X, estimator.preprocessor_, estimator.modalities_, target)

@@ -1,5 +1,6 @@
 """Per-modality transformers: one column in, one array out."""
 
+from ._bounded import file_limits
 from .audio import AudioFeaturizer
 from .decode_cache import decode_cache
 from .image import ImageLoader
@@ -11,5 +12,5 @@ from .video import VideoLoader
 
 __all__ = [
     "AudioFeaturizer", "ImageLoader", "PresenceMixin", "PretrainedTokenizer", "SequencePadder", "TextSequencer",
-    "VideoLoader", "decode_cache",
+    "VideoLoader", "decode_cache", "file_limits",
 ]

@@ -1,4 +1,4 @@
-"""Decode one audio value (path, waveform or (waveform, rate)) to mono float32.
+"""Decode one audio cell (path, encoded bytes, waveform, (waveform, rate)...) to mono float32.
 
 Memory is bounded by what is kept, not by what a file declares: a file is
 read in blocks and only up to ``max_samples`` (at the target rate, counted
@@ -10,14 +10,14 @@ otherwise resample to gigabytes).
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 import soundfile as sf
 import soxr
 
 from .._columns import MediaError, MediaTypeError
-from ._paths import check_media_path
+from ._audio_av import read_with_pyav
+from ._media_cells import Encoded, media_cell, open_media
 
 #: Sample rates accepted (Hz): telephony's 1 kHz-ish floor to studio 768 kHz.
 RATES = (1_000, 768_000)
@@ -78,30 +78,38 @@ def _source_frames(max_samples, rate, sample_rate):
     return math.ceil(max_samples * rate / sample_rate) + 64 + rate // 100
 
 
-def _read_file(path, sample_rate, max_samples):
-    check_media_path(path, "audio")
-    what = f"audio file {path!r}"
-    try:
-        with sf.SoundFile(path) as f:
-            rate = f.samplerate
-            _check_rate(rate, what)
-            wanted = _source_frames(max_samples, rate, sample_rate)
-            blocks, kept = [], 0
-            while wanted is None or kept < wanted:
-                asked = _BLOCK if wanted is None else min(_BLOCK, wanted - kept)
-                block = f.read(asked, dtype="float32", always_2d=True)
-                if len(block):
-                    blocks.append(block)
-                    kept += len(block)
-                if len(block) < asked:  # a short read is the end of the file: no extra empty read
-                    break
-    except MediaError:
-        raise
-    except MemoryError:
-        raise MediaError(f"{what} is too large to decode in memory") from None
-    except Exception as exc:  # noqa: BLE001 - libsndfile and the OS raise many types on bad files
-        raise MediaError(f"cannot read {what} ({type(exc).__name__}: {exc})") from None
-    wave = blocks[0] if len(blocks) == 1 else np.concatenate(blocks) if blocks else np.zeros((0, 1), np.float32)
+def _read_encoded(cell, sample_rate, max_samples):
+    """A file or encoded bytes, read with soundfile under the audio cap: (wave, rate)."""
+    with open_media(cell, "audio") as (source, what):
+        try:
+            try:
+                opened = sf.SoundFile(source)
+            except sf.LibsndfileError:
+                # A format libsndfile does not know (AAC/M4A, MP4, WebM...): FFmpeg's, through PyAV.
+                found = read_with_pyav(source, what, lambda r: _source_frames(max_samples, r, sample_rate), _check_rate)
+                if found is None:
+                    raise
+                return _mono(found[0], what), found[1]
+            with opened as f:
+                rate = f.samplerate
+                _check_rate(rate, what)
+                wanted = _source_frames(max_samples, rate, sample_rate)
+                blocks, kept = [], 0
+                while wanted is None or kept < wanted:
+                    asked = _BLOCK if wanted is None else min(_BLOCK, wanted - kept)
+                    block = f.read(asked, dtype="float32", always_2d=True)
+                    if len(block):
+                        blocks.append(block)
+                        kept += len(block)
+                    if len(block) < asked:  # a short read is the end of the file: no extra empty read
+                        break
+        except MediaError:
+            raise
+        except MemoryError:
+            raise MediaError(f"{what} is too large to decode in memory") from None
+        except Exception as exc:  # noqa: BLE001 - libsndfile and the OS raise many types on bad files
+            raise MediaError(f"cannot read {what} ({type(exc).__name__}: {exc})") from None
+        wave = blocks[0] if len(blocks) == 1 else np.concatenate(blocks) if blocks else np.zeros((0, 1), np.float32)
     return _mono(wave.T, what), rate
 
 
@@ -113,8 +121,9 @@ def decode_audio(value, sample_rate, max_samples=None):
     already; pass ``(waveform, rate)`` otherwise. Only what ``max_samples``
     keeps is read and resampled.
     """
-    if isinstance(value, (str, os.PathLike)):
-        wave, rate = _read_file(os.fspath(value), sample_rate, max_samples)
+    value = media_cell(value, "audio")
+    if isinstance(value, (str, Encoded)):
+        wave, rate = _read_encoded(value, sample_rate, max_samples)
     elif isinstance(value, tuple) and len(value) == 2:
         wave, rate = value
         _check_rate(rate, "the rate of a (waveform, rate) pair")
@@ -123,8 +132,8 @@ def decode_audio(value, sample_rate, max_samples=None):
         wave, rate = _mono(value, "audio waveform"), sample_rate
     else:
         raise MediaTypeError(
-            "expected an audio path, a waveform array or a (waveform, rate) "
-            f"pair, got {type(value).__name__}"
+            "expected an audio path, a waveform array or a (waveform, rate) pair, got "
+            f"{type(value).__name__} (encoded audio bytes and Hugging Face audio dicts are taken too)"
         )
     keep = _source_frames(max_samples, rate, sample_rate)
     if keep is not None:

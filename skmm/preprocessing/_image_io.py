@@ -1,14 +1,13 @@
-"""Decode one image value (path, PIL image or array) with Pillow."""
+"""Decode one image cell (path, encoded bytes, PIL image, array...) with Pillow."""
 
 from __future__ import annotations
-
-import os
 
 import numpy as np
 from PIL import Image
 
 from .._columns import MediaError, MediaTypeError
-from ._paths import check_media_path
+from ._bounded import FileTooLargeError
+from ._media_cells import Encoded, media_cell, open_media
 
 # Float images are taken to be in [0, 1]; beyond this slack they are refused.
 _FLOAT_SLACK = 1e-3
@@ -88,38 +87,51 @@ def _array_to_float(arr):
 
 
 def decode_image(value):
-    """Decode a path, PIL image or array to float32 (H, W, C) in [0, 1].
+    """Decode an image cell (see :mod:`._media_cells`) to float32 (H, W, C) in [0, 1].
+
+    Files and encoded bytes are read under the image cap
+    (:data:`~skmm.preprocessing.file_limits`) and decoded with Pillow.
 
     Raises
     ------
     MediaError
         With a message that names the file or the problem.
     """
-    if isinstance(value, (str, os.PathLike)):
-        path = os.fspath(value)
-        check_media_path(path, "image")
-        try:
-            with Image.open(path) as img:
-                img.load()
-                return _pil_to_float(img)
-        except MediaError as exc:
-            raise MediaError(f"image file {path!r}: {exc}") from None
-        except Image.DecompressionBombError as exc:
-            raise MediaError(
-                f"image file {path!r} is too large to decode safely ({exc}); raise "
-                "PIL.Image.MAX_IMAGE_PIXELS if you trust it"
-            ) from None
-        except MemoryError:
-            raise MediaError(f"image file {path!r} is too large to decode in memory") from None
-        except Exception as exc:  # noqa: BLE001 - Pillow's decoders raise many types on bad files
-            raise MediaError(f"cannot read image file {path!r} ({type(exc).__name__}: {exc})") from None
+    value = media_cell(value, "image")
+    if isinstance(value, (str, Encoded)):
+        with open_media(value, "image") as (f, what):
+            return _decode_encoded(f, what)
     if isinstance(value, Image.Image):
         return _pil_to_float(value)
     if isinstance(value, np.ndarray):
         return _array_to_float(value)
     raise MediaTypeError(
-        f"expected an image path, a PIL image or an array, got {type(value).__name__}"
+        f"expected an image path, a PIL image or an array, got {type(value).__name__} "
+        "(encoded image bytes and {'bytes', 'path'} dicts are taken too)"
     )
+
+
+def _decode_encoded(f, what):
+    """Pillow on an open binary file of an encoded image; ``what`` names it in errors."""
+    try:
+        with Image.open(f) as img:
+            img.load()
+            return _pil_to_float(img)
+    except FileTooLargeError:
+        raise
+    except MediaError as exc:
+        raise MediaError(f"{what}: {exc}") from None
+    except Image.DecompressionBombError as exc:
+        raise MediaError(
+            f"{what} is too large to decode safely ({exc}); raise "
+            "PIL.Image.MAX_IMAGE_PIXELS if you trust it"
+        ) from None
+    except MemoryError:
+        raise MediaError(f"{what} is too large to decode in memory") from None
+    except Image.UnidentifiedImageError:  # its own message names a BytesIO for bytes
+        raise MediaError(f"cannot read {what} (UnidentifiedImageError: not an image format Pillow reads)") from None
+    except Exception as exc:  # noqa: BLE001 - Pillow's decoders raise many types on bad files
+        raise MediaError(f"cannot read {what} ({type(exc).__name__}: {exc})") from None
 
 
 def resize(image, size):

@@ -43,6 +43,7 @@ from tqdm.auto import tqdm
 
 from .._columns import is_missing
 from .._threads import call_verbosity, in_worker, thread_limit, usable_cores
+from ._bounded import open_bounded
 from .decode_cache import decode_cache
 
 #: Rows per task: large enough that the pool's own cost is small, and one batch of a batched featuriser.
@@ -206,11 +207,14 @@ def _unspool(path):
     The blocks are mapped, not copied (private: they stay writeable), with
     their pages mapped at once rather than one fault at a time.
     """
-    with open(path, "rb") as f:
+    # Bounded as every file skmm reads: a regular file within the "data" cap, its header within it.
+    with open_bounded(path, "data", "decode spool") as f:
+        total = os.fstat(f.fileno()).st_size
         size = int.from_bytes(f.read(_HEADER), "little")
+        if size > total - _HEADER:
+            raise RuntimeError(f"the decode spool file {path!r} is damaged (a header of {size} bytes)")
         done, blocks = pickle.loads(f.read(size))  # noqa: S301 - written by our own worker just now
         base = _HEADER + size
-        total = os.fstat(f.fileno()).st_size
         data = None
         if total > base:
             data = mmap.mmap(

@@ -26,7 +26,7 @@ def check_media_path(path, what):
     ----------
     path : str
     what : str
-        "image" or "audio", for the message.
+        "image", "audio", "params"..., for the message.
     """
     if not path.strip():
         raise MediaError(f"{what} path is an empty string; use None or NaN for a missing value")
@@ -49,4 +49,13 @@ def check_media_path(path, what):
     if stat.S_ISDIR(info.st_mode):
         raise MediaError(f"{what} path {path!r} is a directory, not a file")
     if not stat.S_ISREG(info.st_mode):
-        raise MediaError(f"{what} path {path!r} is not a regular file (a device, FIFO or socket)")
+        raise MediaError(f"{what} path {path!r} is not a regular file ({file_type(info.st_mode)})")
+
+
+def file_type(mode):
+    """What a ``st_mode`` that is not a regular file's is, for a message."""
+    for test, name in ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory")):
+        if test(mode):
+            return name
+    return "neither a file nor a directory"

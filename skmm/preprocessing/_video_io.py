@@ -1,4 +1,4 @@
-"""Decode one video value (path, frames array or (frames, rate)) to sampled frames.
+"""Decode one video cell (path, encoded bytes, frames array, (frames, rate)...) to sampled frames.
 
 Files are read with PyAV (FFmpeg's demuxers and decoders). Only the frames
 that are kept are converted to arrays, so a long video costs one pass of
@@ -7,14 +7,14 @@ decoding, not its size in memory.
 
 from __future__ import annotations
 
-import os
 from fractions import Fraction
 from numbers import Real
 
 import numpy as np
 
-from .._columns import MediaError, MediaTypeError, MissingMediaError
+from .._columns import MediaError, MediaTypeError
 from ._image_io import decode_image
+from ._media_cells import Encoded, media_cell, open_media
 
 
 def sample_indices(times, end, n_frames, fps):
@@ -75,7 +75,8 @@ def _from_array(frames, rate, n_frames, fps, what):
     return frames[sample_indices(times, count / rate, n_frames, fps)]
 
 
-def _read_file(path, n_frames, fps):
+def _read_encoded(cell, n_frames, fps):
+    """A video file or encoded bytes, read with PyAV under the video cap: the kept frames."""
     try:
         import av
     except ImportError:  # pragma: no cover - the "video" extra is not installed
@@ -83,39 +84,49 @@ def _read_file(path, n_frames, fps):
             "reading video files needs PyAV: pip install 'skmm[video]' (or pass "
             "frames as arrays)."
         ) from None
-    try:
-        with av.open(path) as container:
-            if not container.streams.video:
-                raise MediaError(f"video file {path!r} has no video stream")
-            stream = container.streams.video[0]
-            # Demuxing (no decoding) gives every frame's time: enough to choose.
-            pts = [packet.pts for packet in container.demux(stream) if packet.size > 0]
-            times, end = _frame_times(pts, stream)
-        if not len(times):
-            raise MediaError(f"video file {path!r} holds no frames")
-        keep = sample_indices(times, end, n_frames, fps)
-        wanted = {}
-        for position, index in enumerate(keep):
-            wanted.setdefault(int(index), []).append(position)
-        frames = [None] * len(keep)
-        with av.open(path) as container:
-            stream = container.streams.video[0]
-            gray = (stream.codec_context.pix_fmt or "").startswith("gray")
-            last = max(wanted)
-            for index, frame in enumerate(container.decode(stream)):
-                if index in wanted:
-                    array = frame.to_ndarray(format="gray" if gray else "rgb24")
-                    for position in wanted[index]:
-                        frames[position] = array
-                if index >= last:
-                    break
-    except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
-        raise MediaError(f"cannot read video file {path!r} ({exc})") from None
+    with open_media(cell, "video") as (source, what):
+        try:
+            frames = _two_passes(av, source, what, n_frames, fps)
+        except MediaError:
+            raise
+        except (av.error.FFmpegError, OSError, UnicodeDecodeError, ValueError) as exc:
+            raise MediaError(f"cannot read {what} ({exc})") from None
     # A container may promise more frames than its decoder gives: keep what came.
     frames = [f for f in frames if f is not None]
     if not frames:
-        raise MediaError(f"video file {path!r}: no frame could be decoded")
+        raise MediaError(f"{what}: no frame could be decoded")
     return np.stack(frames)
+
+
+def _two_passes(av, source, what, n_frames, fps):
+    """Demux for the frames' times, choose, then decode up to the last one chosen."""
+    with av.open(source) as container:
+        if not container.streams.video:
+            raise MediaError(f"{what} has no video stream")
+        stream = container.streams.video[0]
+        # Demuxing (no decoding) gives every frame's time: enough to choose.
+        pts = [packet.pts for packet in container.demux(stream) if packet.size > 0]
+        times, end = _frame_times(pts, stream)
+    if not len(times):
+        raise MediaError(f"{what} holds no frames")
+    keep = sample_indices(times, end, n_frames, fps)
+    wanted = {}
+    for position, index in enumerate(keep):
+        wanted.setdefault(int(index), []).append(position)
+    frames = [None] * len(keep)
+    source.seek(0)
+    with av.open(source) as container:
+        stream = container.streams.video[0]
+        gray = (stream.codec_context.pix_fmt or "").startswith("gray")
+        last = max(wanted)
+        for index, frame in enumerate(container.decode(stream)):
+            if index in wanted:
+                array = frame.to_ndarray(format="gray" if gray else "rgb24")
+                for position in wanted[index]:
+                    frames[position] = array
+            if index >= last:
+                break
+    return frames
 
 
 def _frame_times(pts, stream):
@@ -139,8 +150,9 @@ def decode_video(value, n_frames, fps=None):
 
     Parameters
     ----------
-    value : str, path, ndarray or tuple
-        A video file (read with PyAV), frames ``(T, H, W)`` or
+    value : str, path, bytes, dict, ndarray or tuple
+        A video file or its encoded bytes (read with PyAV; see
+        :mod:`._media_cells` for every cell form), frames ``(T, H, W)`` or
         ``(T, H, W, C)``, or a ``(frames, rate)`` pair. A bare array is
         taken to be at ``fps`` frames per second already.
     n_frames : int
@@ -158,11 +170,9 @@ def decode_video(value, n_frames, fps=None):
     MediaError, MissingMediaError, MediaTypeError
         With a message that names the file or the problem.
     """
-    if isinstance(value, (str, os.PathLike)):
-        path = os.fspath(value)
-        if not os.path.isfile(path):
-            raise MissingMediaError(f"video file {path!r} does not exist")
-        return _read_file(path, n_frames, fps)
+    value = media_cell(value, "video")
+    if isinstance(value, (str, Encoded)):
+        return _read_encoded(value, n_frames, fps)
     if isinstance(value, tuple) and len(value) == 2:
         frames, rate = value
         if not isinstance(rate, Real) or isinstance(rate, bool) or not rate > 0:
@@ -171,8 +181,8 @@ def decode_video(value, n_frames, fps=None):
     if isinstance(value, (np.ndarray, list)):
         return _from_array(value, None, n_frames, fps, "video frames")
     raise MediaTypeError(
-        "expected a video path, a frames array or a (frames, rate) pair, got "
-        f"{type(value).__name__}"
+        f"expected a video path, a frames array or a (frames, rate) pair, got {type(value).__name__} "
+        "(encoded video bytes and {'bytes', 'path'} dicts are taken too)"
     )
 
 

@@ -5,7 +5,8 @@ Grid search refits the preprocessing for every candidate and fold, and
 inflation, audio reading and resampling) is the slow part of that work, and
 its result depends only on the file and the decode settings. So decoded
 images and waveforms are kept here, keyed by (absolute path, modification
-time, size, decoder, settings): an edited file is decoded anew, and
+time, size, decoder, settings), or for encoded bytes in a cell (a binary
+column's PNG) by their SHA-256 instead of the path: an edited file is decoded anew, and
 candidates that differ in later steps (resizing, mel bands, vocabulary)
 share the decoding.
 
@@ -28,6 +29,8 @@ import os
 import threading
 from collections import OrderedDict
 from contextlib import contextmanager
+
+from ._media_cells import identity
 
 __all__ = ["DecodeCache", "decode_cache"]
 
@@ -135,15 +138,17 @@ class DecodeCache:
             self.decodes += n
 
     def key(self, value, decode, settings=()):
-        """Cache key of ``decode(value, *settings)``; None when it is not kept (not a path, cache off or paused)."""
-        if self.max_bytes <= 0 or self.is_paused() or not isinstance(value, (str, os.PathLike)):
+        """Cache key of ``decode(value, *settings)``; None when it is not kept (decoded data, cache off or paused).
+
+        A file is keyed by its path, modification time and size; encoded
+        bytes (a binary column's cell) by a hash of their content.
+        """
+        if self.max_bytes <= 0 or self.is_paused():
             return None
-        path = os.path.abspath(os.fspath(value))
-        try:
-            stat = os.stat(path)
-        except OSError:
-            return None  # let the decoder report the missing file
-        return (path, stat.st_mtime_ns, stat.st_size, decode.__module__, decode.__qualname__, settings)
+        found = identity(value)
+        if found is None:
+            return None  # decoded data, or a file the decoder will report
+        return (*found, decode.__module__, decode.__qualname__, settings)
 
 
 #: The process-wide cache the preprocessors use.

@@ -12,9 +12,11 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._columns import Column, MediaTypeError, one_column_tags
+from .._columns import Column, one_column_tags
 from .._docstrings import fill_doc
 from .._spec_params import ON_MISSING, POSITIVE_INT
+from ._text_cells import as_text
+from ._token_stream import token_stream
 from .presence import PresenceMixin, presence
 from .subwords import SubwordRows, learn_subwords
 
@@ -25,14 +27,14 @@ UNKNOWN_ID = 1
 def read_texts(X, owner, then=None):
     """(Column, values): a text column's strings (``then`` applied), None where missing.
 
-    A value that is not a string raises a TypeError naming its row; missing
-    values follow ``owner.on_missing``.
+    Any str is text (surrogates repaired, :func:`._text_cells.as_text`) and
+    UTF-8 bytes are decoded; another value raises a TypeError naming its row;
+    missing values follow ``owner.on_missing``.
     """
     column = Column(X, type(owner).__name__)
 
     def text(value):
-        if not isinstance(value, str):
-            raise MediaTypeError(f"expected a string, got {type(value).__name__} {value!r}")
+        value = as_text(value)
         return value if then is None else then(value)
 
     return column, column.decode(text, "text", owner.on_missing)
@@ -240,7 +242,8 @@ class TextSequencer(PresenceMixin, TransformerMixin, BaseEstimator):
     def transform_with_presence(self, X):
         """Like :meth:`transform`, with the bool mask of the rows present: an empty string is, None/NaN is not."""
         check_is_fitted(self, "vocabulary_")
-        _, docs = self._tokenize(X)
+        # Tokens drawn one at a time: a row stops at max_len, however long its text.
+        _, docs = read_texts(X, self, token_stream(self.lowercase, self.analyzer, self.token_pattern))
         lookup = self.vocabulary_.get
         keep_unknown = self.handle_unknown == "token"
         rows = None
@@ -252,10 +255,13 @@ class TextSequencer(PresenceMixin, TransformerMixin, BaseEstimator):
         for i, doc in enumerate(docs):
             if doc is None:
                 continue  # absent: no tokens
-            row = [(token, lookup(token, UNKNOWN_ID)) for token in doc]
-            if not keep_unknown:
-                row = [(token, t) for token, t in row if t != UNKNOWN_ID]
-            row = row[: self.max_len]
+            row = []
+            for token in doc:
+                t = lookup(token, UNKNOWN_ID)
+                if keep_unknown or t != UNKNOWN_ID:
+                    row.append((token, t))
+                    if len(row) == self.max_len:
+                        break
             if rows is None:
                 ids[i, : len(row)] = [t for _, t in row]
             elif row:
