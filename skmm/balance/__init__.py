@@ -30,6 +30,6 @@ from .ensemble import UnimodalEnsemble
 from .staged import Staged
 
 __all__ = [
-    "BalanceSpec", "BalanceModule", "Parts", "register_balance", "resolve_balance", "BALANCES",
+    "register_balance", "BALANCES",
     "NoBalance", "UnimodalHeads", "OGMGE", "MLA", "UnimodalEnsemble", "Staged",
 ]

@@ -55,7 +55,7 @@ class BaseMultimodal(
         *,
         encoders=None,
         fusion="concat",
-        balance="heads",
+        balance="none",
         hidden_size=64,
         dropout=0.1,
         max_epochs=60,
