@@ -107,7 +107,7 @@ def main():
     if args.child:
         return child(args)
 
-    from skmm._threads import usable_cores
+    from skmm.utils.threads import usable_cores
 
     cores = usable_cores()
     folder = tempfile.mkdtemp(prefix="skmm_threads_")

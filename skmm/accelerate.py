@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from skorch.hf import AccelerateMixin
 
-from ._skorch_net import ModalityNet
+from .estimators.skorch_net import ModalityNet
 from .estimators import MultimodalClassifier, MultimodalRegressor
 
 __all__ = ["AcceleratedMultimodalClassifier", "AcceleratedMultimodalRegressor"]

@@ -93,7 +93,7 @@ class FrameAugment(BaseEstimator):
     --------
     >>> import torch
     >>> from skmm.augment import FrameAugment
-    >>> from skmm.nn.inputs import ModalityInfo
+    >>> from skmm.data.inputs import ModalityInfo
     >>> augment = FrameAugment(freq_masks=0, gain=0.0).build(ModalityInfo("frames", (50, 40)))
     >>> out = augment({"x": torch.ones(2, 50, 40), "lengths": torch.tensor([50, 10])})
     >>> bool(out["x"].eq(0).any()), bool(out["x"][1, 10:].eq(1).all())  # time masks cover real frames only
@@ -129,7 +129,7 @@ class TokenAugment(BaseEstimator):
     --------
     >>> import torch
     >>> from skmm.augment import TokenAugment
-    >>> from skmm.nn.inputs import ModalityInfo
+    >>> from skmm.data.inputs import ModalityInfo
     >>> augment = TokenAugment(p=0.5).build(ModalityInfo("tokens", (6,), vocab_size=10))
     >>> out = augment({"x": torch.tensor([[5, 6, 7, 8, 9, 0]]), "lengths": torch.tensor([5])})
     >>> int(out["lengths"][0]) <= 5, out["x"].shape
@@ -164,7 +164,7 @@ def resolve_augment(augment, infos):
     Examples
     --------
     >>> from skmm.augment import resolve_augment
-    >>> from skmm.nn.inputs import ModalityInfo
+    >>> from skmm.data.inputs import ModalityInfo
     >>> infos = {"text": ModalityInfo("tokens", (8,), vocab_size=20), "x": ModalityInfo("vector", (3,))}
     >>> sorted(resolve_augment("auto", infos))
     ['text']

@@ -43,9 +43,9 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from .encoders.pretrained import PretrainedEncoder
-from .nn.inputs import as_modalities
-from .nn.kinds import ModalityInfo, check_matches
-from .nn.tensors import to_tensors
+from .data.inputs import as_modalities
+from .data.kinds import ModalityInfo, check_matches
+from .data.tensors import to_tensors
 
 __all__ = ["OnnxModel", "export_onnx"]
 
@@ -267,7 +267,7 @@ class OnnxModel:
     classes_ : ndarray or list of ndarray
         The classifier's classes (classifiers only).
     modalities_ : dict
-        Modality name -> :class:`~skmm.nn.inputs.ModalityInfo`, as fitted.
+        Modality name -> :class:`~skmm.data.inputs.ModalityInfo`, as fitted.
 
     Examples
     --------

@@ -10,9 +10,9 @@ from sklearn.utils import _safe_indexing
 
 from skmm import ModalityDict, ModalityTransformer, MultimodalClassifier
 from skmm.estimators.data import predict_dataset
-from skmm.nn.inputs import as_modalities
-from skmm.nn.kinds import describe
-from skmm.nn.tensors import to_tensors
+from skmm.data.inputs import as_modalities
+from skmm.data.kinds import describe
+from skmm.data.tensors import to_tensors
 from skmm.preprocessing import AudioFeaturizer, ImageLoader, SequencePadder, TextSequencer, VideoLoader
 
 FAST = dict(batch_size=16, hidden_size=8, lr=1e-2, max_epochs=3, random_state=0, verbose=0)

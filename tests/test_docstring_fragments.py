@@ -1,12 +1,12 @@
-"""Shared docstring fragments (skmm._docstrings) land where they are named, and only there."""
+"""Shared docstring fragments (skmm.utils.docstrings) land where they are named, and only there."""
 
 import importlib
 import inspect
 
 import pytest
 
-from skmm._docstrings import _PLACEHOLDER, FRAGMENTS, filled
-from skmm._public import PUBLIC_MODULES
+from skmm.utils.docstrings import _PLACEHOLDER, FRAGMENTS, filled
+from skmm.utils.public import PUBLIC_MODULES
 
 
 def test_whole_line_placeholders_are_filled_at_their_indentation():

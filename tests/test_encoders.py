@@ -22,7 +22,7 @@ from skmm.encoders import (
     RecurrentEncoder,
     resolve_encoder,
 )
-from skmm.nn.inputs import ModalityInfo
+from skmm.data.inputs import ModalityInfo
 
 
 def test_registry_names():

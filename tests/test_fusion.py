@@ -26,7 +26,7 @@ from skmm.fusion import (
 )
 from skmm.fusion.head import make_head
 from skmm.nn import MultimodalNetwork
-from skmm.nn.inputs import ModalityInfo
+from skmm.data.inputs import ModalityInfo
 
 N, N_OUT, VOCAB = 5, 3, 9
 INFOS = {
@@ -428,7 +428,7 @@ def test_network_rejects_a_fusion_without_the_interface():
 def test_condition_by_name_picks_a_source_and_a_recurrent_target():
     from skmm.nn.condition_choice import choose_condition
     from skmm.encoders import RecurrentEncoder
-    from skmm.nn.inputs import ModalityInfo
+    from skmm.data.inputs import ModalityInfo
 
     X, y = tiny_data()
     clf = MultimodalClassifier(fusion="condition", hidden_size=8, max_epochs=1, verbose=0, random_state=0)

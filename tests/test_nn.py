@@ -6,7 +6,7 @@ from skmm.encoders.recurrent import POOLINGS
 from skmm.fusion import ConcatFusion
 from skmm.fusion.head import make_head
 from skmm.nn import MultimodalNetwork
-from skmm.nn.inputs import ModalityInfo
+from skmm.data.inputs import ModalityInfo
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
@@ -80,7 +80,7 @@ def test_bad_cell_and_pooling():
 
 
 def test_batch_loader_covers_every_row_once_per_epoch():
-    from skmm.nn.inputs import ModalityDataset, batch_loader
+    from skmm.data.inputs import ModalityDataset, batch_loader
 
     dataset = ModalityDataset({"v": {"x": torch.arange(10.0)[:, None]}}, torch.arange(10))
     torch.manual_seed(0)

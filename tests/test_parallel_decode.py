@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from skmm import ModalityTransformer, MultimodalClassifier
-from skmm._columns import MediaError
+from skmm.compose._columns import MediaError
 from skmm.preprocessing import AudioFeaturizer, ImageLoader, decode_cache
 from skmm.preprocessing import _parallel
 

@@ -21,7 +21,7 @@ from sklearn.preprocessing import (
 import skmm.encoders
 import skmm.fusion
 from skmm import ModalityTransformer, MultimodalClassifier, MultimodalRegressor
-from skmm import _persistence as persistence
+from skmm.persistence import params_file as persistence
 from skmm.preprocessing import TextSequencer
 
 FAST = dict(max_epochs=2, batch_size=16, hidden_size=16, random_state=0, verbose=0)

@@ -15,10 +15,10 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
 from skmm import ModalityTransformer, MultimodalClassifier, MultimodalRegressor
-from skmm._feature_cache import feature_cache
-from skmm._pretrained_loading import Backbone, find_blocks, local_files_only
+from skmm.pretrained.feature_cache import feature_cache
+from skmm.pretrained.loading import Backbone, find_blocks, local_files_only
 from skmm.encoders import Pretrained
-from skmm.nn.inputs import ModalityInfo, check_matches, describe, to_tensors
+from skmm.data.inputs import ModalityInfo, check_matches, describe, to_tensors
 from skmm.preprocessing import ImageLoader, PretrainedTokenizer
 
 transformers = pytest.importorskip("transformers")

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from skmm._public import PUBLIC_MODULES
+from skmm.utils.public import PUBLIC_MODULES
 
 MODULES = PUBLIC_MODULES
 

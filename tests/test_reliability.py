@@ -14,7 +14,7 @@ from sklearn.pipeline import Pipeline
 from skorch.callbacks import Callback
 
 from skmm import MultimodalClassifier, MultimodalRegressor
-from skmm import _persistence as persistence
+from skmm.persistence import params_file as persistence
 
 FAST = dict(max_epochs=6, batch_size=16, hidden_size=16, lr=5e-3, verbose=0)
 

@@ -11,7 +11,7 @@ from joblib import Parallel, delayed, parallel_backend
 from test_reliability import _Crash
 from test_reliability import _Interrupt as _CrashAfter
 
-import skmm._checkpoint as checkpoint_module
+import skmm.persistence.checkpoint as checkpoint_module
 from skmm import MultimodalClassifier
 
 # Dropout, modality dropout, shuffling, a validation split and a schedule:

@@ -11,7 +11,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
 from skmm import ModalityTransformer, MultimodalClassifier
-from skmm.nn.inputs import describe, to_tensors
+from skmm.data.inputs import describe, to_tensors
 from skmm.preprocessing import SequencePadder
 
 FAST = dict(max_epochs=15, batch_size=16, hidden_size=16, lr=1e-2, random_state=0, verbose=0)
@@ -121,7 +121,7 @@ def test_in_a_network_grid_search_pickle_and_safe_format(tmp_path):
 
 
 def test_safe_format_checks_what_it_rebuilds():
-    from skmm import _persistence as persistence
+    from skmm.persistence import params_file as persistence
 
     plain = persistence.to_plain(SequencePadder(max_len=4).fit([[1.0, 2.0], [3.0]]))
     assert isinstance(persistence.from_plain(plain), SequencePadder)

@@ -6,7 +6,7 @@ import torch
 
 from skmm import MultimodalClassifier
 from skmm.encoders import NGram, resolve_encoder
-from skmm.nn.inputs import ModalityInfo, describe, to_tensors
+from skmm.data.inputs import ModalityInfo, describe, to_tensors
 from skmm.encoders import ConvTextEncoder, NGramBagEncoder
 from skmm.encoders.tokens import TokenEmbedding
 from skmm.preprocessing import TextSequencer

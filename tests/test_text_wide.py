@@ -11,7 +11,7 @@ from sklearn.preprocessing import normalize
 from skmm import ModalityTransformer, MultimodalClassifier
 from skmm.encoders import NGram, SparseLinearEncoder
 from skmm.encoders.bag_linear import TokenBagLinear
-from skmm.nn.kinds import ModalityInfo, describe, doc_freq
+from skmm.data.kinds import ModalityInfo, describe, doc_freq
 from skmm.preprocessing import TextSequencer
 
 

@@ -11,8 +11,8 @@ from skorch.callbacks import Callback
 from threadpoolctl import threadpool_info
 
 from skmm import MultimodalClassifier, MultimodalRegressor
-from skmm import _threads
-from skmm._threads import choose_threads, thread_limit, usable_cores
+from skmm.utils import threads as _threads
+from skmm.utils.threads import choose_threads, thread_limit, usable_cores
 
 
 def _settings():

@@ -216,7 +216,7 @@ def test_is_an_image_loader_of_frames():
 
 
 def test_safe_format_checks_what_it_rebuilds():
-    from skmm import _persistence as persistence
+    from skmm.persistence import params_file as persistence
 
     videos = [np.zeros((3, 4, 4), np.uint8), np.ones((2, 4, 4), np.uint8)]
     plain = persistence.to_plain(VideoLoader(n_frames=2, size=(4, 4)).fit(videos))

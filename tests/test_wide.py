@@ -10,7 +10,7 @@ from sklearn.pipeline import make_pipeline
 
 from skmm import ModalityTransformer, MultimodalClassifier
 from skmm.encoders import SparseLinearEncoder
-from skmm.nn.sparse import SparseRows
+from skmm.data.sparse import SparseRows
 
 
 def _texts(n, seed):

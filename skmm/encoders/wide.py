@@ -9,7 +9,7 @@ import torch
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from .._spec_params import PROBABILITY
+from ..utils.spec_params import PROBABILITY
 from .base import EncoderModule, EncoderSpec, register_encoder
 
 

@@ -18,12 +18,12 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from .. import _checkpoint as checkpoint
-from .._seeding import drawing_from, fit_generator
-from .._skorch_net import ModalityNet
-from .._threads import n_rows, scoped
-from .._warm_start import warm_start
-from .._weights import check_sample_weight, combine, with_weight
+from ..persistence import checkpoint
+from .seeding import drawing_from, fit_generator
+from .skorch_net import ModalityNet
+from ..utils.threads import n_rows, scoped
+from .warm_start import warm_start
+from .weights import check_sample_weight, combine, with_weight
 from ..fusion import resolve_fusion
 from . import data, params
 from .embedding import EmbeddingMixin
@@ -253,7 +253,7 @@ class BaseMultimodal(
         # A resumed fit continues the interrupted one's seed (random_state=None too).
         seed = self._seed() if resume is None else resume["seed"]
         dataset = data.fit_dataset(self, X, weighted, seed)
-        # The fit's own random stream (skmm._seeding): seeded fits repeat
+        # The fit's own random stream (skmm.estimators.seeding): seeded fits repeat
         # exactly, in threads too, and leave the user's global torch RNG alone.
         generator = fit_generator(seed)
         with drawing_from(generator):

@@ -8,9 +8,9 @@ from sklearn.base import ClassifierMixin
 from skorch.callbacks import EpochScoring
 from sklearn.utils._param_validation import StrOptions
 
-from .._docstrings import fill_doc
-from .._threads import scoped
-from .._weights import class_sample_weight, target_only
+from ..utils.docstrings import fill_doc
+from ..utils.threads import scoped
+from .weights import class_sample_weight, target_only
 from ..nn.losses import CrossEntropy, MultiTaskCrossEntropy
 from .labels import ValidAccuracy, check_classes, encode_targets
 from .base import BaseMultimodal
@@ -153,7 +153,7 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         Class labels; one array per target when ``y`` has several columns
         (one head per target, trained with a joint weighted loss).
     modalities_ : dict
-        Modality name -> :class:`~skmm.nn.inputs.ModalityInfo` seen in fit.
+        Modality name -> :class:`~skmm.data.inputs.ModalityInfo` seen in fit.
     net_ : skorch.NeuralNet
         The trained skorch net; its ``module_`` is the torch network.
     history_ : skorch.History

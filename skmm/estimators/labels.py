@@ -12,7 +12,7 @@ import torch
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
-from .._columns import row_label
+from ..compose._columns import row_label
 
 
 def target_columns(y):

@@ -23,7 +23,7 @@ def build_network(
     Parameters
     ----------
     modalities : dict
-        Modality name -> :class:`~skmm.nn.inputs.ModalityInfo` (an estimator's ``modalities_``).
+        Modality name -> :class:`~skmm.data.inputs.ModalityInfo` (an estimator's ``modalities_``).
     encoders : dict or None
         Modality name -> encoder choice (the estimator's ``encoders``).
     fusion : str or FusionSpec

@@ -16,8 +16,8 @@ from numbers import Real
 import torch
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from .._config import configuration, describe
-from .._spec_params import NON_NEGATIVE_INT, POSITIVE_INT, POSITIVE_REAL
+from ..persistence.config import configuration, describe
+from ..utils.spec_params import NON_NEGATIVE_INT, POSITIVE_INT, POSITIVE_REAL
 from ..encoders import resolve_encoder_choice
 from ..fusion import resolve_fusion
 from ..nn import optim

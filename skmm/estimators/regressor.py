@@ -7,9 +7,9 @@ import pandas as pd
 import torch
 from sklearn.base import RegressorMixin
 
-from .._columns import row_label
-from .._docstrings import fill_doc
-from .._threads import scoped
+from ..compose._columns import row_label
+from ..utils.docstrings import fill_doc
+from ..utils.threads import scoped
 from ..nn.losses import WeightedMSE
 from .base import BaseMultimodal
 

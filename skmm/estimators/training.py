@@ -6,11 +6,11 @@ from skorch.callbacks import EarlyStopping, LRScheduler
 from skorch.dataset import ValidSplit
 from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
 
-from .. import _checkpoint as checkpoint
-from .._seeding import cuda_generator
-from .._threads import RetuneThreads
+from ..persistence import checkpoint
+from .seeding import cuda_generator
+from ..utils.threads import RetuneThreads
 from ..augment import resolve_augment
-from ..nn.batches import batch_loader
+from ..data.batches import batch_loader
 from ..nn.training import can_hold_out
 from .params import OPTIMIZERS
 
@@ -72,7 +72,7 @@ class TrainingMixin:
             batch_size=self.batch_size,
             iterator_train=batch_loader,
             iterator_train__shuffle=True,
-            # The fit's own stream (skmm._seeding): shuffling, dropout, modality dropout.
+            # The fit's own stream (skmm.estimators.seeding): shuffling, dropout, modality dropout.
             iterator_train__generator=generator,
             random_generator=generator,
             cuda_generator=cuda_generator(self.device, seed) if generator is not None else None,

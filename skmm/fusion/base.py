@@ -14,8 +14,8 @@ from typing import Callable, ClassVar, Mapping
 from sklearn.base import BaseEstimator
 from torch import Tensor, nn
 
-from .._docstrings import fill_doc
-from .._registration import REGISTER_DOC, Spec, registrar
+from ..utils.docstrings import fill_doc
+from ..utils.registration import REGISTER_DOC, Spec, registrar
 
 FUSIONS: dict[str, type[FusionSpec]] = {}
 """Fusion name -> parameter object class, filled by :func:`register_fusion`."""

@@ -41,7 +41,7 @@ def choose_condition(infos, choices, source=None, target=None):
     Examples
     --------
     >>> from skmm.nn.condition_choice import choose_condition
-    >>> from skmm.nn.inputs import ModalityInfo
+    >>> from skmm.data.inputs import ModalityInfo
     >>> infos = {"audio": ModalityInfo("frames", (50, 40)), "photo": ModalityInfo("image", (1, 8, 8)),
     ...          "text": ModalityInfo("tokens", (6,), vocab_size=20)}
     >>> choose_condition(infos, {})

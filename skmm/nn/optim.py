@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._docstrings import fill_doc
+from ..utils.docstrings import fill_doc
 
 __all__ = ["Adam", "AdamW", "RowEmbedding", "use_sparse_rows", "SPARSE_MIN_ROWS"]
 

@@ -16,7 +16,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from .._columns import MediaError, MediaTypeError
+from ..compose._columns import MediaError, MediaTypeError
 from ._paths import check_media_path
 
 #: Sample rates accepted (Hz): telephony's 1 kHz-ish floor to studio 768 kHz.

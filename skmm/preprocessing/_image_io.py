@@ -7,7 +7,7 @@ import os
 import numpy as np
 from PIL import Image
 
-from .._columns import MediaError, MediaTypeError
+from ..compose._columns import MediaError, MediaTypeError
 from ._paths import check_media_path
 
 # Float images are taken to be in [0, 1]; beyond this slack they are refused.

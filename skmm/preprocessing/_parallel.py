@@ -41,8 +41,8 @@ from itertools import count
 import numpy as np
 from tqdm.auto import tqdm
 
-from .._columns import is_missing
-from .._threads import call_verbosity, in_worker, thread_limit, usable_cores
+from ..compose._columns import is_missing
+from ..utils.threads import call_verbosity, in_worker, thread_limit, usable_cores
 from .decode_cache import decode_cache
 
 #: Rows per task: large enough that the pool's own cost is small, and one batch of a batched featuriser.
@@ -382,7 +382,7 @@ def prefetched(
 ):
     """Decode (and featurise) every present value up front, in parallel, through the cache; return a replayer.
 
-    :meth:`skmm._columns.Column.decode` then calls the returned function on
+    :meth:`skmm.compose._columns.Column.decode` then calls the returned function on
     the present values in row order; each call returns the next stored
     result or raises the stored error, so errors still name the row and file
     of the first bad value.

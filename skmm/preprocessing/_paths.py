@@ -14,7 +14,7 @@ import os
 import re
 import stat
 
-from .._columns import MediaError, MissingMediaError
+from ..compose._columns import MediaError, MissingMediaError
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 

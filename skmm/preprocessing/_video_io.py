@@ -13,7 +13,7 @@ from numbers import Real
 
 import numpy as np
 
-from .._columns import MediaError, MediaTypeError, MissingMediaError
+from ..compose._columns import MediaError, MediaTypeError, MissingMediaError
 from ._image_io import decode_image
 
 

@@ -9,8 +9,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
-from .._columns import Column, one_column_tags
-from .._spec_params import NON_NEGATIVE_INT, ON_MISSING, POSITIVE_INT, POSITIVE_REAL
+from ..compose._columns import Column, one_column_tags
+from ..utils.spec_params import NON_NEGATIVE_INT, ON_MISSING, POSITIVE_INT, POSITIVE_REAL
 from ._audio_io import decode_audio
 from ._parallel import prefetched, stack_rows
 from .logmel import LogMel

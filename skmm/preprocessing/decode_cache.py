@@ -101,7 +101,7 @@ class DecodeCache:
 
         ``key`` comes from :meth:`key`, or is any other content key sharing
         the store (e.g. a frozen network's outputs keyed by its input rows,
-        ``skmm._feature_cache``). ``hit=True`` counts a value decoded once
+        ``skmm.pretrained.feature_cache``). ``hit=True`` counts a value decoded once
         for several rows as a hit; ``count_miss=False`` leaves the counting
         of a miss to :meth:`count_decodes`.
         """

@@ -12,9 +12,9 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._columns import Column, MediaTypeError, one_column_tags
-from .._docstrings import fill_doc
-from .._spec_params import ON_MISSING, POSITIVE_INT
+from ..compose._columns import Column, MediaTypeError, one_column_tags
+from ..utils.docstrings import fill_doc
+from ..utils.spec_params import ON_MISSING, POSITIVE_INT
 from .presence import PresenceMixin, presence
 from .subwords import SubwordRows, learn_subwords
 

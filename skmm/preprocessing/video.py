@@ -8,8 +8,8 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils.validation import check_is_fitted
 
-from .._columns import Column
-from .._spec_params import POSITIVE_INT, POSITIVE_REAL
+from ..compose._columns import Column
+from ..utils.spec_params import POSITIVE_INT, POSITIVE_REAL
 from ._image_io import resize
 from ._parallel import prefetched
 from ._video_io import decode_video, frames_to_float

@@ -5,11 +5,11 @@
 masks its transformers declared, a plain mapping or array is taken as it is.
 The rest of the way lives in one module per step, re-exported here:
 
-* :mod:`skmm.nn.kinds`: each modality's kind and shape (``describe``,
+* :mod:`skmm.data.kinds`: each modality's kind and shape (``describe``,
   ``check_matches``, :class:`ModalityInfo`);
-* :mod:`skmm.nn.tensors`: arrays -> ``{"x", "lengths", "present"}`` tensors
+* :mod:`skmm.data.tensors`: arrays -> ``{"x", "lengths", "present"}`` tensors
   (``to_tensors``, ``without``);
-* :mod:`skmm.nn.batches`: the Dataset and DataLoader that fetch whole batches.
+* :mod:`skmm.data.batches`: the Dataset and DataLoader that fetch whole batches.
 
 ========  ==========================  ==========================================
 kind      array                       conventions
@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..modality_dict import ModalityDict
+from ..compose.modality_dict import ModalityDict
 from .batches import BatchIndices, ModalityDataset, batch_loader, collate_identity, take_target
 from .kinds import KINDS, ModalityInfo, check_matches, describe, kind_of
 from .sparse import as_csr

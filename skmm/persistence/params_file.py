@@ -24,8 +24,8 @@ then *decode* them under a fixed schema:
 Anything else raises ``ValueError`` naming where in the file it was found.
 
 This module writes and reads the files; the schema (allow-lists, fitted
-state checks) is :mod:`skmm._params_registry` and the decoding
-:mod:`skmm._params_decoder`.
+state checks) is :mod:`skmm.persistence.schema` and the decoding
+:mod:`skmm.persistence.decoder`.
 """
 
 from __future__ import annotations
@@ -36,10 +36,10 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 
-from ._params_decoder import Decoder, from_plain
-from ._params_registry import ARRAY_KINDS, DTYPES, NAMES, REGISTRY, UnsafeFileError
-from ._torch_files import load_archive
-from .nn.inputs import ModalityInfo
+from .decoder import Decoder, from_plain
+from .schema import ARRAY_KINDS, DTYPES, NAMES, REGISTRY, UnsafeFileError
+from .torch_files import load_archive
+from ..data.inputs import ModalityInfo
 
 __all__ = ["FORMAT", "REGISTRY", "DTYPES", "UnsafeFileError", "to_plain", "from_plain", "save", "load"]
 
@@ -125,7 +125,7 @@ def load(f, estimator_class, map_location="cpu"):
     try:
         state = load_archive(f, map_location)
     except Exception as exc:  # noqa: BLE001 - torch raises many types for a bad file
-        from ._checkpoint import reason
+        from .checkpoint import reason
 
         raise ValueError(f"{source} cannot be read safely ({reason(exc)}); nothing was loaded.") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:

@@ -14,7 +14,7 @@ import warnings
 
 from sklearn.utils.validation import check_is_fitted
 
-from . import _persistence as persistence
+from ..persistence import params_file as persistence
 
 _CLONE_HINT = (
     "scikit-learn's clone (GridSearchCV, cross_val_score, Pipeline clones) gives estimator "
@@ -28,7 +28,7 @@ def source_state(source):
     inner = getattr(source, "estimator", None)
     if type(source).__name__ == "FrozenEstimator" and inner is not None:
         source = inner
-    from .estimators.base import BaseMultimodal  # here: estimators.base imports this module
+    from .base import BaseMultimodal  # here: estimators.base imports this module
 
     if isinstance(source, (str, os.PathLike)) or hasattr(source, "read"):
         *_, state = persistence.load(source, BaseMultimodal, "cpu")

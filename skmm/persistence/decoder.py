@@ -1,8 +1,8 @@
 """Reading a params file's data back under the fixed schema, refusing anything else.
 
 :class:`Decoder` rebuilds plain data, arrays, dtypes, modalities and
-allow-listed transformers (:mod:`skmm._params_registry`) and raises
-:class:`~skmm._params_registry.UnsafeFileError`, naming where in the file,
+allow-listed transformers (:mod:`skmm.persistence.schema`) and raises
+:class:`~skmm.persistence.schema.UnsafeFileError`, naming where in the file,
 for anything outside the schema. It looks up no other name and calls only
 the allow-listed constructors, which store their arguments.
 """
@@ -14,10 +14,10 @@ import keyword
 
 import numpy as np
 
-from ._params_registry import (
+from .schema import (
     ARRAY_KINDS, DTYPES, MARKERS, MAX_DEPTH, REGISTRY, UnsafeFileError, check_fitted,
 )
-from .nn.inputs import KINDS, ModalityInfo
+from ..data.inputs import KINDS, ModalityInfo
 
 
 def _parameter_names(cls):

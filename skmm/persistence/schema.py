@@ -1,6 +1,6 @@
 """What a params file may name: the allow-listed classes, dtypes and fitted state.
 
-The schema :mod:`skmm._persistence` writes and :mod:`skmm._params_decoder`
+The schema :mod:`skmm.persistence.params_file` writes and :mod:`skmm.persistence.decoder`
 reads: :data:`REGISTRY`, the only classes a file can rebuild (and where they
 may hold other transformers), :data:`DTYPES`, the only numpy dtypes it can
 name, and :func:`check_fitted`, the checks on an skmm preprocessor's fitted
@@ -22,9 +22,9 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 
-from ._spec_params import parameter_problem
-from .compose import ModalityTransformer
-from .preprocessing import (
+from ..utils.spec_params import parameter_problem
+from ..compose import ModalityTransformer
+from ..preprocessing import (
     AudioFeaturizer, ImageLoader, PretrainedTokenizer, SequencePadder, TextSequencer, VideoLoader,
 )
 

@@ -21,7 +21,7 @@ import os
 import numpy as np
 import torch
 
-from .preprocessing.decode_cache import DecodeCache
+from ..preprocessing.decode_cache import DecodeCache
 
 __all__ = ["feature_cache", "fingerprint", "cached_rows"]
 

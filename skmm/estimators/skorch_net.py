@@ -6,9 +6,9 @@ import torch
 from skorch import NeuralNet
 from skorch.utils import to_tensor
 
-from ._progress import BatchProgressBar, EpochTable
-from ._seeding import drawing_from
-from .nn.optim import use_sparse_rows
+from ..utils.progress import BatchProgressBar, EpochTable
+from .seeding import drawing_from
+from ..nn.optim import use_sparse_rows
 
 
 def drop_modalities(batch, p, generator=None):
@@ -42,7 +42,7 @@ class ModalityNet(NeuralNet):
         In training, drop each modality of each sample with this probability
         (see :func:`drop_modalities`).
     random_generator : torch.Generator or None, default=None
-        The fit's own random stream (see :mod:`skmm._seeding`): modality
+        The fit's own random stream (see :mod:`skmm.estimators.seeding`): modality
         dropout draws from it, and training forward passes (dropout) draw
         from it through the global generator. None uses torch's global one.
     cuda_generator : torch.Generator or None, default=None

@@ -169,7 +169,7 @@ def choose_threads(n_threads=None, n_rows=None):
 
     Examples
     --------
-    >>> from skmm._threads import choose_threads, usable_cores
+    >>> from skmm.utils.threads import choose_threads, usable_cores
     >>> choose_threads(3)
     3
     >>> 1 <= choose_threads(None, n_rows=100_000) <= usable_cores()
@@ -270,7 +270,7 @@ def thread_limit(n):
     Examples
     --------
     >>> import torch
-    >>> from skmm._threads import thread_limit
+    >>> from skmm.utils.threads import thread_limit
     >>> before = torch.get_num_threads()
     >>> with thread_limit(1):
     ...     torch.get_num_threads()

@@ -19,7 +19,7 @@ def as_csr(value, what):
 class SparseRows:
     """Rows of a CSR matrix, indexed a batch at a time into a torch sparse COO tensor.
 
-    Stands in a :class:`~skmm.nn.inputs.ModalityDataset` where the other
+    Stands in a :class:`~skmm.data.inputs.ModalityDataset` where the other
     modalities hold tensors: ``rows[index]`` takes the batch's rows, so only
     a batch's non-zeros are ever copied, and nothing is densified.
 
@@ -27,7 +27,7 @@ class SparseRows:
     --------
     >>> import scipy.sparse as sp
     >>> import torch
-    >>> from skmm.nn.sparse import SparseRows
+    >>> from skmm.data.sparse import SparseRows
     >>> rows = SparseRows(sp.csr_matrix([[0, 2.0], [1.0, 0], [0, 0]]))
     >>> len(rows), rows.shape
     (3, (3, 2))

@@ -20,9 +20,9 @@ import torch
 from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 from skorch.history import History
 
-from ._config import first_difference, short
-from ._seeding import generator_states, set_generator_states
-from ._torch_files import load_archive
+from .config import first_difference, short
+from ..estimators.seeding import generator_states, set_generator_states
+from .torch_files import load_archive
 
 FILE = "checkpoint.pt"
 FORMAT = "skmm-checkpoint-1"
@@ -124,7 +124,7 @@ def snapshot(net, config, seed, finished=False):
         "finished": finished,
         "module": {k: v.detach().cpu() for k, v in net.module_.state_dict().items()},
         "optimizer": net.optimizer_.state_dict(),
-        # The wide part's SGD (skmm._skorch_net), so a resumed fit equals an uninterrupted one.
+        # The wide part's SGD (skmm.estimators.skorch_net), so a resumed fit equals an uninterrupted one.
         "wide_optimizer": net.wide_optimizer_.state_dict() if hasattr(net, "wide_optimizer_") else None,
         "generators": generator_states(net),
         "callbacks": _callback_states(net),
@@ -140,7 +140,7 @@ class EpochCheckpoint(Callback):
     dirname : str or path
         The checkpoint folder.
     config : dict
-        The fit's configuration (``skmm._config.configuration``).
+        The fit's configuration (``skmm.persistence.config.configuration``).
     seed : int
         The fit's seed (a resumed fit reuses it: validation split, sampling).
     """

@@ -4,7 +4,7 @@
 (tokenized text ``(n, 2, L)``, images ``(n, C, H, W)``, raw waveforms
 ``(n, samples)``) and returns per-step states, their mask and one pooled
 vector per sample; :func:`find_blocks` finds the blocks ``freeze=<int>``
-trains. :mod:`skmm._pretrained_loading` builds backbones from the libraries.
+trains. :mod:`skmm.pretrained.loading` builds backbones from the libraries.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ modality's batch tensor as skmm carries it (tokenized text ``(n, 2, L)``,
 images ``(n, C, H, W)``, raw waveforms ``(n, samples)``) and returns per-step
 states, their mask and one pooled vector per sample. The libraries are
 imported lazily: skmm imports without them. Where models come from (the
-offline rule, weights files) is :mod:`skmm._pretrained_files`; the backbone
-itself :mod:`skmm._pretrained_backbone`.
+offline rule, weights files) is :mod:`skmm.pretrained.files`; the backbone
+itself :mod:`skmm.pretrained.backbone`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._pretrained_backbone import POOLINGS, Backbone, find_blocks
-from ._pretrained_files import load_error, load_state, load_tokenizer, local_files_only, require
+from .backbone import POOLINGS, Backbone, find_blocks
+from .files import load_error, load_state, load_tokenizer, local_files_only, require
 
 __all__ = [
     "SOURCES", "POOLINGS", "Backbone", "find_blocks", "load_backbone", "load_tokenizer", "local_files_only",

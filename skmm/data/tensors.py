@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ..modality_dict import ModalityDict
+from ..compose.modality_dict import ModalityDict
 from ..preprocessing.text import UNKNOWN_ID
 from .kinds import check_tokenized
 from .sparse import SparseRows
