@@ -286,12 +286,12 @@ def test_doctest_example():
 
 
 def test_modalities_are_informative_but_fusion_wins(tmp_path):
-    """A quick, small version of skmm.datasets._calibrate_av_digits."""
+    """A quick, small version of tools/calibrate_av_digits.py."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    from skmm.datasets._calibrate_av_digits import audio_features, image_features
+    from tools.calibrate_av_digits import audio_features, image_features
 
     X_tr, X_te, y_tr, y_te = make_av_digits(
         600, split="unseen", data_home=tmp_path, random_state=0

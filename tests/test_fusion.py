@@ -426,7 +426,7 @@ def test_network_rejects_a_fusion_without_the_interface():
 
 
 def test_condition_by_name_picks_a_source_and_a_recurrent_target():
-    from skmm.nn.condition_choice import choose_condition
+    from skmm.fusion.condition import choose_condition
     from skmm.encoders import RecurrentEncoder
     from skmm.data.inputs import ModalityInfo
 

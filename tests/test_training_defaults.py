@@ -7,7 +7,7 @@ from skorch.callbacks import Callback
 
 from skmm import MultimodalClassifier
 from skmm.estimators.data import predict_dataset
-from skmm.nn.training import can_hold_out
+from skmm.estimators.training import can_hold_out
 
 
 class Snapshots(Callback):

@@ -51,6 +51,8 @@ MOVED: dict[str, tuple[str, ...]] = {
     "skmm.nn.batches": ("skmm.data.batches",),
     "skmm.nn.lazy": ("skmm.data.lazy",),
     "skmm.nn.sparse": ("skmm.data.sparse",),
+    "skmm.nn.training": ("skmm.estimators.training",),
+    "skmm.nn.condition_choice": ("skmm.fusion.condition",),
 }
 
 

@@ -5,7 +5,7 @@ Trains simple scikit-learn models on each modality of
 three together, and prints the test accuracies (test rows come from unseen
 speakers and writers)::
 
-    python -m skmm.datasets._calibrate_av_digits [--n-samples 2000] [--seed 0]
+    python tools/calibrate_av_digits.py [--n-samples 2000] [--seed 0]
         [--noise 1.0] [--data-home DIR] [--motion]
 
 Models:

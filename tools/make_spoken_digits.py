@@ -5,7 +5,7 @@ This script is **not** used at run time. It produced the file
 reads; users never need ``espeak-ng``. It was run from the repository root as::
 
     apt-get install -y espeak-ng        # eSpeak NG 1.51 (Debian package)
-    python -m skmm.datasets._make_spoken_digits
+    python tools/make_spoken_digits.py
 
 (with the project virtualenv, which has numpy, soundfile and librosa).
 
@@ -77,7 +77,7 @@ VARIANTS = (
     "adam", "caleb", "benjamin", "edward", "aunty", "grandpa", "Gene",
     "Michael", "antonio", "sandro", "pablo", "Hugo", "Mario",
 )
-OUTPUT = Path(__file__).resolve().parent / "data" / "spoken_digits.npz"
+OUTPUT = Path(__file__).resolve().parents[1] / "skmm" / "datasets" / "data" / "spoken_digits.npz"
 
 
 def _espeak_version():
