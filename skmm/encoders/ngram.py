@@ -10,10 +10,9 @@ from sklearn.utils._param_validation import StrOptions
 from torch import nn
 
 from ..utils.spec_params import POSITIVE_INT, PROBABILITY, or_default
-from ..nn.optim import RowEmbedding
 from .bag_linear import TokenBagLinear
 from .base import EncoderModule, EncoderSpec, register_encoder
-from .tokens import ids_within, step_mask
+from .tokens import RowEmbedding, ids_within, step_mask
 
 
 @register_encoder("ngram")

@@ -260,7 +260,7 @@ class BaseMultimodal(
             module = self._build_module(n_outputs)
         self.__dict__.pop("warm_start_report_", None)
         if self.warm_start_from is not None:
-            self.warm_start_report_ = warm_start(module, self.warm_start_from, self.verbose)
+            self.warm_start_report_ = warm_start(module, self.warm_start_from, BaseMultimodal, self.verbose)
         self.net_ = self._make_net(module, seed, generator, target)
         self._train(dataset, target, resume, epochs)
         return self

@@ -64,21 +64,6 @@ def drawing_from(generator, cuda_generator=None):
                 torch.cuda.set_rng_state(saved_cuda)
 
 
-def generator_states(net):
-    """The fit's generator states (CPU, and CUDA when used) as tensors."""
-    states = {"cpu": net.random_generator.get_state()}
-    if net.cuda_generator is not None:
-        states["cuda"] = net.cuda_generator.get_state()
-    return states
-
-
-def set_generator_states(net, states):
-    """Restore what :func:`generator_states` returned."""
-    net.random_generator.set_state(states["cpu"])
-    if net.cuda_generator is not None and "cuda" in states:
-        net.cuda_generator.set_state(states["cuda"])
-
-
 def cuda_generator(device, seed):
     """The fit's generator for a CUDA ``device`` (None on the CPU)."""
     if not str(device).startswith("cuda") or not torch.cuda.is_available():

@@ -48,7 +48,7 @@ class ModalityNet(NeuralNet):
     cuda_generator : torch.Generator or None, default=None
         The same for the CUDA device when training on one.
     augment : dict or None, default=None
-        Modality name -> batch augmentation (:mod:`skmm.nn.augment`),
+        Modality name -> batch augmentation (:mod:`skmm.augment`),
         applied to training batches only: ``module_.training`` is False in
         validation and prediction. It draws from the fit's generator.
     """

@@ -23,17 +23,19 @@ _CLONE_HINT = (
 )
 
 
-def source_state(source):
-    """The module state dict of ``source``: a fitted estimator, a FrozenEstimator or a params file."""
+def source_state(source, estimator_class):
+    """The module state dict of ``source``: a fitted estimator, a FrozenEstimator or a params file.
+
+    ``estimator_class`` is the class a source estimator must be an instance of
+    (the estimators' base, passed in by it: this module sits below it).
+    """
     inner = getattr(source, "estimator", None)
     if type(source).__name__ == "FrozenEstimator" and inner is not None:
         source = inner
-    from .base import BaseMultimodal  # here: estimators.base imports this module
-
     if isinstance(source, (str, os.PathLike)) or hasattr(source, "read"):
-        *_, state = persistence.load(source, BaseMultimodal, "cpu")
+        *_, state = persistence.load(source, estimator_class, "cpu")
         return state
-    if not isinstance(source, BaseMultimodal):
+    if not isinstance(source, estimator_class):
         raise TypeError(
             "warm_start_from must be a fitted MultimodalClassifier/MultimodalRegressor or the path "
             f"of a file written by save_params, got {type(source).__name__}."
@@ -60,7 +62,7 @@ def _mismatch(prefix, source, target):
     return None
 
 
-def warm_start(module, source, verbose=0):
+def warm_start(module, source, estimator_class, verbose=0):
     """Copy matching encoders (and the fusion) of ``source`` into ``module``.
 
     Parameters
@@ -68,6 +70,8 @@ def warm_start(module, source, verbose=0):
     module : MultimodalNetwork
         The freshly built network.
     source : fitted estimator, FrozenEstimator, or path / file of ``save_params``
+    estimator_class : type
+        What a source estimator must be (``BaseMultimodal``).
     verbose : int
         Print what was loaded and what was skipped.
 
@@ -82,7 +86,7 @@ def warm_start(module, source, verbose=0):
     ValueError
         When no part matches (nothing would be transferred).
     """
-    theirs = source_state(source)
+    theirs = source_state(source, estimator_class)
     ours = module.state_dict()
     parts = [f"encoders.{name}" for name in module.encoders]
     if any(k.startswith("fusion.") for k in ours):

@@ -21,13 +21,28 @@ from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 from skorch.history import History
 
 from .config import first_difference, short
-from ..estimators.seeding import generator_states, set_generator_states
 from .torch_files import load_archive
 
 FILE = "checkpoint.pt"
 FORMAT = "skmm-checkpoint-1"
 # What skmm < this format wrote (skorch's Checkpoint): not resumable exactly.
 _OLD_FILES = ("params.pt", "optimizer.pt", "history.json")
+
+
+# The fit's generators (its own random stream, skmm.estimators.seeding) as a checkpoint keeps them.
+def generator_states(net):
+    """The fit's generator states (CPU, and CUDA when used) as tensors."""
+    states = {"cpu": net.random_generator.get_state()}
+    if net.cuda_generator is not None:
+        states["cuda"] = net.cuda_generator.get_state()
+    return states
+
+
+def set_generator_states(net, states):
+    """Restore what :func:`generator_states` returned."""
+    net.random_generator.set_state(states["cpu"])
+    if net.cuda_generator is not None and "cuda" in states:
+        net.cuda_generator.set_state(states["cuda"])
 
 
 def _advice(dirname):

@@ -5,7 +5,7 @@ search candidate, cross-validation fold, epoch and ``predict``; running it
 is most of the cost of such a fit. So its outputs are kept row by row, keyed
 by a fingerprint of the network's weights and settings and a hash of the
 row's content, in the same least-recently-used store the media decoders use
-(:class:`skmm.preprocessing.decode_cache.DecodeCache`).
+(:class:`skmm.utils.cache.DecodeCache`).
 
 The cache is per process and bounded by ``SKMM_FEATURE_CACHE_MB`` (default
 1024 MiB; 0 turns it off); ``feature_cache.clear()`` empties it and
@@ -21,7 +21,7 @@ import os
 import numpy as np
 import torch
 
-from ..preprocessing.decode_cache import DecodeCache
+from ..utils.cache import DecodeCache
 
 __all__ = ["feature_cache", "fingerprint", "cached_rows"]
 

@@ -53,6 +53,7 @@ MOVED: dict[str, tuple[str, ...]] = {
     "skmm.nn.sparse": ("skmm.data.sparse",),
     "skmm.nn.training": ("skmm.estimators.training",),
     "skmm.nn.condition_choice": ("skmm.fusion.condition",),
+    "skmm.nn.augment": ("skmm.augment.image", "skmm.augment.frames", "skmm.augment.tokens"),
 }
 
 
