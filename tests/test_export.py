@@ -10,7 +10,8 @@ from skmm import ModalityTransformer, MultimodalClassifier, MultimodalRegressor
 from skmm.preprocessing import AudioFeaturizer, ImageLoader, TextSequencer
 
 pytest.importorskip("onnxruntime")
-from skmm.export import OnnxModel, _FixedAdaptiveAvgPool2d, export_onnx  # noqa: E402
+from skmm.export import OnnxModel, export_onnx  # noqa: E402
+from skmm.export.writing import _FixedAdaptiveAvgPool2d  # noqa: E402
 
 FAST = dict(max_epochs=3, batch_size=16, hidden_size=8, lr=5e-3, verbose=0, random_state=0)
 

@@ -69,3 +69,8 @@ def test_every_module_imports_in_a_fresh_interpreter(order):
 def test_package_of():
     assert package_of("skmm.encoders.conv") == "skmm.encoders"
     assert package_of("skmm.inspection") == "skmm.inspection"
+
+
+def test_no_module_is_longer_than_350_lines():
+    long = {name: n for name, path in modules().items() if (n := len(path.read_text().splitlines())) > 350}
+    assert long == {}

@@ -8,7 +8,7 @@ import pytest
 from skmm import ModalityTransformer, MultimodalClassifier
 from skmm.compose._columns import MediaError
 from skmm.preprocessing import AudioFeaturizer, ImageLoader, decode_cache
-from skmm.preprocessing import _parallel
+from skmm.preprocessing import _prefetch
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def test_wrong_kind_still_a_type_error_naming_the_row(frame, no_cache):
 
 def test_progress_bar_only_when_asked(frame, no_cache, monkeypatch, capsys):
     X, y = frame
-    monkeypatch.setattr(_parallel, "PROGRESS_DELAY", 0)  # show it however short the work
+    monkeypatch.setattr(_prefetch, "PROGRESS_DELAY", 0)  # show it however short the work
     ImageLoader(n_jobs=2, verbose=0).fit(X["image"])
     ImageLoader(n_jobs=2).fit(X["image"])  # verbose=None on its own: silent
     assert capsys.readouterr().err == ""
@@ -161,7 +161,7 @@ def _featurize_refusing_13(arrays):
 
 @pytest.mark.parametrize("stack_as", [None, ((3,), np.float32)])
 def test_a_featuriser_error_is_raised_for_its_own_row(workers, stack_as):
-    replay = _parallel.prefetched(list(range(40)), _fill, (), 2, 0, "column 'x'", _featurize_refusing_13, stack_as)
+    replay = _prefetch.prefetched(list(range(40)), _fill, (), 2, 0, "column 'x'", _featurize_refusing_13, stack_as)
     for i in range(13):
         np.testing.assert_array_equal(replay(i), np.full(3, 2.0 * i, dtype=np.float32))
     with pytest.raises(MediaError, match="13 is refused"):

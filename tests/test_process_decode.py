@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from skmm.preprocessing import ImageLoader, decode_cache
-from skmm.preprocessing import _parallel
+from skmm.preprocessing import _parallel, _prefetch
 
 pytestmark = [
     pytest.mark.parametrize("workers", ["processes"], indirect=True),  # conftest's fixture, forced to processes
@@ -54,7 +54,7 @@ def test_processes_leave_nothing_behind(frame, no_cache, processes):
 
 def test_process_progress_only_when_asked(frame, no_cache, processes, monkeypatch, capsys):
     X, _ = frame
-    monkeypatch.setattr(_parallel, "PROGRESS_DELAY", 0)
+    monkeypatch.setattr(_prefetch, "PROGRESS_DELAY", 0)
     ImageLoader(n_jobs=2, verbose=0).fit(X["image"])
     assert capsys.readouterr().err == ""
     ImageLoader(n_jobs=2, verbose=1).fit(X["image"])
@@ -88,5 +88,5 @@ def _dies_in_a_worker(value):
 
 def test_a_worker_that_dies_is_a_clear_error_not_a_hang(processes):
     with pytest.raises(RuntimeError, match="decoding process died"):
-        _parallel.prefetched([f"row{i}" for i in range(40)], _dies_in_a_worker, (), 2, 0, "column 'x'")
+        _prefetch.prefetched([f"row{i}" for i in range(40)], _dies_in_a_worker, (), 2, 0, "column 'x'")
     assert processes and multiprocessing.active_children() == []

@@ -11,7 +11,7 @@ from skorch.callbacks import Callback
 from threadpoolctl import threadpool_info
 
 from skmm import MultimodalClassifier, MultimodalRegressor
-from skmm.utils import threads as _threads
+from skmm.utils.threads import cores, load
 from skmm.utils.threads import choose_threads, thread_limit, usable_cores
 
 
@@ -97,21 +97,21 @@ def test_n_threads_validation(bad):
 
 
 def test_default_is_bounded_by_affinity_quota_and_load(monkeypatch):
-    monkeypatch.setattr(_threads._meter, "other_busy_cores", lambda: 0.0)
-    monkeypatch.setattr(_threads, "_affinity", lambda: [0, 1, 2, 3])
-    monkeypatch.setattr(_threads, "_cgroup_cores", lambda: None)
+    monkeypatch.setattr(load._meter, "other_busy_cores", lambda: 0.0)
+    monkeypatch.setattr(cores, "_affinity", lambda: [0, 1, 2, 3])
+    monkeypatch.setattr(cores, "_cgroup_cores", lambda: None)
     assert choose_threads(None, n_rows=10_000) == 4
-    monkeypatch.setattr(_threads._meter, "other_busy_cores", lambda: 1.0)
+    monkeypatch.setattr(load._meter, "other_busy_cores", lambda: 1.0)
     assert choose_threads(None, n_rows=10_000) == 3
-    monkeypatch.setattr(_threads._meter, "other_busy_cores", lambda: 0.05)
-    monkeypatch.setattr(_threads, "_cgroup_cores", lambda: 2.5)  # quota of 2.5 cores
+    monkeypatch.setattr(load._meter, "other_busy_cores", lambda: 0.05)
+    monkeypatch.setattr(cores, "_cgroup_cores", lambda: 2.5)  # quota of 2.5 cores
     assert usable_cores() == 2
     assert choose_threads(None, n_rows=10_000) == 2
-    monkeypatch.setattr(_threads, "_affinity", lambda: [3])
+    monkeypatch.setattr(cores, "_affinity", lambda: [3])
     assert choose_threads(None, n_rows=10_000) == 1
     assert choose_threads(5, n_rows=10) == 5  # asked for: honoured
-    monkeypatch.setattr(_threads, "_affinity", lambda: [0, 1])
-    monkeypatch.setattr(_threads._meter, "other_busy_cores", lambda: 0.0)
+    monkeypatch.setattr(cores, "_affinity", lambda: [0, 1])
+    monkeypatch.setattr(load._meter, "other_busy_cores", lambda: 0.0)
     assert choose_threads(None, n_rows=10) == 1  # small work
 
 
@@ -121,8 +121,8 @@ def test_real_choice_never_exceeds_usable_cores():
 
 
 def test_workers_get_one_thread(monkeypatch):
-    monkeypatch.setattr(_threads._meter, "other_busy_cores", lambda: 0.0)
-    monkeypatch.setattr(_threads, "_affinity", lambda: [0, 1, 2, 3])
+    monkeypatch.setattr(load._meter, "other_busy_cores", lambda: 0.0)
+    monkeypatch.setattr(cores, "_affinity", lambda: [0, 1, 2, 3])
     got = {}
     worker = threading.Thread(target=lambda: got.update(auto=choose_threads(None, 10_000), asked=choose_threads(2)))
     worker.start()
@@ -169,7 +169,7 @@ def test_meter_sees_another_process_burning_a_core():
         import time
 
         time.sleep(0.3)  # let it start
-        meter = _threads._LoadMeter()  # no earlier reading: it measures a window now
+        meter = load._LoadMeter()  # no earlier reading: it measures a window now
         busy = max(meter.other_busy_cores() for _ in range(3))
     finally:
         burner.kill()
@@ -180,8 +180,8 @@ def test_meter_sees_another_process_burning_a_core():
 def test_meter_subtracts_this_process_cpu_time(monkeypatch):
     # (wall seconds, busy CPU seconds of our cores, this process's CPU seconds)
     readings = iter([(100.0, 50.0, 10.0), (101.0, 51.5, 11.0)])
-    monkeypatch.setattr(_threads, "_cpu_snapshot", lambda cpus: next(readings))
-    meter = _threads._LoadMeter()
+    monkeypatch.setattr(load, "_cpu_snapshot", lambda cpus: next(readings))
+    meter = load._LoadMeter()
     assert meter.other_busy_cores() == pytest.approx(0.5)  # 1.5 core-seconds busy, 1.0 of them ours
 
 
@@ -210,7 +210,7 @@ def test_inspection_runs_under_the_estimator_thread_count(caller_threads):
 
 def test_meter_reuses_a_reading_taken_moments_ago(monkeypatch):
     readings = iter([(100.0, 50.0, 10.0), (101.0, 51.5, 11.0), (101.01, 60.0, 11.0)])
-    monkeypatch.setattr(_threads, "_cpu_snapshot", lambda cpus: next(readings))
-    meter = _threads._LoadMeter()
+    monkeypatch.setattr(load, "_cpu_snapshot", lambda cpus: next(readings))
+    meter = load._LoadMeter()
     assert meter.other_busy_cores() == pytest.approx(0.5)
     assert meter.other_busy_cores() == pytest.approx(0.5)  # 10 ms later: no new window, no waiting

@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..compose._columns import Column, one_column_tags
 from ..utils.spec_params import NON_NEGATIVE_INT, ON_MISSING, POSITIVE_INT, SIZE
-from ._parallel import prefetched, stack_rows
+from ._prefetch import prefetched, stack_rows
 from ._image_io import decode_image, resize, to_channels
 from .presence import PresenceMixin, presence
 

@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..compose._columns import Column
 from ..utils.spec_params import POSITIVE_INT, POSITIVE_REAL
 from ._image_io import resize
-from ._parallel import prefetched
+from ._prefetch import prefetched
 from ._video_io import decode_video, frames_to_float
 from .presence import presence
 from .image import ImageLoader
