@@ -22,10 +22,10 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
 from skmm import ModalityTransformer, MultimodalClassifier
-from skmm.pretrained.feature_cache import feature_cache
-from skmm.pretrained.loading import Backbone
 from skmm.encoders import Pretrained
 from skmm.preprocessing import PretrainedTokenizer
+from skmm.pretrained.feature_cache import feature_cache
+from skmm.pretrained.loading import Backbone
 
 WORDS = [f"w{i}" for i in range(200)]
 

@@ -25,10 +25,9 @@ import time
 
 def child(args):
     """Measure one configuration; print a JSON line."""
+    import numpy as np
     import torch
     from skorch.callbacks import Callback
-
-    import numpy as np
 
     from skmm import ModalityDict, MultimodalClassifier
 

@@ -9,10 +9,10 @@ from sklearn.base import clone
 from sklearn.utils import _safe_indexing
 
 from skmm import ModalityDict, ModalityTransformer, MultimodalClassifier
-from skmm.estimators.data import predict_dataset
 from skmm.data.inputs import as_modalities
 from skmm.data.kinds import describe
 from skmm.data.tensors import to_tensors
+from skmm.estimators.data import predict_dataset
 from skmm.preprocessing import AudioFeaturizer, ImageLoader, SequencePadder, TextSequencer, VideoLoader
 
 FAST = dict(batch_size=16, hidden_size=8, lr=1e-2, max_epochs=3, random_state=0, verbose=0)

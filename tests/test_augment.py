@@ -7,8 +7,8 @@ from sklearn.base import clone
 
 from skmm import MultimodalClassifier
 from skmm.augment import FrameAugment, ImageAugment, TokenAugment, resolve_augment
-from skmm.estimators.data import predict_dataset
 from skmm.data.inputs import ModalityInfo
+from skmm.estimators.data import predict_dataset
 
 FAST = dict(max_epochs=2, hidden_size=8, verbose=0, random_state=0)
 

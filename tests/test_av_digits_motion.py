@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from skmm.datasets import make_av_digits
-from tools.calibrate_av_digits import trajectory_features, video_features
 from skmm.datasets.av_digits import _load_av_digits
+from tools.calibrate_av_digits import trajectory_features, video_features
 
 av = pytest.importorskip("av")
 

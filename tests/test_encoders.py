@@ -6,6 +6,7 @@ import torch
 from sklearn.base import clone
 
 from skmm import ModalityDict, MultimodalClassifier
+from skmm.data.inputs import ModalityInfo
 from skmm.encoders import (
     CNN,
     ENCODERS,
@@ -22,7 +23,6 @@ from skmm.encoders import (
     RecurrentEncoder,
     resolve_encoder,
 )
-from skmm.data.inputs import ModalityInfo
 
 
 def test_registry_names():

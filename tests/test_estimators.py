@@ -8,10 +8,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline
 
-from skmm.encoders import TemporalConvEncoder
-from skmm.encoders import NGramBagEncoder
 from skmm import MultimodalClassifier, MultimodalRegressor
-from skmm.encoders import LSTM, ConvEncoder, MLPEncoder, RecurrentEncoder
+from skmm.encoders import LSTM, ConvEncoder, MLPEncoder, NGramBagEncoder, TemporalConvEncoder
 
 FAST = dict(max_epochs=12, batch_size=16, hidden_size=16, lr=5e-3, verbose=0)
 

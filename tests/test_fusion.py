@@ -8,6 +8,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from skmm import ModalityDict, MultimodalClassifier
+from skmm.data.inputs import ModalityInfo
 from skmm.encoders import CNN, GRU, LSTM
 from skmm.fusion import (
     FUSIONS,
@@ -26,7 +27,6 @@ from skmm.fusion import (
 )
 from skmm.fusion.head import make_head
 from skmm.nn import MultimodalNetwork
-from skmm.data.inputs import ModalityInfo
 
 N, N_OUT, VOCAB = 5, 3, 9
 INFOS = {
@@ -426,9 +426,9 @@ def test_network_rejects_a_fusion_without_the_interface():
 
 
 def test_condition_by_name_picks_a_source_and_a_recurrent_target():
-    from skmm.fusion.condition import choose_condition
-    from skmm.encoders import RecurrentEncoder
     from skmm.data.inputs import ModalityInfo
+    from skmm.encoders import RecurrentEncoder
+    from skmm.fusion.condition import choose_condition
 
     X, y = tiny_data()
     clf = MultimodalClassifier(fusion="condition", hidden_size=8, max_epochs=1, verbose=0, random_state=0)

@@ -5,6 +5,7 @@ statement counts, also one inside a function (which would hide a circle
 from the interpreter) or under ``TYPE_CHECKING``.
 """
 
+import ast
 import subprocess
 import sys
 
@@ -74,3 +75,21 @@ def test_package_of():
 def test_no_module_is_longer_than_350_lines():
     long = {name: n for name, path in modules().items() if (n := len(path.read_text().splitlines())) > 350}
     assert long == {}
+
+
+def _sklearn_private_imports(path):
+    """``module.name`` of each private scikit-learn name ``path`` imports."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "sklearn":
+            found += [f"{node.module}.{a.name}" for a in node.names
+                      if any(part.startswith("_") for part in [*node.module.split("."), a.name])]
+        elif isinstance(node, ast.Import):
+            found += [a.name for a in node.names
+                      if a.name.split(".")[0] == "sklearn" and any(p.startswith("_") for p in a.name.split("."))]
+    return found
+
+
+def test_only_the_compat_module_imports_private_sklearn_names():
+    importers = {name for name, path in modules().items() if _sklearn_private_imports(path)}
+    assert importers == {"skmm.utils.sklearn_compat"}

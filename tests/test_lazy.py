@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from skmm import ModalityDict, MultimodalClassifier
-from skmm.estimators.data import predict_dataset
 from skmm.data.lazy import LazyModalityDataset
+from skmm.estimators.data import predict_dataset
 from skmm.preprocessing import decode_cache
 
 FAST = dict(max_epochs=8, batch_size=16, hidden_size=16, lr=5e-3, random_state=0, verbose=0)

@@ -1,7 +1,6 @@
 """Samples that lack a modality: masked in every fusion, robust with modality dropout."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from skmm import ModalityTransformer, MultimodalClassifier

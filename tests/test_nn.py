@@ -1,12 +1,12 @@
 import pytest
 import torch
 
+from skmm.data.inputs import ModalityInfo
 from skmm.encoders import CNN, GRU, LSTM, MLP, RNN, ConvEncoder, MLPEncoder, RecurrentEncoder
 from skmm.encoders.recurrent import POOLINGS
 from skmm.fusion import ConcatFusion
 from skmm.fusion.head import make_head
 from skmm.nn import MultimodalNetwork
-from skmm.data.inputs import ModalityInfo
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])

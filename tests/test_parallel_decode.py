@@ -7,8 +7,7 @@ import pytest
 
 from skmm import ModalityTransformer, MultimodalClassifier
 from skmm.compose._columns import MediaError
-from skmm.preprocessing import AudioFeaturizer, ImageLoader, decode_cache
-from skmm.preprocessing import _prefetch
+from skmm.preprocessing import AudioFeaturizer, ImageLoader, _prefetch, decode_cache
 
 
 @pytest.fixture

@@ -14,8 +14,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import (
-    MinMaxScaler, OneHotEncoder, OrdinalEncoder, PowerTransformer, QuantileTransformer,
-    RobustScaler, StandardScaler,
+    MinMaxScaler,
+    OneHotEncoder,
+    OrdinalEncoder,
+    PowerTransformer,
+    QuantileTransformer,
+    RobustScaler,
+    StandardScaler,
 )
 
 import skmm.encoders
@@ -39,7 +44,8 @@ def _frame(n=40, seed=0):
     return X, y
 
 
-def _prep(number=StandardScaler()):
+def _prep(number=None):
+    number = StandardScaler() if number is None else number
     return ModalityTransformer([("text", TextSequencer(max_len=4), "text"), ("num", number, ["num"])])
 
 

@@ -15,11 +15,11 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
 from skmm import ModalityTransformer, MultimodalClassifier, MultimodalRegressor
+from skmm.data.inputs import ModalityInfo, check_matches, describe, to_tensors
+from skmm.encoders import Pretrained
+from skmm.preprocessing import ImageLoader, PretrainedTokenizer
 from skmm.pretrained.feature_cache import feature_cache
 from skmm.pretrained.loading import Backbone, find_blocks, local_files_only
-from skmm.encoders import Pretrained
-from skmm.data.inputs import ModalityInfo, check_matches, describe, to_tensors
-from skmm.preprocessing import ImageLoader, PretrainedTokenizer
 
 transformers = pytest.importorskip("transformers")
 

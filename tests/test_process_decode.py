@@ -14,8 +14,7 @@ import pandas as pd
 import pytest
 import torch
 
-from skmm.preprocessing import ImageLoader, decode_cache
-from skmm.preprocessing import _parallel, _prefetch
+from skmm.preprocessing import ImageLoader, _parallel, _prefetch, decode_cache
 
 pytestmark = [
     pytest.mark.parametrize("workers", ["processes"], indirect=True),  # conftest's fixture, forced to processes

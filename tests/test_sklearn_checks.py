@@ -1,6 +1,5 @@
 """scikit-learn's estimator checks on every public estimator and transformer."""
 
-import numpy as np
 import pytest
 from sklearn.utils import estimator_checks as ec
 from sklearn.utils._tags import get_tags

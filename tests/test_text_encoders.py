@@ -5,9 +5,8 @@ import pytest
 import torch
 
 from skmm import MultimodalClassifier
-from skmm.encoders import NGram, resolve_encoder
 from skmm.data.inputs import ModalityInfo, describe, to_tensors
-from skmm.encoders import ConvTextEncoder, NGramBagEncoder
+from skmm.encoders import ConvTextEncoder, NGram, NGramBagEncoder, resolve_encoder
 from skmm.encoders.tokens import TokenEmbedding
 from skmm.preprocessing import TextSequencer
 

@@ -9,9 +9,9 @@ import torch
 from sklearn.preprocessing import normalize
 
 from skmm import ModalityTransformer, MultimodalClassifier
+from skmm.data.kinds import ModalityInfo, describe, doc_freq
 from skmm.encoders import NGram, SparseLinearEncoder
 from skmm.encoders.bag_linear import TokenBagLinear
-from skmm.data.kinds import ModalityInfo, describe, doc_freq
 from skmm.preprocessing import TextSequencer
 
 

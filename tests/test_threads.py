@@ -11,8 +11,7 @@ from skorch.callbacks import Callback
 from threadpoolctl import threadpool_info
 
 from skmm import MultimodalClassifier, MultimodalRegressor
-from skmm.utils.threads import cores, load
-from skmm.utils.threads import choose_threads, thread_limit, usable_cores
+from skmm.utils.threads import choose_threads, cores, load, thread_limit, usable_cores
 
 
 def _settings():

@@ -10,11 +10,11 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
 from skmm import ModalityTransformer, MultimodalClassifier
+from skmm.data.inputs import ModalityInfo, check_matches, describe, to_tensors
 from skmm.encoders import CNN, GRU, LSTM, CNNRecurrent
 from skmm.fusion import FUSIONS, Condition, LowRank, Tensor, resolve_fusion
 from skmm.fusion.head import make_head
 from skmm.nn import MultimodalNetwork
-from skmm.data.inputs import ModalityInfo, check_matches, describe, to_tensors
 from skmm.preprocessing import VideoLoader
 
 N, N_OUT, VOCAB, T = 5, 3, 9, 5

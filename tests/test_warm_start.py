@@ -8,7 +8,6 @@ import torch
 from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import GridSearchCV
-
 from skorch.callbacks import Callback
 
 from skmm import ModalityDict, MultimodalClassifier, MultimodalRegressor

@@ -9,8 +9,8 @@ from sklearn.pipeline import Pipeline
 from torch.nn import functional as F
 
 from skmm import ModalityDict, MultimodalClassifier, MultimodalRegressor
-from skmm.estimators.weights import with_weight
 from skmm.data.inputs import ModalityDataset, to_tensors
+from skmm.estimators.weights import with_weight
 from skmm.nn.losses import CrossEntropy, MultiTaskCrossEntropy, WeightedMSE
 
 FAST = dict(max_epochs=6, batch_size=32, hidden_size=16, lr=5e-3, verbose=0, random_state=0)

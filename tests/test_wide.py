@@ -9,8 +9,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
 from skmm import ModalityTransformer, MultimodalClassifier
-from skmm.encoders import SparseLinearEncoder
 from skmm.data.sparse import SparseRows
+from skmm.encoders import SparseLinearEncoder
 
 
 def _texts(n, seed):

@@ -96,7 +96,7 @@ def _draw_speakers(rng):
     variants = list(rng.permutation(VARIANTS))
     for voice in voices:
         # walk through the shuffled variants so each is used about equally often
-        for j, variant in enumerate(variants):
+        for j, variant in enumerate(variants):  # noqa: B007 - j, where the loop broke, is used below
             if (voice, variant) not in seen:
                 break
         variant = str(variants.pop(j))

@@ -6,9 +6,9 @@ import time
 
 import numpy as np
 from sklearn.base import TransformerMixin, clone
-from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils.sklearn_compat import _BaseComposition
 from ._frame_columns import as_frame, selected
 from ._modality_output import modality_output
 from .modality_dict import ModalityDict

@@ -10,7 +10,6 @@ import numbers
 import os
 import shutil
 import uuid
-from pathlib import Path
 
 import numpy as np
 from sklearn.utils import check_random_state

@@ -6,9 +6,9 @@ from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
-from sklearn.utils._param_validation import StrOptions
 from torch import nn
 
+from ..utils.sklearn_compat import StrOptions
 from ..utils.spec_params import POSITIVE_INT, PROBABILITY, or_default
 from .bag_linear import TokenBagLinear
 from .base import EncoderModule, EncoderSpec, register_encoder

@@ -12,11 +12,11 @@ from numbers import Integral
 from typing import Any, ClassVar
 
 import torch
-from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ..pretrained.feature_cache import cached_rows, fingerprint
 from ..pretrained.loading import POOLINGS, SOURCES, find_blocks, load_backbone
+from ..utils.sklearn_compat import Interval, StrOptions
 from ..utils.spec_params import POSITIVE_INT, PROBABILITY, or_default
 from .base import EncoderModule, EncoderSpec
 

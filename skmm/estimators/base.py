@@ -10,27 +10,27 @@ checks, eager or lazy datasets), :mod:`.network` (encoders, fusion, head),
 from __future__ import annotations
 
 from abc import ABCMeta, abstractmethod
-
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ..persistence import checkpoint
-from .seeding import drawing_from, fit_generator
-from .skorch_net import ModalityNet
-from ..utils.threads import n_rows, scoped
-from .warm_start import warm_start
-from .weights import check_sample_weight, combine, with_weight
 from ..fusion import resolve_fusion
+from ..persistence import checkpoint
+from ..utils.sklearn_compat import _fit_context
+from ..utils.threads import n_rows, scoped
 from . import data, params
 from .embedding import EmbeddingMixin
 from .inference import InferenceMixin
 from .network import build_network
 from .saving import SavingMixin
+from .seeding import drawing_from, fit_generator
+from .skorch_net import ModalityNet
 from .training import TrainingMixin
+from .warm_start import warm_start
+from .weights import check_sample_weight, combine, with_weight
 
 
 class BaseMultimodal(

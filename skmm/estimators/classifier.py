@@ -6,15 +6,15 @@ import numpy as np
 import torch
 from sklearn.base import ClassifierMixin
 from skorch.callbacks import EpochScoring
-from sklearn.utils._param_validation import StrOptions
 
-from ..utils.docstrings import fill_doc
-from ..utils.threads import scoped
-from .weights import class_sample_weight, target_only
 from ..nn.losses import CrossEntropy, MultiTaskCrossEntropy
-from .labels import ValidAccuracy, check_classes, encode_targets
+from ..utils.docstrings import fill_doc
+from ..utils.sklearn_compat import StrOptions
+from ..utils.threads import scoped
 from .base import BaseMultimodal
+from .labels import ValidAccuracy, check_classes, encode_targets
 from .params import with_keyword
+from .weights import class_sample_weight, target_only
 
 
 class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
@@ -192,7 +192,9 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         super().__init__(preprocessor, **params)
         self.class_weight = class_weight
 
-    __init__.__signature__ = with_keyword(BaseMultimodal.__init__, "class_weight", None, "task_weights")
+    __init__.__signature__ = with_keyword(  # type: ignore[attr-defined]
+        BaseMultimodal.__init__, "class_weight", None, "task_weights"
+    )
 
     @property
     def _multi_task(self):

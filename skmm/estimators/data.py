@@ -14,17 +14,18 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import clone
-from sklearn.utils.validation import _num_samples, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 from torch.utils.data import Dataset
 
-from ..utils.threads import n_rows
 from ..compose.modality_dict import ModalityDict
 from ..data.batches import ModalityDataset
 from ..data.inputs import as_modalities
 from ..data.kinds import check_matches, describe
-from ..data.tensors import to_tensors
 from ..data.lazy import LazyModalityDataset
+from ..data.tensors import to_tensors
 from ..preprocessing.decode_cache import decode_cache
+from ..utils.sklearn_compat import _num_samples
+from ..utils.threads import n_rows
 
 
 def n_features(X) -> int | None:

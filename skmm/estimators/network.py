@@ -7,8 +7,8 @@ from sklearn.base import clone
 
 from ..encoders import resolve_encoder
 from ..fusion import resolve_fusion
-from ..fusion.head import make_head
 from ..fusion.condition import choose_condition
+from ..fusion.head import make_head
 from ..nn.model import MultimodalNetwork
 
 #: Kinds encoded by a media network (a CNN, a recurrent or convolutional net over frames).

@@ -8,9 +8,9 @@ import torch
 from sklearn.base import RegressorMixin
 
 from ..compose._columns import row_label
+from ..nn.losses import WeightedMSE
 from ..utils.docstrings import fill_doc
 from ..utils.threads import scoped
-from ..nn.losses import WeightedMSE
 from .base import BaseMultimodal
 
 

@@ -6,9 +6,9 @@ import torch
 from skorch import NeuralNet
 from skorch.utils import to_tensor
 
+from ..nn.optim import use_sparse_rows
 from ..utils.progress import BatchProgressBar, EpochTable
 from .seeding import drawing_from
-from ..nn.optim import use_sparse_rows
 
 
 def drop_modalities(batch, p, generator=None):

@@ -9,12 +9,12 @@ from skorch.callbacks import EarlyStopping, LRScheduler
 from skorch.dataset import ValidSplit
 from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
 
-from ..persistence import checkpoint
-from .seeding import cuda_generator
-from ..utils.threads import RetuneThreads
 from ..augment import resolve_augment
 from ..data.batches import batch_loader
+from ..persistence import checkpoint
+from ..utils.threads import RetuneThreads
 from .params import OPTIMIZERS
+from .seeding import cuda_generator
 
 
 class TrainingMixin:

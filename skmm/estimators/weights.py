@@ -11,8 +11,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.validation import _check_sample_weight
 from skorch.utils import to_numpy
+
+from ..utils.sklearn_compat import _check_sample_weight
 
 
 def check_sample_weight(sample_weight, n_samples):
@@ -39,7 +40,9 @@ def _one_target_weights(class_weight, classes, encoded, where):
     known = set(classes.tolist())
     unknown = [c for c in class_weight if c not in known]
     if unknown:
-        raise ValueError(f"class_weight{where} names classes {unknown} that y does not have; classes are {list(classes)}.")
+        raise ValueError(
+            f"class_weight{where} names classes {unknown} that y does not have; classes are {list(classes)}."
+        )
     bad = {c: w for c, w in class_weight.items() if not (np.isfinite(w) and w >= 0)}
     if bad:
         raise ValueError(f"class_weight{where} must map classes to finite weights >= 0, got {bad}.")

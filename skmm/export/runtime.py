@@ -69,7 +69,9 @@ class OnnxModel:
             for name, info in self.meta_["modalities"].items()
         }
         if self.meta_["kind"] == "classifier":
-            classes = [np.array(c, dtype=np.dtype(t)) for c, t in zip(self.meta_["classes"], self.meta_["class_dtypes"])]
+            classes = [
+                np.array(c, dtype=np.dtype(t)) for c, t in zip(self.meta_["classes"], self.meta_["class_dtypes"])
+            ]
             self.classes_ = classes if self.meta_["several_targets"] else classes[0]
 
     def _outputs(self, X):
@@ -99,7 +101,8 @@ class OnnxModel:
             raise AttributeError("predict_proba is for an exported classifier; this one is a regressor.")
         logits = self._outputs(X)
         sizes = [len(c) for c in self.meta_["classes"]]
-        parts = [torch.softmax(torch.from_numpy(p), dim=1).numpy() for p in np.split(logits, np.cumsum(sizes)[:-1], axis=1)]
+        blocks = np.split(logits, np.cumsum(sizes)[:-1], axis=1)
+        parts = [torch.softmax(torch.from_numpy(p), dim=1).numpy() for p in blocks]
         return parts if self.meta_["several_targets"] else parts[0]
 
     def predict(self, X):

@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ..encoders.pretrained import PretrainedEncoder
-from .layout import STEP_AXIS, SEQUENCES, layout
+from .layout import SEQUENCES, STEP_AXIS, layout
 
 
 class _FlatInputs(nn.Module):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import ClassVar, Mapping, Sequence
 
 import torch
-from sklearn.utils._param_validation import StrOptions
 from torch import Tensor, nn
 
+from ..utils.sklearn_compat import StrOptions
 from .base import BatchFusion, FusionSpec, register_fusion
 from .masking import present_mask, zero_absent
 

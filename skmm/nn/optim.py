@@ -19,6 +19,8 @@ its bias correction follows the table's step count. The table itself,
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import nn
 
@@ -55,12 +57,12 @@ def use_sparse_rows(module: nn.Module, enabled: bool) -> list[nn.Parameter]:
     >>> [t.sparse for t in tables], rows[0] is tables[1].weight
     ([False, True], True)
     """
-    rows = []
+    rows: list[nn.Parameter] = []
     for part in module.modules():
         if isinstance(part, RowEmbedding):
             part.sparse = bool(enabled) and part.num_embeddings >= SPARSE_MIN_ROWS
             if part.sparse:
-                rows.append(part.weight)
+                rows.append(cast(nn.Parameter, part.weight))
     return rows
 
 

@@ -14,10 +14,16 @@ import keyword
 
 import numpy as np
 
-from .schema import (
-    ARRAY_KINDS, DTYPES, MARKERS, MAX_DEPTH, REGISTRY, UnsafeFileError, check_fitted,
-)
 from ..data.inputs import KINDS, ModalityInfo
+from .schema import (
+    ARRAY_KINDS,
+    DTYPES,
+    MARKERS,
+    MAX_DEPTH,
+    REGISTRY,
+    UnsafeFileError,
+    check_fitted,
+)
 
 
 def _parameter_names(cls):

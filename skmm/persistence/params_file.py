@@ -36,10 +36,10 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 
+from ..data.inputs import ModalityInfo
 from .decoder import Decoder, from_plain
 from .schema import ARRAY_KINDS, DTYPES, NAMES, REGISTRY, UnsafeFileError
 from .torch_files import load_archive
-from ..data.inputs import ModalityInfo
 
 __all__ = ["FORMAT", "REGISTRY", "DTYPES", "UnsafeFileError", "to_plain", "from_plain", "save", "load"]
 

@@ -17,16 +17,30 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, T
 from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (
-    Binarizer, KBinsDiscretizer, MaxAbsScaler, MinMaxScaler, Normalizer, OneHotEncoder,
-    OrdinalEncoder, PolynomialFeatures, PowerTransformer, QuantileTransformer, RobustScaler,
+    Binarizer,
+    KBinsDiscretizer,
+    MaxAbsScaler,
+    MinMaxScaler,
+    Normalizer,
+    OneHotEncoder,
+    OrdinalEncoder,
+    PolynomialFeatures,
+    PowerTransformer,
+    QuantileTransformer,
+    RobustScaler,
     StandardScaler,
 )
 
-from ..utils.spec_params import parameter_problem
 from ..compose import ModalityTransformer
 from ..preprocessing import (
-    AudioFeaturizer, ImageLoader, PretrainedTokenizer, SequencePadder, TextSequencer, VideoLoader,
+    AudioFeaturizer,
+    ImageLoader,
+    PretrainedTokenizer,
+    SequencePadder,
+    TextSequencer,
+    VideoLoader,
 )
+from ..utils.spec_params import parameter_problem
 
 MAX_DEPTH = 32
 

@@ -87,7 +87,7 @@ def parallel_map(func, items, n_jobs=None):
 
 # Work handed to forked workers: they inherit it at fork time, so neither the
 # values nor the decoder are pickled.
-_INHERITED = {}
+_INHERITED: dict[int, tuple] = {}
 _tokens = count()
 
 

@@ -138,7 +138,9 @@ def prefetched(
             misses.append(i)
     if verbose is None:
         verbose = call_verbosity.get()
-    stacked = None if featurize is None or stack_as is None else _spool.shared_empty((len(present), *stack_as[0]), stack_as[1])
+    stacked = None
+    if featurize is not None and stack_as is not None:
+        stacked = _spool.shared_empty((len(present), *stack_as[0]), stack_as[1])
 
     def features(done, start):
         done = _featurized(featurize, done)
@@ -176,7 +178,10 @@ def prefetched(
                 decoded[i] = decoded[first]
             results = decoded
             if featurize is not None:
-                results = run_chunks(lambda start, stop: features(decoded[start:stop], start), len(present), n_jobs, bar)
+                def featurize_decoded(start, stop):
+                    return features(decoded[start:stop], start)
+
+                results = run_chunks(featurize_decoded, len(present), n_jobs, bar)
     if stacked is not None:
         results = [(True, stacked[i]) if ok else (ok, out) for i, (ok, out) in enumerate(results)]
     results = iter(results)

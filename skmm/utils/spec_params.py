@@ -12,9 +12,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 from typing import Any
 
-from sklearn.utils._param_validation import (
-    InvalidParameterError, Interval, Options, StrOptions, validate_parameter_constraints,
-)
+from .sklearn_compat import Interval, InvalidParameterError, Options, StrOptions, validate_parameter_constraints
 
 
 class _NoBool(Interval):

@@ -9,9 +9,9 @@ from numbers import Integral
 
 import scipy.sparse as sp
 import torch
-from sklearn.utils.validation import _num_samples
 from skorch.callbacks import Callback
 
+from ..sklearn_compat import _num_samples
 from . import load
 from .cores import in_worker, usable_cores
 from .limit import _scope, thread_limit
