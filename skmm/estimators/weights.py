@@ -13,7 +13,7 @@ import torch
 from sklearn.utils.class_weight import compute_class_weight
 from skorch.utils import to_numpy
 
-from ..utils.sklearn_compat import _check_sample_weight
+from ..utils.sklearn_compat import check_sample_weight as _checked_weights
 
 
 def check_sample_weight(sample_weight, n_samples):
@@ -21,7 +21,7 @@ def check_sample_weight(sample_weight, n_samples):
     if sample_weight is None:
         return None
     # sklearn's checker reads only the number of rows (and dtype) off its X.
-    return _check_sample_weight(
+    return _checked_weights(
         sample_weight, np.empty((n_samples, 0)), dtype=np.float64, ensure_non_negative=True
     )
 

@@ -13,6 +13,7 @@ is handled here, once.
 
 from __future__ import annotations
 
+import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import (
     HasMethods,
@@ -23,9 +24,21 @@ from sklearn.utils._param_validation import (
     validate_parameter_constraints,
 )
 from sklearn.utils.metaestimators import _BaseComposition
-from sklearn.utils.validation import _check_sample_weight, _num_samples
+from sklearn.utils.validation import _check_sample_weight as _sklearn_check_sample_weight
+from sklearn.utils.validation import _num_samples
 
 __all__ = [
     "HasMethods", "InvalidParameterError", "Interval", "Options", "StrOptions", "_BaseComposition",
-    "_check_sample_weight", "_fit_context", "_num_samples", "validate_parameter_constraints",
+    "check_sample_weight", "_fit_context", "_num_samples", "validate_parameter_constraints",
 ]
+
+
+def check_sample_weight(sample_weight, X, **kwargs):
+    """scikit-learn's ``_check_sample_weight``, refusing weights that are all 0 on every supported release.
+
+    scikit-learn 1.7 began refusing them; 1.6 accepts them.
+    """
+    weights = _sklearn_check_sample_weight(sample_weight, X, **kwargs)
+    if weights.size and not np.any(weights):
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    return weights
