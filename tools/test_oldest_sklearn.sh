@@ -20,5 +20,5 @@ echo "import site; site.addsitedir(\"$BASE_SITE\")" > "$SITE/skmm-base-venv.pth"
 "$VENV/bin/python" -c 'import sklearn; print("scikit-learn", sklearn.__version__, "from", sklearn.__file__)'
 OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} MKL_NUM_THREADS=${MKL_NUM_THREADS:-1} "$VENV/bin/python" -m pytest -q -p no:cacheprovider \
     skmm/utils skmm/compose skmm/preprocessing skmm/estimators \
-    tests/test_sklearn_checks.py tests/test_compose.py tests/test_bad_input.py tests/test_weights.py \
-    tests/test_estimators.py tests/test_saved_models.py tests/test_params_file_attacks.py "${@:2}"
+    tests/cross_cutting/test_sklearn_checks.py tests/compose tests/cross_cutting/test_bad_input.py \
+    tests/estimators/test_weights.py tests/estimators/test_estimators.py tests/persistence "${@:2}"

@@ -1,4 +1,4 @@
-"""Write ``tests/data/saved_models/``: fitted estimators saved by the code of the day, for the loading tests.
+"""Write ``tests/persistence/saved_models/``: fitted estimators saved by the code of the day, for the loading tests.
 
 Run once, before a change that could break loading what users saved (moving modules renames what pickles
 name); the files are then kept as they are, so the tests check that models saved by the older code still
@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-FOLDER = ROOT / "tests" / "data" / "saved_models"
+FOLDER = ROOT / "tests" / "persistence" / "saved_models"
 
 
 def _builders():
-    spec = importlib.util.spec_from_file_location("saved_models", ROOT / "tests" / "saved_models.py")
+    spec = importlib.util.spec_from_file_location("saved_models", ROOT / "tests" / "persistence" / "saved_models.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

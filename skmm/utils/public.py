@@ -1,5 +1,5 @@
 """The public modules: one list, read by the API reference (``docs/conf.py``)
-and by the docstring checks (``tests/test_public_docstrings.py``)."""
+and by the docstring checks (``tests/cross_cutting/test_public_docstrings.py``)."""
 
 PUBLIC_MODULES = (
     "skmm",

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FOLDERS = ("skmm", "benchmarks", "examples", "tests")
 
 #: Private names other libraries declare as the way to extend them.

@@ -1,4 +1,4 @@
-"""Models saved by older skmm code (``tests/data/saved_models/``, written by ``tools/write_saved_models.py``
+"""Models saved by older skmm code (``tests/persistence/saved_models/``, written by ``tools/write_saved_models.py``
 before the package's modules moved) load and predict as they did."""
 
 import pickle
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from saved_models import ESTIMATORS, as_frame, make_estimator, outputs
 
-FOLDER = Path(__file__).parent / "data" / "saved_models"
+FOLDER = Path(__file__).parent / "saved_models"
 
 
 def _inputs():

@@ -1,4 +1,4 @@
-"""The estimators behind ``tests/data/saved_models/``: built the same way when the files were written and when
+"""The estimators behind ``tests/persistence/saved_models/``: built the same way when the files were written and when
 they are loaded (``load_params`` needs an estimator constructed with the saved parameters)."""
 
 import numpy as np

@@ -18,7 +18,7 @@ SUBSET = {"check_methods_subset_invariance": "float32 network: batch-size depend
 # Mini-batch training: zero weights are not the same as dropped rows, nor
 # integer weights as repeated rows, because the batches (and the shuffle)
 # differ; all-ones weights equal no weights exactly (checked by sklearn's
-# check_sample_weights_invariance and by tests/test_weights.py).
+# check_sample_weights_invariance and by tests/estimators/test_weights.py).
 WEIGHTS = {
     "check_sample_weight_equivalence_on_dense_data": "mini-batches of kept vs dropped rows differ",
     "check_sample_weight_equivalence_on_sparse_data": "mini-batches of kept vs dropped rows differ",

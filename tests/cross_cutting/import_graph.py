@@ -3,7 +3,7 @@
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1] / "skmm"
+PACKAGE = Path(__file__).resolve().parents[2] / "skmm"
 
 
 def module_name(path):

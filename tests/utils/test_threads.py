@@ -1,8 +1,10 @@
 """Thread counts chosen per call and never left behind."""
 
+import os
 import subprocess
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -155,25 +157,42 @@ def test_overlapping_fits_in_threads_leave_nothing_behind(caller_threads):
     assert _settings() == caller_threads
 
 
-def test_seeded_fits_repeat_whatever_the_thread_count():
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_seeded_fits_repeat_whatever_the_thread_count(n_threads):
     X, y = _data()
-    a = MultimodalClassifier(max_epochs=2, n_threads=1, random_state=0, verbose=0).fit(X, y).predict_proba(X)
-    b = MultimodalClassifier(max_epochs=2, n_threads=1, random_state=0, verbose=0).fit(X, y).predict_proba(X)
+    fits = [MultimodalClassifier(max_epochs=2, n_threads=n_threads, random_state=0, verbose=0).fit(X, y)
+            for _ in range(2)]
+    assert all(fit.history_[:, "threads"] == [n_threads] * 2 for fit in fits)  # really fitted on that many
+    a, b = (fit.predict_proba(X) for fit in fits)
     np.testing.assert_array_equal(a, b)
 
 
-def test_meter_sees_another_process_burning_a_core():
-    burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    try:
-        import time
+def _cpu_seconds(pid):
+    """User + system CPU seconds of process ``pid`` so far (Linux)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+
+@pytest.mark.skipif(not os.path.exists("/proc/stat"), reason="the meter reads /proc (Linux)")
+def test_meter_sees_another_process_burning_a_core():
+    # However much CPU the scheduler gives the burner, the meter must count at least that much:
+    # its own window encloses the interval over which the burner's CPU time is read.
+    burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])  # inherits our CPU affinity
+    try:
         time.sleep(0.3)  # let it start
-        meter = load._LoadMeter()  # no earlier reading: it measures a window now
-        busy = max(meter.other_busy_cores() for _ in range(3))
+        meter = load._LoadMeter()
+        meter.other_busy_cores()  # the first reading; the next one measures from here
+        started, burned = time.monotonic(), _cpu_seconds(burner.pid)
+        time.sleep(0.5)
+        burned = _cpu_seconds(burner.pid) - burned
+        busy = meter.other_busy_cores()
+        wall = time.monotonic() - started
     finally:
         burner.kill()
         burner.wait()
-    assert busy >= 0.5
+    # One clock tick (/proc counts in them) either side of each reading.
+    assert busy >= 0.95 * burned / wall - 4 / os.sysconf("SC_CLK_TCK") / wall
 
 
 def test_meter_subtracts_this_process_cpu_time(monkeypatch):

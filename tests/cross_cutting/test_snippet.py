@@ -13,7 +13,7 @@ from skmm.baselines import make_baseline
 from skmm.datasets import make_av_digits
 from skmm.preprocessing import AudioFeaturizer, ImageLoader, TextSequencer
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _readme_snippet():
