@@ -4,7 +4,7 @@ Run once, before a change that could break loading what users saved (moving modu
 name); the files are then kept as they are, so the tests check that models saved by the older code still
 load and predict identically::
 
-    OMP_NUM_THREADS=1 python tools/write_saved_models.py
+    OMP_NUM_THREADS=1 python tools/write_saved_models.py --overwrite
 
 Writes, for ``classifier`` and ``regressor``: ``<kind>.pkl`` (pickle), ``<kind>.params`` (``save_params``) and
 ``<kind>_outputs.npz`` (what they predicted), and ``inputs.npz``, the rows they were fitted on and predict.
@@ -13,6 +13,7 @@ Writes, for ``classifier`` and ``regressor``: ``<kind>.pkl`` (pickle), ``<kind>.
 import importlib.util
 import pickle
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,9 @@ def _builders():
 
 
 def main():
+    if FOLDER.exists() and "--overwrite" not in sys.argv[1:]:
+        # The files test loading what *older* code saved: rewriting them with today's code tests nothing.
+        sys.exit(f"{FOLDER} exists; pass --overwrite to write it again with the code of today")
     models = _builders()
     FOLDER.mkdir(parents=True, exist_ok=True)
     inputs = models.make_inputs()
