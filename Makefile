@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: env demo test test-all clean
+.PHONY: env demo test test-all lint test-sklearn-oldest clean
 
 env: $(VENV)/.installed
 
@@ -22,6 +22,17 @@ test: env
 
 test-all: env
 	$(PY) -m pytest -q -m ""
+
+# ruff (lint and import order) and mypy (the public API's types), as configured in pyproject.toml.
+lint: env
+	$(PY) -m pip install --quiet --upgrade-strategy only-if-needed -e ".[lint]"
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+# The tests that reach scikit-learn's private names (skmm/utils/sklearn_compat.py) on the oldest
+# scikit-learn pyproject.toml allows, in a throwaway venv layered over $(VENV). Slow: not in CI.
+test-sklearn-oldest: env
+	bash tools/test_oldest_sklearn.sh $(PY)
 
 # The documentation site (Sphinx + numpydoc + sphinx-gallery): offline, warnings are
 # errors, the gallery's examples run in their fast mode. Output: docs/_build/html.

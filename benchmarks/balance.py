@@ -65,9 +65,9 @@ def wesnoth():
 
 
 def debian():
+    from debian_packages import NUMBERS, load_frame, split
     from sklearn.preprocessing import StandardScaler
 
-    from debian_packages import NUMBERS, load_frame, split
     from skmm.preprocessing import TextSequencer
 
     train, test = split(load_frame(20), 8000, 4000)
@@ -120,7 +120,7 @@ def members_of(clf, test, y_test):
     import torch
 
     from skmm.balance.heads import product
-    from skmm.nn.tensors import to_tensors
+    from skmm.data.tensors import to_tensors
 
     network = clf.net_.module_.eval()
     if getattr(network, "balance", None) is None:
@@ -178,7 +178,7 @@ def run(args):
               f"preprocessed in {time.perf_counter() - start:.1f}s; load {uptime()}", flush=True)
         y_test = np.asarray(y_test)
 
-        def record(key, **row):
+        def record(key, set_name=set_name, **row):
             row.update(key=key, set=set_name, load=uptime())
             with open(args.out, "a") as f:
                 f.write(json.dumps(row) + "\n")

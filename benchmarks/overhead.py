@@ -15,12 +15,12 @@ import numpy as np
 import torch
 
 from skmm import ModalityTransformer, MultimodalClassifier
+from skmm.data.batches import ModalityDataset
+from skmm.data.inputs import as_modalities
+from skmm.data.kinds import describe
+from skmm.data.tensors import to_tensors
 from skmm.datasets import make_av_digits
 from skmm.estimators.network import build_network
-from skmm.nn.batches import ModalityDataset
-from skmm.nn.inputs import as_modalities
-from skmm.nn.kinds import describe
-from skmm.nn.tensors import to_tensors
 from skmm.preprocessing import AudioFeaturizer, ImageLoader, TextSequencer
 
 

@@ -4,7 +4,7 @@ Builds a small BERT locally (no download: 4 layers of width 128, random
 weights, as fast as a real model of that size), and times
 ``GridSearchCV.fit`` over ``net__hidden_size`` x ``net__lr`` (4 candidates,
 3 folds, refit) of a classifier whose text encoder is
-``Pretrained(..., freeze=True)``, with ``skmm._feature_cache.feature_cache``
+``Pretrained(..., freeze=True)``, with ``skmm.pretrained.feature_cache.feature_cache``
 on and off. Counts the rows the backbone ran over.
 
     python benchmarks/pretrained_cache.py [--n-samples 600] [--max-epochs 3]
@@ -22,10 +22,10 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
 from skmm import ModalityTransformer, MultimodalClassifier
-from skmm._feature_cache import feature_cache
-from skmm._pretrained_loading import Backbone
 from skmm.encoders import Pretrained
 from skmm.preprocessing import PretrainedTokenizer
+from skmm.pretrained.feature_cache import feature_cache
+from skmm.pretrained.loading import Backbone
 
 WORDS = [f"w{i}" for i in range(200)]
 

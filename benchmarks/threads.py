@@ -25,10 +25,9 @@ import time
 
 def child(args):
     """Measure one configuration; print a JSON line."""
+    import numpy as np
     import torch
     from skorch.callbacks import Callback
-
-    import numpy as np
 
     from skmm import ModalityDict, MultimodalClassifier
 
@@ -107,7 +106,7 @@ def main():
     if args.child:
         return child(args)
 
-    from skmm._threads import usable_cores
+    from skmm.utils.threads import usable_cores
 
     cores = usable_cores()
     folder = tempfile.mkdtemp(prefix="skmm_threads_")

@@ -9,7 +9,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "_ext"))
 
 import skmm  # noqa: E402
-from skmm._public import PUBLIC_MODULES  # noqa: E402
+from skmm.utils.public import PUBLIC_MODULES  # noqa: E402
 
 project = "skmm"
 author = "skmm developers"
@@ -32,7 +32,7 @@ default_role = "py:obj"
 nitpicky = False
 
 # -- API reference -----------------------------------------------------------
-# One page per public module (skmm._public, the list the docstring tests
+# One page per public module (skmm.utils.public, the list the docstring tests
 # read too), listing what its ``__all__`` exports (so a class added to a module
 # shows up by itself); written to generated/ by skmm_docs.
 skmm_api_modules = list(PUBLIC_MODULES)

@@ -31,7 +31,6 @@ from skmm.baselines import make_baseline
 from skmm.datasets import make_av_digits
 from skmm.preprocessing import AudioFeaturizer, ImageLoader, TextSequencer, VideoLoader
 
-
 PREPROCESSORS = {
     "text": lambda: TextSequencer(max_len=16),
     "image": lambda: ImageLoader(size=(28, 28)),

@@ -1,8 +1,11 @@
 """skmm: multimodal deep learning as scikit-learn estimators."""
 
-from .estimators import MultimodalClassifier, MultimodalRegressor
-from .compose import ModalityTransformer
-from .modality_dict import ModalityDict
+from .utils import aliases
+
+aliases.install()  # before anything else: old module paths (in pickles) resolve to their new homes
+
+from .compose import ModalityDict, ModalityTransformer  # noqa: E402
+from .estimators import MultimodalClassifier, MultimodalRegressor  # noqa: E402
 
 __all__ = ["ModalityDict", "ModalityTransformer", "MultimodalClassifier", "MultimodalRegressor"]
 __version__ = "0.1.0"

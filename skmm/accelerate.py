@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from skorch.hf import AccelerateMixin
 
-from ._skorch_net import ModalityNet
 from .estimators import MultimodalClassifier, MultimodalRegressor
+from .estimators.skorch_net import ModalityNet
 
 __all__ = ["AcceleratedMultimodalClassifier", "AcceleratedMultimodalRegressor"]
 

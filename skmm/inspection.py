@@ -7,7 +7,7 @@ from sklearn.metrics import get_scorer
 from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch, check_random_state
 
-from .modality_dict import ModalityDict
+from .compose.modality_dict import ModalityDict
 
 __all__ = ["modality_importance"]
 

@@ -20,7 +20,7 @@ import torch
 from sklearn.base import BaseEstimator
 from torch import Tensor, nn
 
-from .._registration import REGISTER_DOC, Spec, registrar
+from ..utils.registration import REGISTER_DOC, Spec, registrar
 
 BALANCES: dict[str, type[BalanceSpec]] = {}
 """Balance name -> parameter object class, filled by :func:`register_balance`."""

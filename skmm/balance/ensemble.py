@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from sklearn.utils._param_validation import StrOptions
 from torch import nn
 
+from ..utils.sklearn_compat import StrOptions
 from .base import BalanceModule, BalanceSpec, Parts, make_unimodal_heads, register_balance
 from .heads import product
 

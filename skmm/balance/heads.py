@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from numbers import Real
 from typing import ClassVar, Mapping
 
 import torch
-from sklearn.utils._param_validation import Interval, StrOptions
 from torch import Tensor, nn
 
-from numbers import Real
-
+from ..utils.sklearn_compat import Interval, StrOptions
 from .base import (
-    FUSED_MEMBER, BalanceModule, BalanceSpec, Parts, log_probabilities, make_unimodal_heads, register_balance,
+    FUSED_MEMBER,
+    BalanceModule,
+    BalanceSpec,
+    Parts,
+    log_probabilities,
+    make_unimodal_heads,
+    register_balance,
 )
 
 

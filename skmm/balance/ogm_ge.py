@@ -6,9 +6,9 @@ from numbers import Real
 from typing import ClassVar
 
 import torch
-from sklearn.utils._param_validation import Interval
 from torch import nn
 
+from ..utils.sklearn_compat import Interval
 from .base import BalanceModule, BalanceSpec, Parts, make_unimodal_heads, register_balance
 
 

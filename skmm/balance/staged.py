@@ -6,10 +6,10 @@ from numbers import Integral
 from typing import ClassVar
 
 import torch
-from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.callbacks import Callback
 from torch import nn
 
+from ..utils.sklearn_compat import Interval, StrOptions
 from .base import FUSED_MEMBER, BalanceModule, BalanceSpec, Parts, make_unimodal_heads, register_balance
 from .heads import product
 

@@ -10,12 +10,11 @@ import numbers
 import os
 import shutil
 import uuid
-from pathlib import Path
 
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ..preprocessing._bounded import read_bounded
+from ..utils.bounded import read_bounded
 from ._av_media import SAMPLE_RATE, generate
 from ._av_motion import VIDEO_RATE, synthesise
 from ._home import get_data_home

@@ -7,7 +7,7 @@ Each sample is one digit 0-9 seen three ways (five on request):
   simulated "writer" and corrupted by pixel noise, blur and an occluding patch;
 * **audio** -- the digit's English word spoken by one of 48 synthetic speakers
   (eSpeak NG voices, shipped pre-rendered in ``data/spoken_digits.npz``; see
-  :mod:`skmm.datasets._make_spoken_digits`), corrupted by background noise, a
+  ``tools/make_spoken_digits.py`` in the repository), corrupted by background noise, a
   random gain, a random time shift and sometimes a quieter distractor word;
 * **text** -- a short, noisy English phrase with partial clues (parity,
   magnitude, primality, sometimes the word itself with typos or a rhyme);
@@ -17,7 +17,7 @@ Each sample is one digit 0-9 seen three ways (five on request):
   (see :mod:`skmm.datasets._av_motion`).
 
 No single modality is near-perfect; fusing them is clearly better (see
-:mod:`skmm.datasets._calibrate_av_digits`).
+``tools/calibrate_av_digits.py`` in the repository).
 """
 
 from __future__ import annotations
@@ -191,7 +191,7 @@ def make_av_digits(
     -----
     With the defaults, ``make_av_digits(2000, split="unseen", random_state=0)``
     gives roughly these test accuracies for logistic regression (see
-    ``python -m skmm.datasets._calibrate_av_digits``): image pixels ~0.7,
+    ``python tools/calibrate_av_digits.py``): image pixels ~0.7,
     speech MFCC statistics ~0.65-0.75, text TF-IDF ~0.5 and all three
     concatenated ~0.9. With ``noise=0`` the same models reach about 0.83,
     0.85, 0.62 and 0.95 (writers, speakers and the vagueness of the clues

@@ -11,13 +11,12 @@ from __future__ import annotations
 import io
 import json
 import numbers
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..utils.bounded import read_bounded
 from . import _wesnoth_build as _build
-from ..preprocessing._bounded import read_bounded
 from ._home import get_data_home
 from ._split import held_out_items
 

@@ -16,12 +16,13 @@ from .base import (
     EncoderModule,
     EncoderSpec,
     register_encoder,
-    resolve_encoder,
-    resolve_encoder_choice,
+    resolve_encoder,  # noqa: F401 - for the estimators, not in __all__
+    resolve_encoder_choice,  # noqa: F401
 )
 
+# isort: off
 # Importing a family's file registers it; the order is that of the docs' table.
-from .recurrent import GRU, LSTM, RNN, RecurrentEncoder  # noqa: I001
+from .recurrent import GRU, LSTM, RNN, RecurrentEncoder
 from .conv import CNN, ConvEncoder
 from .deconv import Deconv, DeconvEncoder
 from .mlp import MLP, MLPEncoder
@@ -34,12 +35,14 @@ from .wide import Wide, SparseLinearEncoder
 from .custom import Custom, CustomEncoder
 # Not registered by name: it needs the model's name.
 from .pretrained import Pretrained, PretrainedEncoder
+# isort: on
 
 __all__ = [
     "EncoderSpec", "EncoderModule", "register_encoder",
     "RNN", "GRU", "LSTM", "CNN", "Deconv", "MLP", "NGram", "CharCNN", "Conv1D", "Wide", "CNNRecurrent",
     "Custom", "Pretrained",
     "RecurrentEncoder", "ConvEncoder", "DeconvEncoder", "MLPEncoder", "NGramBagEncoder", "ConvTextEncoder",
-    "TemporalConvEncoder", "SparseLinearEncoder", "TokenBagLinear", "VideoEncoder", "CustomEncoder", "PretrainedEncoder",
+    "TemporalConvEncoder", "SparseLinearEncoder", "TokenBagLinear", "VideoEncoder", "CustomEncoder",
+    "PretrainedEncoder",
     "ENCODERS", "DEFAULT_ENCODERS",
 ]

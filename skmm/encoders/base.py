@@ -14,7 +14,7 @@ import torch
 from sklearn.base import BaseEstimator
 from torch import Tensor, nn
 
-from .._registration import REGISTER_DOC, Spec, registrar
+from ..utils.registration import REGISTER_DOC, Spec, registrar
 
 ENCODERS: dict[str, type[EncoderSpec]] = {}
 """Encoder name -> parameter object class, filled by :func:`register_encoder`."""
@@ -109,7 +109,7 @@ class EncoderSpec(BaseEstimator):
     Examples
     --------
     >>> from skmm.encoders import ENCODERS, MLP, EncoderSpec
-    >>> from skmm.nn.inputs import ModalityInfo
+    >>> from skmm.data.inputs import ModalityInfo
     >>> all(issubclass(cls, EncoderSpec) for cls in ENCODERS.values())
     True
     >>> MLP.kinds

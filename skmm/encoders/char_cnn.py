@@ -7,7 +7,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from .._spec_params import POSITIVE_INT, PROBABILITY, or_default
+from ..utils.spec_params import POSITIVE_INT, PROBABILITY, or_default
 from .base import EncoderModule, EncoderSpec, register_encoder
 from .tokens import TokenEmbedding, step_mask
 
@@ -35,7 +35,7 @@ class CharCNN(EncoderSpec):
     --------
     >>> import torch
     >>> from skmm.encoders import CharCNN
-    >>> from skmm.nn.inputs import ModalityInfo
+    >>> from skmm.data.inputs import ModalityInfo
     >>> module = CharCNN(hidden_size=16).build(
     ...     ModalityInfo("tokens", (40,), vocab_size=60), hidden_size=64, dropout=0.0)
     >>> module(torch.randint(1, 60, (3, 40))).shape

@@ -6,8 +6,8 @@ from typing import Any, ClassVar, Sequence
 
 from torch import Tensor, nn
 
-from .._docstrings import fill_doc
-from .._spec_params import POSITIVE_INT, PROBABILITY, or_default
+from ..utils.docstrings import fill_doc
+from ..utils.spec_params import POSITIVE_INT, PROBABILITY, or_default
 from .base import EncoderModule, EncoderSpec, all_steps, register_encoder
 
 
@@ -59,7 +59,7 @@ class CNN(EncoderSpec):
 
     The module it builds for one-channel 28 x 28 images:
 
-    >>> from skmm.nn.inputs import ModalityInfo
+    >>> from skmm.data.inputs import ModalityInfo
     >>> module = CNN(channels=(8,), hidden_size=32).build(
     ...     ModalityInfo("image", (1, 28, 28)), hidden_size=64, dropout=0.0)
     >>> module(torch.zeros(2, 1, 28, 28)).shape

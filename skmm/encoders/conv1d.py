@@ -7,8 +7,8 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from .._docstrings import fill_doc
-from .._spec_params import POSITIVE_INT, PROBABILITY, or_default
+from ..utils.docstrings import fill_doc
+from ..utils.spec_params import POSITIVE_INT, PROBABILITY, or_default
 from .base import EncoderModule, EncoderSpec, register_encoder
 
 
@@ -33,7 +33,7 @@ class Conv1D(EncoderSpec):
     --------
     >>> import torch
     >>> from skmm.encoders import Conv1D
-    >>> from skmm.nn.inputs import ModalityInfo
+    >>> from skmm.data.inputs import ModalityInfo
     >>> module = Conv1D(channels=(16,), hidden_size=8).build(
     ...     ModalityInfo("frames", (50, 40)), hidden_size=64, dropout=0.0)
     >>> module(torch.randn(2, 50, 40), torch.tensor([50, 20])).shape

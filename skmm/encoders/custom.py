@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
-from .._spec_params import POSITIVE_INT
+from ..utils.spec_params import POSITIVE_INT
 from .base import EncoderModule, EncoderSpec
 
 

@@ -6,8 +6,8 @@ from typing import Any, ClassVar, Sequence
 
 from torch import Tensor, nn
 
-from .._docstrings import fill_doc
-from .._spec_params import POSITIVE_INT, PROBABILITY, or_default
+from ..utils.docstrings import fill_doc
+from ..utils.spec_params import POSITIVE_INT, PROBABILITY, or_default
 from .base import EncoderModule, EncoderSpec, register_encoder
 from .conv import conv_blocks, regions
 
@@ -37,7 +37,7 @@ class Deconv(EncoderSpec):
     --------
     >>> import torch
     >>> from skmm.encoders import Deconv
-    >>> from skmm.nn.inputs import ModalityInfo
+    >>> from skmm.data.inputs import ModalityInfo
     >>> spec = Deconv(channels=(8, 16), deconv_channels=(8,))
     >>> spec.get_params()["deconv_channels"]
     (8,)

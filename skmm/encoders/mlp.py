@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from torch import Tensor, nn
 
-from .._spec_params import POSITIVE_INT, PROBABILITY, or_default
+from ..utils.spec_params import POSITIVE_INT, PROBABILITY, or_default
 from .base import EncoderModule, EncoderSpec, register_encoder
 
 

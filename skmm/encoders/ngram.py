@@ -6,14 +6,13 @@ from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
-from sklearn.utils._param_validation import StrOptions
 from torch import nn
 
-from .._spec_params import POSITIVE_INT, PROBABILITY, or_default
-from ..nn.optim import RowEmbedding
+from ..utils.sklearn_compat import StrOptions
+from ..utils.spec_params import POSITIVE_INT, PROBABILITY, or_default
 from .bag_linear import TokenBagLinear
 from .base import EncoderModule, EncoderSpec, register_encoder
-from .tokens import ids_within, step_mask
+from .tokens import RowEmbedding, ids_within, step_mask
 
 
 @register_encoder("ngram")
@@ -49,7 +48,7 @@ class NGram(EncoderSpec):
     --------
     >>> import torch
     >>> from skmm.encoders import NGram
-    >>> from skmm.nn.inputs import ModalityInfo
+    >>> from skmm.data.inputs import ModalityInfo
     >>> module = NGram(embedding_dim=16).build(
     ...     ModalityInfo("tokens", (12, 25), vocab_size=300), hidden_size=64, dropout=0.0)
     >>> module(torch.randint(0, 300, (3, 12, 25))).shape

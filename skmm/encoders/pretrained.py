@@ -1,8 +1,8 @@
 """Pretrained networks (transformers, timm, torchvision) as encoders, frozen or fine-tuned.
 
 :class:`Pretrained` is the parameter object; :class:`PretrainedEncoder` the
-module it builds around a loaded backbone (:mod:`skmm._pretrained_loading`),
-with the frozen-output cache of :mod:`skmm._feature_cache`.
+module it builds around a loaded backbone (:mod:`skmm.pretrained.loading`),
+with the frozen-output cache of :mod:`skmm.pretrained.feature_cache`.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from numbers import Integral
 from typing import Any, ClassVar
 
 import torch
-from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
-from .._feature_cache import cached_rows, fingerprint
-from .._pretrained_loading import POOLINGS, SOURCES, find_blocks, load_backbone
-from .._spec_params import POSITIVE_INT, PROBABILITY, or_default
+from ..pretrained.feature_cache import cached_rows, fingerprint
+from ..pretrained.loading import POOLINGS, SOURCES, find_blocks, load_backbone
+from ..utils.sklearn_compat import Interval, StrOptions
+from ..utils.spec_params import POSITIVE_INT, PROBABILITY, or_default
 from .base import EncoderModule, EncoderSpec
 
 
@@ -54,7 +54,7 @@ class Pretrained(EncoderSpec):
     freeze : bool or int, default=True
         True: the network's weights stay fixed and its outputs are computed
         once per input row and reused across epochs, grid-search candidates,
-        folds and ``predict`` (see :mod:`skmm._feature_cache`). False: the
+        folds and ``predict`` (see :mod:`skmm.pretrained.feature_cache`). False: the
         whole network is fine-tuned. An int ``k``: only the last ``k``
         blocks (transformer layers, ResNet stages) and what follows them
         are trained.
@@ -145,7 +145,7 @@ def check_freeze(freeze):
 
 
 class PretrainedEncoder(EncoderModule):
-    """A :class:`~skmm._pretrained_backbone.Backbone` as an skmm encoder.
+    """A :class:`~skmm.pretrained.backbone.Backbone` as an skmm encoder.
 
     The backbone's pooled vector goes through dropout and a trainable
     linear layer with ReLU to ``hidden_size`` (``output_dim``); its per-step
@@ -161,7 +161,7 @@ class PretrainedEncoder(EncoderModule):
     freeze : bool or int
         True (or 0): no backbone weight trains and the backbone stays in
         eval mode; its outputs are cached per input row (see
-        :mod:`skmm._feature_cache`). False: everything trains. An int ``k``:
+        :mod:`skmm.pretrained.feature_cache`). False: everything trains. An int ``k``:
         only the last ``k`` blocks (and what follows them, such as a final
         norm) train; the rest is frozen and in eval mode.
     settings : tuple
@@ -175,7 +175,7 @@ class PretrainedEncoder(EncoderModule):
     >>> import tempfile
     >>> import torch
     >>> from transformers import ViTConfig, ViTModel
-    >>> from skmm._pretrained_loading import load_backbone
+    >>> from skmm.pretrained.loading import load_backbone
     >>> folder = tempfile.mkdtemp()
     >>> ViTModel(ViTConfig(image_size=32, patch_size=8, hidden_size=16, num_hidden_layers=2,
     ...                    num_attention_heads=2, intermediate_size=32)).save_pretrained(folder)

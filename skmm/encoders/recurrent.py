@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import torch
-from sklearn.utils._param_validation import StrOptions
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from .._spec_params import POSITIVE_INT, PROBABILITY, or_default
+from ..utils.sklearn_compat import StrOptions
+from ..utils.spec_params import POSITIVE_INT, PROBABILITY, or_default
 from .base import EncoderModule, EncoderSpec, register_encoder
 from .tokens import TokenEmbedding
 
@@ -91,7 +91,7 @@ class RNN(_Recurrent):
     The module it builds for frames of 13 features (``"meanmax"`` pooling
     concatenates the mean and the max of the outputs):
 
-    >>> from skmm.nn.inputs import ModalityInfo
+    >>> from skmm.data.inputs import ModalityInfo
     >>> module = RNN(hidden_size=8).build(ModalityInfo("frames", (20, 13)), hidden_size=64, dropout=0.0)
     >>> module(torch.zeros(4, 20, 13)).shape
     torch.Size([4, 16])
@@ -119,7 +119,7 @@ class GRU(_Recurrent):
     Over token ids (vocabulary of 100): two directions of 64 units, mean and
     max pooled, give 256 features.
 
-    >>> from skmm.nn.inputs import ModalityInfo
+    >>> from skmm.data.inputs import ModalityInfo
     >>> info = ModalityInfo("tokens", (12,), vocab_size=100)
     >>> clf.encoders["text"].build(info, hidden_size=128, dropout=0.0).output_dim
     256
@@ -138,7 +138,7 @@ class LSTM(_Recurrent):
     --------
     >>> import torch
     >>> from skmm.encoders import LSTM
-    >>> from skmm.nn.inputs import ModalityInfo
+    >>> from skmm.data.inputs import ModalityInfo
     >>> spec = LSTM(hidden_size=16, num_layers=2, pooling="last")
     >>> spec.get_params()["num_layers"]
     2

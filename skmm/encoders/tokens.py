@@ -2,15 +2,15 @@
 
 Token ids come as ``(n, T)`` or, from :class:`~skmm.preprocessing.TextSequencer`
 with subwords, ``(n, T, K)``: each token's word id then its n-gram ids
-(0-padded). Id 0 is padding everywhere.
+(0-padded). Id 0 is padding everywhere. The embedding tables are
+:class:`RowEmbedding` layers, which skmm's ``adam``/``adamw`` (:mod:`skmm.nn.optim`)
+may train by the rows a batch used.
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
-
-from ..nn.optim import RowEmbedding
 
 
 def step_mask(x, lengths):
@@ -66,3 +66,25 @@ class TokenEmbedding(nn.Module):
             return vectors
         count = (x != 0).sum(-1, keepdim=True).clamp(min=1)
         return vectors.sum(2) / count
+
+
+class RowEmbedding(nn.Embedding):
+    """An ``nn.Embedding`` that skmm's ``adam`` / ``adamw`` may train by rows.
+
+    :func:`skmm.nn.optim.use_sparse_rows` switches its gradient to sparse when the chosen
+    optimizer can take it and the table is large; it is an ``nn.Embedding``
+    in every other respect (ONNX export, ``state_dict``).
+
+    Parameters
+    ----------
+    num_embeddings, embedding_dim : int
+    **kwargs
+        As ``nn.Embedding`` (``padding_idx``, ...).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmm.encoders.tokens import RowEmbedding
+    >>> RowEmbedding(10, 4, padding_idx=0)(torch.tensor([[1, 0]])).shape
+    torch.Size([1, 2, 4])
+    """

@@ -48,7 +48,7 @@ class CNNRecurrent(EncoderSpec):
 
     The module it builds for 6-frame videos of 1 x 16 x 16 frames:
 
-    >>> from skmm.nn.inputs import ModalityInfo
+    >>> from skmm.data.inputs import ModalityInfo
     >>> module = spec.build(ModalityInfo("video", (6, 1, 16, 16)), hidden_size=32, dropout=0.0)
     >>> module(torch.zeros(2, 6, 1, 16, 16), torch.tensor([6, 3])).shape
     torch.Size([2, 32])

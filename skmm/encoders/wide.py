@@ -6,10 +6,10 @@ from numbers import Real
 from typing import ClassVar
 
 import torch
-from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from .._spec_params import PROBABILITY
+from ..utils.sklearn_compat import Interval
+from ..utils.spec_params import PROBABILITY
 from .base import EncoderModule, EncoderSpec, register_encoder
 
 

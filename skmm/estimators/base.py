@@ -10,29 +10,29 @@ checks, eager or lazy datasets), :mod:`.network` (encoders, fusion, head),
 from __future__ import annotations
 
 from abc import ABCMeta, abstractmethod
-
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from .. import _checkpoint as checkpoint
-from .._native_frames import to_pandas
-from .._seeding import drawing_from, fit_generator
-from .._skorch_net import ModalityNet
-from .._threads import n_rows, scoped
-from .._warm_start import warm_start
-from .._weights import check_sample_weight, combine, with_weight
 from ..balance import resolve_balance
+from ..compose._native_frames import to_pandas
 from ..fusion import resolve_fusion
+from ..persistence import checkpoint
+from ..utils.sklearn_compat import _fit_context
+from ..utils.threads import n_rows, scoped
 from . import data, params
 from .embedding import EmbeddingMixin
 from .inference import InferenceMixin
 from .network import build_network
 from .saving import SavingMixin
+from .seeding import drawing_from, fit_generator
+from .skorch_net import ModalityNet
 from .training import TrainingMixin
+from .warm_start import warm_start
+from .weights import check_sample_weight, combine, with_weight
 
 
 class BaseMultimodal(
@@ -272,14 +272,14 @@ class BaseMultimodal(
         # A resumed fit continues the interrupted one's seed (random_state=None too).
         seed = self._seed() if resume is None else resume["seed"]
         dataset = data.fit_dataset(self, X, weighted, seed)
-        # The fit's own random stream (skmm._seeding): seeded fits repeat
+        # The fit's own random stream (skmm.estimators.seeding): seeded fits repeat
         # exactly, in threads too, and leave the user's global torch RNG alone.
         generator = fit_generator(seed)
         with drawing_from(generator):
             module = self._build_module(n_outputs)
         self.__dict__.pop("warm_start_report_", None)
         if self.warm_start_from is not None:
-            self.warm_start_report_ = warm_start(module, self.warm_start_from, self.verbose)
+            self.warm_start_report_ = warm_start(module, self.warm_start_from, BaseMultimodal, self.verbose)
         self.net_ = self._make_net(module, seed, generator, target)
         self._train(dataset, target, resume, epochs)
         return self

@@ -6,15 +6,15 @@ import numpy as np
 import torch
 from sklearn.base import ClassifierMixin
 from skorch.callbacks import EpochScoring
-from sklearn.utils._param_validation import StrOptions
 
-from .._docstrings import fill_doc
-from .._threads import scoped
-from .._weights import class_sample_weight, target_only
 from ..nn.losses import CrossEntropy, MultiTaskCrossEntropy
-from .labels import ValidAccuracy, check_classes, encode_targets
+from ..utils.docstrings import fill_doc
+from ..utils.sklearn_compat import StrOptions
+from ..utils.threads import scoped
 from .base import BaseMultimodal
+from .labels import ValidAccuracy, check_classes, encode_targets
 from .params import with_keyword
+from .weights import class_sample_weight, target_only
 
 
 class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
@@ -165,7 +165,7 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         Class labels; one array per target when ``y`` has several columns
         (one head per target, trained with a joint weighted loss).
     modalities_ : dict
-        Modality name -> :class:`~skmm.nn.inputs.ModalityInfo` seen in fit.
+        Modality name -> :class:`~skmm.data.inputs.ModalityInfo` seen in fit.
     net_ : skorch.NeuralNet
         The trained skorch net; its ``module_`` is the torch network.
     history_ : skorch.History
@@ -204,7 +204,9 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         super().__init__(preprocessor, **params)
         self.class_weight = class_weight
 
-    __init__.__signature__ = with_keyword(BaseMultimodal.__init__, "class_weight", None, "task_weights")
+    __init__.__signature__ = with_keyword(  # type: ignore[attr-defined]
+        BaseMultimodal.__init__, "class_weight", None, "task_weights"
+    )
 
     @property
     def _multi_task(self):

@@ -3,8 +3,8 @@
 Every path to the network goes through :func:`fit_dataset` (in ``fit``) or
 :func:`predict_dataset` (everywhere else). Both return a torch ``Dataset``
 whose batches are ``{modality: {"x", "lengths", "present"}}`` tensors:
-:class:`~skmm.nn.inputs.ModalityDataset` over arrays decoded up front, or,
-with ``lazy=True`` and a raw frame, :class:`~skmm.nn.lazy.LazyModalityDataset`
+:class:`~skmm.data.inputs.ModalityDataset` over arrays decoded up front, or,
+with ``lazy=True`` and a raw frame, :class:`~skmm.data.lazy.LazyModalityDataset`
 that decodes each batch when it is fetched. Callers never ask which.
 """
 
@@ -14,18 +14,19 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import clone
-from sklearn.utils.validation import _num_samples, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 from torch.utils.data import Dataset
 
-from .._native_frames import to_pandas
-from .._threads import n_rows
-from ..modality_dict import ModalityDict
-from ..nn.batches import ModalityDataset
-from ..nn.inputs import as_modalities
-from ..nn.kinds import check_matches, describe
-from ..nn.tensors import to_tensors
-from ..nn.lazy import LazyModalityDataset
+from ..compose._native_frames import to_pandas
+from ..compose.modality_dict import ModalityDict
+from ..data.batches import ModalityDataset
+from ..data.inputs import as_modalities
+from ..data.kinds import check_matches, describe
+from ..data.lazy import LazyModalityDataset
+from ..data.tensors import to_tensors
 from ..preprocessing.decode_cache import decode_cache
+from ..utils.sklearn_compat import _num_samples
+from ..utils.threads import n_rows
 
 
 def n_features(X) -> int | None:

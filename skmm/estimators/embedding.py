@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 
-from .._docstrings import fill_doc
-from .._threads import scoped
+from ..utils.docstrings import fill_doc
+from ..utils.threads import scoped
 
 
 class EmbeddingMixin(TransformerMixin, ClassNamePrefixFeaturesOutMixin):

@@ -7,10 +7,10 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from skorch.utils import to_tensor
 
-from .._docstrings import fill_doc
-from .._threads import scoped
-from ..modality_dict import ModalityDict
-from ..nn.tensors import without
+from ..compose.modality_dict import ModalityDict
+from ..data.tensors import without
+from ..utils.docstrings import fill_doc
+from ..utils.threads import scoped
 from . import data
 
 

@@ -12,7 +12,7 @@ import torch
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
-from .._columns import row_label
+from ..compose._columns import row_label
 
 
 def target_columns(y):
@@ -39,7 +39,8 @@ def encode_column(y, name, labels=None, classes=None):
         raise ValueError(f"{where} holds missing labels (row {row_label(rows, np.flatnonzero(missing)[0])!r}).")
     values = np.asarray(y)
     if values.dtype.kind == "f" and np.isinf(values).any():
-        raise ValueError(f"{where} holds infinite labels (row {row_label(rows, np.flatnonzero(np.isinf(values))[0])!r}).")
+        row = row_label(rows, np.flatnonzero(np.isinf(values))[0])
+        raise ValueError(f"{where} holds infinite labels (row {row!r}).")
     check_classification_targets(y)
     if classes is not None:
         unknown = np.setdiff1d(np.unique(values), classes)

@@ -8,8 +8,8 @@ from sklearn.base import clone
 from ..balance import resolve_balance
 from ..encoders import resolve_encoder
 from ..fusion import resolve_fusion
+from ..fusion.condition import choose_condition
 from ..fusion.head import make_head
-from ..nn.condition_choice import choose_condition
 from ..nn.model import MultimodalNetwork
 
 #: Kinds encoded by a media network (a CNN, a recurrent or convolutional net over frames).
@@ -25,7 +25,7 @@ def build_network(
     Parameters
     ----------
     modalities : dict
-        Modality name -> :class:`~skmm.nn.inputs.ModalityInfo` (an estimator's ``modalities_``).
+        Modality name -> :class:`~skmm.data.inputs.ModalityInfo` (an estimator's ``modalities_``).
     encoders : dict or None
         Modality name -> encoder choice (the estimator's ``encoders``).
     fusion : str or FusionSpec

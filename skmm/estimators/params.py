@@ -14,14 +14,14 @@ import os
 from numbers import Real
 
 import torch
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from .._config import configuration, describe
-from .._spec_params import NON_NEGATIVE_INT, POSITIVE_INT, POSITIVE_REAL
-from ..encoders import resolve_encoder_choice
 from ..balance import resolve_balance
+from ..encoders import resolve_encoder_choice
 from ..fusion import resolve_fusion
 from ..nn import optim
+from ..persistence.config import configuration, describe
+from ..utils.sklearn_compat import HasMethods, Interval, StrOptions
+from ..utils.spec_params import NON_NEGATIVE_INT, POSITIVE_INT, POSITIVE_REAL
 
 #: The named optimizers. skmm's Adam and AdamW are torch's, except that large
 #: embedding tables train by the rows a batch used (skmm.nn.optim).

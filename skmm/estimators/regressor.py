@@ -7,10 +7,10 @@ import pandas as pd
 import torch
 from sklearn.base import RegressorMixin
 
-from .._columns import row_label
-from .._docstrings import fill_doc
-from .._threads import scoped
+from ..compose._columns import row_label
 from ..nn.losses import WeightedMSE
+from ..utils.docstrings import fill_doc
+from ..utils.threads import scoped
 from .base import BaseMultimodal
 
 

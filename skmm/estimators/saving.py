@@ -8,9 +8,9 @@ import os
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from .. import _persistence as persistence
-from .._config import NETWORK, first_difference, short
-from .._seeding import drawing_from
+from ..persistence import params_file as persistence
+from ..persistence.config import NETWORK, first_difference, short
+from .seeding import drawing_from
 
 
 class SavingMixin:

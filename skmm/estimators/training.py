@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 from skorch.callbacks import EarlyStopping, LRScheduler
 from skorch.dataset import ValidSplit
 from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
 
-from .. import _checkpoint as checkpoint
-from .._seeding import cuda_generator
-from .._threads import RetuneThreads
 from ..augment import resolve_augment
 from ..balance import resolve_balance
 from ..balance.weights import MemberWeights
-from ..nn.batches import batch_loader
-from ..nn.training import can_hold_out
+from ..data.batches import batch_loader
+from ..persistence import checkpoint
+from ..utils.threads import RetuneThreads
 from .params import OPTIMIZERS
+from .seeding import cuda_generator
 
 
 class TrainingMixin:
@@ -84,7 +86,7 @@ class TrainingMixin:
             batch_size=self.batch_size,
             iterator_train=batch_loader,
             iterator_train__shuffle=True,
-            # The fit's own stream (skmm._seeding): shuffling, dropout, modality dropout.
+            # The fit's own stream (skmm.estimators.seeding): shuffling, dropout, modality dropout.
             iterator_train__generator=generator,
             random_generator=generator,
             cuda_generator=cuda_generator(self.device, seed) if generator is not None else None,
@@ -154,3 +156,30 @@ class TrainingMixin:
             # as is. skorch ends a fit quietly on Ctrl-C (KeyboardInterrupt); then the
             # last epoch's checkpoint stays, and the next fit resumes from it.
             saver.save(self.net_, finished=True)
+
+
+# -- the default training budget's choices that depend on the data --------------
+def can_hold_out(target, fraction, stratified):
+    """Whether ``fraction`` of the rows can be held out for validation.
+
+    A stratified split needs every class twice and at least one row per
+    class on each side; any split needs a row on each side.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm.estimators.training import can_hold_out
+    >>> can_hold_out(np.repeat([0, 1], 50), 0.1, stratified=True)
+    True
+    >>> can_hold_out(np.array([0, 0, 1, 1, 2, 2]), 0.1, stratified=True)
+    False
+    """
+    target = np.asarray(target)
+    n = len(target)
+    n_valid = math.ceil(fraction * n)
+    if n_valid < 1 or n - n_valid < 1:
+        return False
+    if not stratified:
+        return True
+    _, counts = np.unique(target.reshape(n, -1)[:, 0], return_counts=True)
+    return counts.min() >= 2 and n_valid >= len(counts) and n - n_valid >= len(counts)

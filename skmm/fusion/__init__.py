@@ -20,10 +20,11 @@ One file per fusion holds its parameter object and the module it builds;
 file joins with :func:`register_fusion`.
 """
 
-from .base import FUSIONS, BatchFusion, FusionModule, FusionSpec, register_fusion, resolve_fusion
+from .base import FUSIONS, BatchFusion, FusionModule, FusionSpec, register_fusion, resolve_fusion  # noqa: F401
 
+# isort: off
 # Importing a fusion's file registers it; the order is that of the docs' table.
-from .concat import Concat, ConcatFusion  # noqa: I001
+from .concat import Concat, ConcatFusion
 from .late import Late, LateFusion
 from .tensor import Tensor, TensorFusion
 from .low_rank import LowRank, LowRankFusion
@@ -31,6 +32,7 @@ from .attention import Attention, AttentionFusion
 from .gated import Gated, GatedFusion
 from .cross_attention import CrossAttention, CrossAttentionFusion
 from .condition import Condition, ConditionFusion
+# isort: on
 
 __all__ = [
     "FusionSpec", "FusionModule", "BatchFusion", "register_fusion",

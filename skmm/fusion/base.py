@@ -14,8 +14,8 @@ from typing import Callable, ClassVar, Mapping
 from sklearn.base import BaseEstimator
 from torch import Tensor, nn
 
-from .._docstrings import fill_doc
-from .._registration import REGISTER_DOC, Spec, registrar
+from ..utils.docstrings import fill_doc
+from ..utils.registration import REGISTER_DOC, Spec, registrar
 
 FUSIONS: dict[str, type[FusionSpec]] = {}
 """Fusion name -> parameter object class, filled by :func:`register_fusion`."""
@@ -132,7 +132,8 @@ class BatchFusion(FusionModule):
     def bind(self, encoders: nn.ModuleDict) -> None:
         """Check the encoders and create layers sized from them (default: nothing)."""
 
-    def forward(  # pragma: no cover - interface
+    # It takes the raw batch and the encoders, not their vectors: the network calls it by takes_batch.
+    def forward(  # type: ignore[override]  # pragma: no cover - interface
         self, batch: dict[str, dict[str, Tensor]], encoders: nn.ModuleDict,
         present: dict[str, Tensor] | None = None,
     ) -> Tensor:

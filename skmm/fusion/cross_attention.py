@@ -7,7 +7,7 @@ from typing import ClassVar, Mapping
 import torch
 from torch import Tensor, nn
 
-from .._spec_params import POSITIVE_INT, PROBABILITY, or_default
+from ..utils.spec_params import POSITIVE_INT, PROBABILITY, or_default
 from .base import BatchFusion, FusionSpec, register_fusion
 from .masking import present_mask
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import ClassVar, Mapping
 
 import torch
-from sklearn.utils._param_validation import StrOptions
 from torch import Tensor, nn
 
-from .._spec_params import POSITIVE_INT, PROBABILITY, or_default
+from ..utils.sklearn_compat import StrOptions
+from ..utils.spec_params import POSITIVE_INT, PROBABILITY, or_default
 from .base import FusionModule, FusionSpec, register_fusion
 from .head import make_head
 from .masking import masked_softmax, present_mask

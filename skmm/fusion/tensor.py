@@ -9,7 +9,7 @@ import torch
 from torch import Tensor as TorchTensor
 from torch import nn
 
-from .._spec_params import POSITIVE_INT
+from ..utils.spec_params import POSITIVE_INT
 from .base import FusionModule, FusionSpec, register_fusion
 from .masking import present_mask, zero_absent
 

@@ -5,7 +5,12 @@ The encoder and fusion modules live with their parameter objects in
 """
 
 from ..encoders import (  # noqa: F401
-    ConvEncoder, CustomEncoder, DeconvEncoder, MLPEncoder, RecurrentEncoder, VideoEncoder,
+    ConvEncoder,
+    CustomEncoder,
+    DeconvEncoder,
+    MLPEncoder,
+    RecurrentEncoder,
+    VideoEncoder,
 )
 from ..fusion import (  # noqa: F401
     AttentionFusion,

@@ -12,43 +12,26 @@ exactly as torch's class does, in one optimizer, so learning-rate
 schedules, checkpoints and ``state_dict`` see one object.
 
 A row's moments and weight decay advance on the steps that use the row;
-its bias correction follows the table's step count.
+its bias correction follows the table's step count. The table itself,
+:class:`RowEmbedding`, is a layer of the text encoders
+(:mod:`skmm.encoders.tokens`); it is exported here too, where it is trained.
 """
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import nn
 
-from .._docstrings import fill_doc
+from ..encoders.tokens import RowEmbedding
+from ..utils.docstrings import fill_doc
 
 __all__ = ["Adam", "AdamW", "RowEmbedding", "use_sparse_rows", "SPARSE_MIN_ROWS"]
 
 #: Tables with fewer rows are updated densely: below this, updating every
 #: row costs less than gathering and scattering the used ones.
 SPARSE_MIN_ROWS = 16_384
-
-
-class RowEmbedding(nn.Embedding):
-    """An ``nn.Embedding`` that skmm's ``adam`` / ``adamw`` may train by rows.
-
-    :func:`use_sparse_rows` switches its gradient to sparse when the chosen
-    optimizer can take it and the table is large; it is an ``nn.Embedding``
-    in every other respect (ONNX export, ``state_dict``).
-
-    Parameters
-    ----------
-    num_embeddings, embedding_dim : int
-    **kwargs
-        As ``nn.Embedding`` (``padding_idx``, ...).
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skmm.nn.optim import RowEmbedding
-    >>> RowEmbedding(10, 4, padding_idx=0)(torch.tensor([[1, 0]])).shape
-    torch.Size([1, 2, 4])
-    """
 
 
 def use_sparse_rows(module: nn.Module, enabled: bool) -> list[nn.Parameter]:
@@ -74,12 +57,12 @@ def use_sparse_rows(module: nn.Module, enabled: bool) -> list[nn.Parameter]:
     >>> [t.sparse for t in tables], rows[0] is tables[1].weight
     ([False, True], True)
     """
-    rows = []
+    rows: list[nn.Parameter] = []
     for part in module.modules():
         if isinstance(part, RowEmbedding):
             part.sparse = bool(enabled) and part.num_embeddings >= SPARSE_MIN_ROWS
             if part.sparse:
-                rows.append(part.weight)
+                rows.append(cast(nn.Parameter, part.weight))
     return rows
 
 

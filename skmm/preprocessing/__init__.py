@@ -1,6 +1,6 @@
 """Per-modality transformers: one column in, one array out."""
 
-from ._bounded import file_limits
+from ..utils.bounded import file_limits
 from .audio import AudioFeaturizer
 from .decode_cache import decode_cache
 from .image import ImageLoader

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._columns import MediaError
+from ..compose._columns import MediaError
 
 
 def read_with_pyav(source, what, frames_wanted, check_rate):

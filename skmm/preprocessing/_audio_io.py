@@ -15,7 +15,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from .._columns import MediaError, MediaTypeError
+from ..compose._columns import MediaError, MediaTypeError
 from ._audio_av import read_with_pyav
 from ._media_cells import Encoded, media_cell, open_media
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from .._columns import MediaError, MediaTypeError
-from ._bounded import FileTooLargeError
+from ..compose._columns import MediaError, MediaTypeError
+from ..utils.bounded import FileTooLargeError
 from ._media_cells import Encoded, media_cell, open_media
 
 # Float images are taken to be in [0, 1]; beyond this slack they are refused.

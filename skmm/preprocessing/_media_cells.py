@@ -5,7 +5,7 @@ and :class:`~skmm.preprocessing.VideoLoader` read their cells through
 :func:`media_cell`, so they take the same forms:
 
 - a path (``str`` or :class:`os.PathLike`): a file, read through
-  :func:`~skmm.preprocessing._bounded.open_bounded`;
+  :func:`~skmm.utils.bounded.open_bounded`;
 - encoded bytes (``bytes``, ``bytearray``, ``memoryview``: a PNG, JPEG, WAV,
   FLAC, MP4... as held by an Arrow/parquet binary column), decoded as the
   file with those bytes would be, under the same cap;
@@ -32,8 +32,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .._columns import MediaTypeError, MissingMediaError
-from ._bounded import check_size, open_bounded
+from ..compose._columns import MediaTypeError, MissingMediaError
+from ..utils.bounded import check_size, open_bounded
 
 _BYTES = (bytes, bytearray, memoryview)
 

@@ -19,15 +19,16 @@ featuriser and send back only arrays; shorter work, and platforms without a
 safe ``fork``, use threads. The decode cache stays in the calling process:
 cached rows are looked up first, and only misses are decoded (each distinct
 file once).
+
+This module schedules the chunks (serial, threads or forked processes); the
+workers' results come back through a spool file (:mod:`._spool`), and
+:mod:`._prefetch` decodes a column's values through the cache with it.
 """
 
 from __future__ import annotations
 
-import math
-import mmap
 import multiprocessing
 import os
-import pickle
 import shutil
 import sys
 import tempfile
@@ -38,18 +39,12 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import nullcontext
 from itertools import count
 
-import numpy as np
-from tqdm.auto import tqdm
-
-from .._columns import is_missing
-from .._threads import call_verbosity, in_worker, thread_limit, usable_cores
-from ._bounded import open_bounded
+from ..utils.threads import in_worker, thread_limit, usable_cores
+from . import _spool
 from .decode_cache import decode_cache
 
 #: Rows per task: large enough that the pool's own cost is small, and one batch of a batched featuriser.
 CHUNK = 64
-#: A progress bar appears only when the work lasts longer than this (seconds).
-PROGRESS_DELAY = 1.0
 #: Work (decoding and featurising) estimated to take longer than this (seconds, on one core) runs in processes.
 #: Threads barely beat one core on small files (the GIL), and a pool of forked processes costs a fixed
 #: ~0.1 s (forking, each worker's first chunk, shutdown): measured break-even at 0.05-0.4 s of work
@@ -90,44 +85,10 @@ def parallel_map(func, items, n_jobs=None):
         return list(pool.map(run, items))
 
 
-def _attempt(decode, value, settings=()):
-    try:
-        return True, decode(value, *settings)
-    except Exception as exc:  # replayed in row order by the caller, as a serial run raises it
-        return False, exc
-
-
-def _featurize_one(decoded, featurize):
-    return featurize([decoded])[0]
-
-
-def _featurized(featurize, done):
-    """``done`` ((ok, decoded or error) per row of a chunk) with each decoded array replaced by its features.
-
-    The chunk's arrays are featurised together (one batch). If that fails they
-    are featurised one by one, so that the error is raised for its own row.
-    """
-    out = list(done)
-    rows = [i for i, (ok, _) in enumerate(done) if ok]
-    if not rows:
-        return out
-    try:
-        features = featurize([done[i][1] for i in rows])
-    except Exception:  # noqa: BLE001 - replayed for its row, as a decoding error is
-        for i in rows:
-            out[i] = _attempt(_featurize_one, done[i][1], (featurize,))
-        return out
-    for i, feature in zip(rows, features):
-        out[i] = (True, feature)
-    return out
-
-
 # Work handed to forked workers: they inherit it at fork time, so neither the
 # values nor the decoder are pickled.
-_INHERITED = {}
+_INHERITED: dict[int, tuple] = {}
 _tokens = count()
-_HEADER = 8  # bytes: length of a chunk file's pickled header
-_ALIGN = 64  # bytes: each block of arrays in a chunk file starts at a multiple of this
 
 
 def _work(token):
@@ -143,99 +104,8 @@ def _work(token):
             next_chunk.value += 1
         if c >= len(chunks):
             return
-        _spool(task(*chunks[c]), os.path.join(spool, str(c)))
+        _spool.write(task(*chunks[c]), os.path.join(spool, str(c)))
         finished[c] = 1
-
-
-def _parts(out):
-    """A row's result as a tuple: the result itself, or its members if it is a tuple."""
-    return out if isinstance(out, tuple) else (out,)
-
-
-def _arrays(out):
-    """The arrays a row's result holds."""
-    return [a for a in _parts(out) if isinstance(a, np.ndarray)]
-
-
-def _spool(done, path):
-    """Write a chunk's results to ``path``: a pickled header, then the arrays, raw.
-
-    A row's result is an array or a tuple of arrays (or None). Arrays of the
-    same place in the tuple, shape and dtype are written back to back as one
-    block, read back as one array whose rows the results view; the header
-    holds the rest of the results and, per block, (place, shape, dtype, offset,
-    rows). Arrays through a pipe cost more CPU than decoding them (64 KiB at a
-    time, pickled on both sides); a file in memory (/dev/shm) is written and
-    read at once, and a few blocks cost the reader far less than many arrays.
-    """
-    groups = {}
-    for i, (ok, out) in enumerate(done):
-        if not ok:
-            try:
-                pickle.dumps(out)
-            except Exception:  # noqa: BLE001 - an error that cannot travel back is sent as its text
-                done[i] = (False, RuntimeError(f"{type(out).__name__}: {out}"))
-            continue
-        parts = list(_parts(out))
-        for slot, part in enumerate(parts):
-            if isinstance(part, np.ndarray) and not part.dtype.hasobject:
-                groups.setdefault((slot, part.shape, part.dtype.str), []).append((i, part))
-                parts[slot] = None
-        done[i] = (True, tuple(parts) if isinstance(out, tuple) else parts[0])
-    blocks, offset = [], 0
-    for (slot, shape, dtype), members in groups.items():
-        offset += -offset % _ALIGN
-        blocks.append((slot, shape, dtype, offset, [i for i, _ in members]))
-        offset += sum(part.nbytes for _, part in members)
-    header = pickle.dumps((done, blocks))
-    header += b"\0" * (-(_HEADER + len(header)) % _ALIGN)  # blocks start aligned
-    with open(path + ".part", "wb") as f:
-        f.write(len(header).to_bytes(_HEADER, "little"))
-        f.write(header)
-        written = 0
-        for (_, members), (*_, at, _) in zip(groups.items(), blocks):
-            f.write(b"\0" * (at - written))
-            for _, part in members:
-                f.write(np.ascontiguousarray(part).data)
-            written = at + sum(part.nbytes for _, part in members)
-    os.replace(path + ".part", path)
-
-
-def _unspool(path):
-    """A chunk's results read back from :func:`_spool`'s file, which is then removed.
-
-    The blocks are mapped, not copied (private: they stay writeable), with
-    their pages mapped at once rather than one fault at a time.
-    """
-    # Bounded as every file skmm reads: a regular file within the "data" cap, its header within it.
-    with open_bounded(path, "data", "decode spool") as f:
-        total = os.fstat(f.fileno()).st_size
-        size = int.from_bytes(f.read(_HEADER), "little")
-        if size > total - _HEADER:
-            raise RuntimeError(f"the decode spool file {path!r} is damaged (a header of {size} bytes)")
-        done, blocks = pickle.loads(f.read(size))  # noqa: S301 - written by our own worker just now
-        base = _HEADER + size
-        data = None
-        if total > base:
-            data = mmap.mmap(
-                f.fileno(), total, flags=mmap.MAP_PRIVATE | getattr(mmap, "MAP_POPULATE", 0),
-                prot=mmap.PROT_READ | mmap.PROT_WRITE,
-            )
-    os.unlink(path)  # the mapping keeps the data; nothing is left to clean up
-    for slot, shape, dtype, offset, rows in blocks:
-        count = len(rows) * math.prod(shape)
-        block = (np.frombuffer(data, dtype, count, base + offset) if count else np.empty(0, dtype)).reshape(
-            len(rows), *shape
-        )
-        for row, array in zip(rows, block):
-            ok, out = done[row]
-            if isinstance(out, tuple):
-                parts = list(out)
-                parts[slot] = array
-                done[row] = (ok, tuple(parts))
-            else:
-                done[row] = (ok, array)
-    return done
 
 
 def _child_init():
@@ -254,18 +124,6 @@ def can_fork():
     )
 
 
-def _spool_dir(nbytes):
-    """A folder with room for ``nbytes`` of results, in memory if possible; None if none has."""
-    for folder in ("/dev/shm", tempfile.gettempdir()):  # Docker's /dev/shm is 64 MB unless raised
-        try:
-            info = os.statvfs(folder)
-        except OSError:
-            continue
-        if info.f_bavail * info.f_frsize > nbytes:
-            return folder
-    return None
-
-
 def _collect(workers, chunks, pending, finished, spool, results, bar):
     """Read chunks back as workers finish them, until all are in ``results``."""
     while pending:
@@ -274,7 +132,7 @@ def _collect(workers, chunks, pending, finished, spool, results, bar):
             worker.result()  # a worker's crash is raised here
         ready = [c for c in pending if finished[c]]
         for c in ready:  # read as they come, so that the spool folder holds little
-            results[c] = _unspool(os.path.join(spool, str(c)))
+            results[c] = _spool.read(os.path.join(spool, str(c)))
             bar.update(chunks[c][1] - chunks[c][0])
         pending = [c for c in pending if results[c] is None]
         if pending and len(stopped) == len(workers) and not ready:
@@ -318,7 +176,7 @@ def _process_map(task, chunks, n_jobs, bar, spool_dir):
         shutil.rmtree(spool, ignore_errors=True)
 
 
-def _run(task, n_rows, n_jobs, bar):
+def run_chunks(task, n_rows, n_jobs, bar):
     """``task(start, stop)`` over chunks of :data:`CHUNK` rows, concatenated in order.
 
     Serial, threads or processes, by ``n_jobs`` and the estimated work; torch
@@ -342,154 +200,8 @@ def _run(task, n_rows, n_jobs, bar):
         left = n_rows - len(first)
         estimate = (time.perf_counter() - started) * left / len(first)
         if estimate > PROCESS_MIN_SECONDS and can_fork():
-            nbytes = sum(a.nbytes for ok, out in first if ok for a in _arrays(out))
-            spool_dir = _spool_dir(2 * nbytes * left / len(first))
+            nbytes = sum(a.nbytes for ok, out in first if ok for a in _spool.arrays(out))
+            spool_dir = _spool.spool_dir(2 * nbytes * left / len(first))
             if spool_dir is not None:
                 return first + _process_map(task, chunks[1:], n, bar, spool_dir)
         return first + [r for done in parallel_map(run, chunks[1:], n) for r in done]
-
-
-def _shared_empty(shape, dtype):
-    """An uninitialised array in memory shared with processes forked later (they write rows into it)."""
-    nbytes = math.prod(shape) * np.dtype(dtype).itemsize
-    if not nbytes:
-        return np.empty(shape, dtype)
-    return np.frombuffer(mmap.mmap(-1, nbytes), dtype).reshape(shape)
-
-
-def stack_rows(rows, stacked, shape, dtype=np.float32):
-    """Rows (arrays that broadcast to ``shape``, or None: NaN) as one array; ``stacked`` itself when it holds them all.
-
-    ``stacked`` is :func:`prefetched`'s ``replayer.stacked``, whose rows the
-    replayer returned for the present values.
-    """
-    if stacked is not None and len(stacked) == len(rows) and all(row is not None for row in rows):
-        return stacked  # every row present and decoded: the workers wrote the output already
-    out = np.full((len(rows), *shape), np.nan, dtype)
-    for i, row in enumerate(rows):
-        if row is not None:  # absent: stays NaN
-            out[i] = row
-    return out
-
-
-def _written(done, stacked, start):
-    """Write a chunk's features into their rows of ``stacked``; the results then carry None for them."""
-    for j, (ok, out) in enumerate(done):
-        if ok:
-            stacked[start + j] = out
-            done[j] = (True, None)
-    return done
-
-
-def prefetched(
-    values, decode, settings=(), n_jobs=None, verbose=None, what="media", featurize=None, stack_as=None
-):
-    """Decode (and featurise) every present value up front, in parallel, through the cache; return a replayer.
-
-    :meth:`skmm._columns.Column.decode` then calls the returned function on
-    the present values in row order; each call returns the next stored
-    result or raises the stored error, so errors still name the row and file
-    of the first bad value.
-
-    Parameters
-    ----------
-    values : sequence
-        The column's values.
-    decode : callable
-        ``decode(value, *settings)`` -> decoded array; a module-level function
-        (it is also the decode cache's key).
-    settings : tuple
-        Decoder settings, part of the cache key.
-    n_jobs : int or None
-        Threads or processes (None: the cores skmm may use).
-    verbose : int or None
-        >= 1 shows a progress bar when decoding takes more than a second;
-        None follows the estimator being fitted or run (silent otherwise).
-    what : str
-        Shown beside the progress bar.
-    featurize : callable or None
-        ``featurize(list of decoded arrays)`` -> features, one per array
-        (a list, or an array of rows); the replayer then returns features. It runs
-        where the rows were decoded, on chunks of :data:`CHUNK` consecutive present
-        rows, so it may batch them. The cache keeps the decoded arrays, not the features.
-    stack_as : (tuple, dtype) or None
-        With ``featurize``: the shape and dtype every feature has. The workers
-        then write the features straight into one array of the present rows,
-        ``replayer.stacked``, whose rows the replayer returns, rather than
-        sending them back; a caller whose rows are all present and decoded
-        takes it as its output, with no copy. Rows that failed hold garbage.
-
-    Returns
-    -------
-    replayer : callable
-        With the attribute ``stacked`` (None without ``stack_as``).
-    """
-    present = [value for value in values if not is_missing(value)]
-    decoded = [None] * len(present)  # (ok, decoded array or error)
-    keys = [None] * len(present)
-    misses, repeats, first_of = [], {}, {}
-    for i, value in enumerate(present):
-        key = decode_cache.key(value, decode, settings)
-        if key is not None and key in first_of:  # the same file again in this column: decoded once
-            decode_cache.lookup(key, hit=True)
-            repeats[i] = first_of[key]
-        elif (cached := decode_cache.lookup(key)) is not None:
-            decoded[i] = (True, cached)
-        else:
-            if key is not None:
-                first_of[key] = i
-            keys[i] = key
-            misses.append(i)
-    if verbose is None:
-        verbose = call_verbosity.get()
-    stacked = None if featurize is None or stack_as is None else _shared_empty((len(present), *stack_as[0]), stack_as[1])
-
-    def features(done, start):
-        done = _featurized(featurize, done)
-        return done if stacked is None else _written(done, stacked, start)
-
-    # Nothing known up front: each worker decodes and featurises its chunk in one go, and
-    # sends back the features (and the decoded arrays only where the cache keeps them).
-    fused = featurize is not None and len(misses) == len(present)
-    total = len(misses) if fused or featurize is None else len(misses) + len(present)
-    with tqdm(
-        total=total, desc=f"decoding {what}", unit="row", disable=verbose < 1 or not total,
-        delay=PROGRESS_DELAY, leave=False,
-    ) as bar:
-        if fused:
-            def decode_and_featurize(start, stop):
-                done = [_attempt(decode, value, settings) for value in present[start:stop]]
-                return [
-                    (True, (d if keys[i] is not None else None, f)) if ok else (False, f)
-                    for i, (_, d), (ok, f) in zip(range(start, stop), done, features(done, start))
-                ]
-
-            results = _run(decode_and_featurize, len(present), n_jobs, bar)
-            for i, (ok, out) in enumerate(results):
-                if ok:
-                    if out[0] is not None:
-                        decode_cache.store(keys[i], out[0])
-                    results[i] = (True, out[1])
-        else:
-            def decode_misses(start, stop):
-                return [_attempt(decode, present[i], settings) for i in misses[start:stop]]
-
-            for i, (ok, out) in zip(misses, _run(decode_misses, len(misses), n_jobs, bar)):
-                decoded[i] = (True, decode_cache.store(keys[i], out)) if ok else (False, out)
-            for i, first in repeats.items():
-                decoded[i] = decoded[first]
-            results = decoded
-            if featurize is not None:
-                results = _run(lambda start, stop: features(decoded[start:stop], start), len(present), n_jobs, bar)
-    if stacked is not None:
-        results = [(True, stacked[i]) if ok else (ok, out) for i, (ok, out) in enumerate(results)]
-    results = iter(results)
-
-    def replay(value):
-        ok, out = next(results)
-        if ok:
-            return out
-        raise out
-
-    replay.stacked = stacked
-    return replay

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from .._columns import Column, MediaTypeError, is_missing
+from ..compose._columns import Column, MediaTypeError, is_missing
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _BYTES = (bytes, bytearray, memoryview)

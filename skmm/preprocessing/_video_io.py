@@ -12,7 +12,7 @@ from numbers import Real
 
 import numpy as np
 
-from .._columns import MediaError, MediaTypeError
+from ..compose._columns import MediaError, MediaTypeError
 from ._image_io import decode_image
 from ._media_cells import Encoded, media_cell, open_media
 

@@ -6,15 +6,16 @@ from functools import partial
 from typing import ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._columns import Column, one_column_tags
-from .._spec_params import NON_NEGATIVE_INT, ON_MISSING, POSITIVE_INT, POSITIVE_REAL
+from ..compose._columns import Column, one_column_tags
+from ..utils.sklearn_compat import _fit_context
+from ..utils.spec_params import NON_NEGATIVE_INT, ON_MISSING, POSITIVE_INT, POSITIVE_REAL
 from ._audio_io import decode_audio
-from ._parallel import prefetched, stack_rows
-from .logmel import LogMel
 from ._frames import feature_stats, pad_frames
+from ._prefetch import prefetched, stack_rows
+from .logmel import LogMel
 from .presence import PresenceMixin, presence
 
 

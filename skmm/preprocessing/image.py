@@ -7,14 +7,14 @@ from numbers import Integral
 from typing import ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Options
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._columns import Column, one_column_tags
-from .._spec_params import NON_NEGATIVE_INT, ON_MISSING, POSITIVE_INT, SIZE
-from ._parallel import prefetched, stack_rows
+from ..compose._columns import Column, one_column_tags
+from ..utils.sklearn_compat import Options, _fit_context
+from ..utils.spec_params import NON_NEGATIVE_INT, ON_MISSING, POSITIVE_INT, SIZE
 from ._image_io import decode_image, resize, to_channels
+from ._prefetch import prefetched, stack_rows
 from .presence import PresenceMixin, presence
 
 

@@ -6,13 +6,14 @@ import os
 from typing import ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._columns import one_column_tags
-from .._docstrings import fill_doc
-from .._spec_params import ON_MISSING, POSITIVE_INT
-from .._pretrained_loading import load_tokenizer
+from ..compose._columns import one_column_tags
+from ..pretrained.loading import load_tokenizer
+from ..utils.docstrings import fill_doc
+from ..utils.sklearn_compat import _fit_context
+from ..utils.spec_params import ON_MISSING, POSITIVE_INT
 from .presence import PresenceMixin, presence
 from .text import read_texts, read_training_texts
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._columns import Column, MediaError, MediaTypeError, MissingMediaError, one_column_tags
-from .._spec_params import ON_MISSING, POSITIVE_INT
+from ..compose._columns import Column, MediaError, MediaTypeError, MissingMediaError, one_column_tags
+from ..utils.sklearn_compat import _fit_context
+from ..utils.spec_params import ON_MISSING, POSITIVE_INT
 from ._frames import feature_stats, pad_frames
 from .presence import PresenceMixin, presence
 

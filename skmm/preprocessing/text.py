@@ -7,14 +7,14 @@ from numbers import Integral
 from typing import ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer
-from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._columns import Column, one_column_tags
-from .._docstrings import fill_doc
-from .._spec_params import ON_MISSING, POSITIVE_INT
+from ..compose._columns import Column, one_column_tags
+from ..utils.docstrings import fill_doc
+from ..utils.sklearn_compat import StrOptions, _fit_context
+from ..utils.spec_params import ON_MISSING, POSITIVE_INT
 from ._text_cells import as_text
 from ._token_stream import token_stream
 from .presence import PresenceMixin, presence

@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-from sklearn.base import _fit_context
 from sklearn.utils.validation import check_is_fitted
 
-from .._columns import Column
-from .._spec_params import POSITIVE_INT, POSITIVE_REAL
+from ..compose._columns import Column
+from ..utils.sklearn_compat import _fit_context
+from ..utils.spec_params import POSITIVE_INT, POSITIVE_REAL
 from ._image_io import resize
-from ._parallel import prefetched
+from ._prefetch import prefetched
 from ._video_io import decode_video, frames_to_float
-from .presence import presence
 from .image import ImageLoader
+from .presence import presence
 
 
 def read_video(value, n_frames, fps, size):
