@@ -69,7 +69,7 @@ def product(members: Mapping[str, Tensor], present, task_sizes, weights: Mapping
 
     For regression, the weighted mean of the members' values. A member
     whose name has no presence mask counts for every sample; ``weights``
-    (name -> scalar tensor) default to 1.
+    (name -> scalar tensor) default to 1, also for a member they do not name.
     """
     present = present or {}
     first = next(iter(members.values()))
@@ -78,7 +78,9 @@ def product(members: Mapping[str, Tensor], present, task_sizes, weights: Mapping
     for name, out in members.items():
         mask = present.get(name)
         w = torch.ones_like(count) if mask is None else mask.to(first.dtype)[:, None]
-        if weights is not None:
+        # A sparse modality's linear part alone is a member with no weight of its own: 1 (for a regressor,
+        # the precision of predicting its scaled target by the mean).
+        if weights is not None and name in weights:
             w = w * weights[name]
         total = total + w * log_probabilities(out, task_sizes)
         count = count + w

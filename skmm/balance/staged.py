@@ -29,8 +29,10 @@ class Staged(BalanceSpec):
     net would be. Stage two trains the chosen fusion and its head on the
     frozen encoders, so it can only add what the modalities give together,
     until it too stops improving. Prediction is the product of every
-    member's probabilities (each modality's head and the fused head; for
-    regression, the mean of their values). Without a validation split
+    member's probabilities (each modality's head and the fused head); for
+    regression, the product of Gaussians: the mean of their values, each
+    weighted by its precision (the inverse of its best validation squared
+    error), so a modality that predicts nothing weighs little. Without a validation split
     (``early_stopping=False`` and no ``validation_fraction``), stage one
     takes the first half of ``max_epochs``.
 
@@ -89,7 +91,8 @@ class StagedModule(BalanceModule):
 
     def __init__(self, heads: nn.ModuleDict, task_sizes, *, learned: bool = False) -> None:
         super().__init__(heads, task_sizes)
-        if learned:
+        # A regressor's members are always weighed: by their precision, unless learned (see StagedStopping).
+        if learned or task_sizes is None:
             self.learn_member_weights([FUSED_MEMBER, *self.names])
         self.register_buffer("frozen", torch.zeros(len(self.names), dtype=torch.bool))
 
@@ -103,7 +106,7 @@ class StagedModule(BalanceModule):
     def output(self, fused, unimodal, present):
         weights = self.weights_by_name()
         members = self.members(fused, unimodal)
-        return product(members, present, self.task_sizes, weights and {name: weights[name] for name in members})
+        return product(members, present, self.task_sizes, weights)
 
     def loss(self, parts: Parts, criterion, y, pass_=None):
         if parts.fused is not None:
@@ -245,3 +248,13 @@ class StagedStopping(Callback):
         for name, snapshot in list(self.snapshots_.items()):
             self._restore(self.member_parameters(net.module_, name), snapshot)
         self.snapshots_ = {}
+        self._weigh_by_precision(net.module_.balance)
+
+    def _weigh_by_precision(self, balance) -> None:
+        """A regressor's members weighed by the inverse of their best validation error (each at its best epoch)."""
+        if balance.task_sizes is not None or getattr(balance, "member_weights", None) is None:
+            return
+        for name, loss in self.best_.items():
+            member = FUSED_MEMBER if name == FUSION_KEY else name
+            if member in balance.member_names:
+                balance.member_weights[balance.member_names.index(member)] = 1.0 / max(float(loss), 1e-6)

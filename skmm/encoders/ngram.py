@@ -41,8 +41,11 @@ class NGram(EncoderSpec):
         accuracy 0.676 → 0.725; Wesnoth unit descriptions: 0.531 → 0.667).
         Beside media encoders (image, audio, video), though, the linear part
         fits the text first and starves them (AV-Digits fusion 0.958 → 0.900,
-        Wesnoth 0.921 → 0.913), so ``"auto"`` adds it only when the other
-        modalities are numbers or sparse features (or there are none).
+        Wesnoth 0.921 → 0.913) when they train jointly (``balance="none"``),
+        so ``"auto"`` then adds it only when the other modalities are numbers
+        or sparse features (or there are none). Under ``balance="staged"``
+        (the default) each modality trains alone first, and ``"auto"`` adds
+        it beside media too.
 
     Examples
     --------

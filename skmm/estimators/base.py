@@ -55,7 +55,7 @@ class BaseMultimodal(
         *,
         encoders=None,
         fusion="concat",
-        balance="none",
+        balance="staged",
         hidden_size=64,
         dropout=0.1,
         max_epochs=60,

@@ -46,7 +46,7 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         ``"tensor"``, ``"low_rank"``, ``"attention"``, ``"gated"``,
         ``"cross_attention"``, ``"condition"``, or an :mod:`skmm.fusion`
         object; its parameters are reachable as ``fusion__<param>``.
-    balance : str or BalanceSpec, default="none"
+    balance : str or BalanceSpec, default="staged"
         How every modality is kept learning beside the fusion (joint
         training otherwise fits the easiest modality and starves the
         rest): ``"none"`` (the fused loss alone), ``"heads"`` (each encoder

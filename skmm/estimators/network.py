@@ -18,7 +18,7 @@ MEDIA_KINDS = ("image", "video", "frames")
 
 def build_network(
     modalities: dict, encoders: dict | None, fusion, hidden_size: int, dropout: float, n_outputs: int,
-    balance="none", task_sizes=None,
+    balance="staged", task_sizes=None,
 ) -> MultimodalNetwork:
     """The network for ``modalities`` (name -> ModalityInfo) as an estimator's parameters choose it.
 
@@ -34,7 +34,7 @@ def build_network(
         The estimator's parameters of the same names.
     n_outputs : int
         Width of the output (class scores or targets).
-    balance : str or BalanceSpec, default="none"
+    balance : str or BalanceSpec, default="staged"
         The estimator's ``balance``.
     task_sizes : list of int or None
         Classes of each target (classification), None for regression.

@@ -33,6 +33,10 @@ class PerSampleLoss(nn.Module):
     True
     """
 
+    #: The largest second derivative of the per-sample loss in the prediction (the Hessian's
+    #: top eigenvalue, over all predictions): what bounds a stable SGD step on a linear part.
+    curvature = 1.0
+
     def per_sample(self, pred, target):  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -47,6 +51,8 @@ class PerSampleLoss(nn.Module):
 
 class CrossEntropy(PerSampleLoss):
     """Cross-entropy of one target's logits (one value per sample)."""
+
+    curvature = 0.5  # softmax: diag(p) - p p^T has eigenvalues <= 1/2
 
     def per_sample(self, logits, y):
         return F.cross_entropy(logits, y, reduction="none")
@@ -63,6 +69,8 @@ class MultiTaskCrossEntropy(PerSampleLoss):
         Relative weight of each target's loss (None: equal).
     """
 
+    curvature = 0.5  # a weighted mean (weights summing to 1) of cross-entropies
+
     def __init__(self, sizes, weights=None):
         super().__init__()
         self.sizes = list(sizes)
@@ -78,6 +86,8 @@ class MultiTaskCrossEntropy(PerSampleLoss):
 
 class WeightedMSE(PerSampleLoss):
     """Weighted mean over targets of the squared error (one value per sample)."""
+
+    curvature = 2.0  # d^2/dp^2 of (p - y)^2, the weights summing to 1
 
     def __init__(self, n_targets, weights=None):
         super().__init__()

@@ -167,7 +167,7 @@ def test_text_fit_predict_pipeline_clone_pickle(bert_dir):
         ModalityTransformer([("text", PretrainedTokenizer(bert_dir, max_len=12), "review"),
                              ("n", "passthrough", ["n"])]),
         MultimodalClassifier(encoders={"text": Pretrained(bert_dir)}, max_epochs=15, lr=3e-2,
-                             random_state=0, verbose=0),
+                             early_stopping=False, random_state=0, verbose=0),
     ).fit(X, y)
     assert pipe.score(X, y) >= 0.9
 
@@ -510,7 +510,7 @@ def test_transformers_weights_file_over_the_architecture(bert_dir, tmp_path):
 @pytest.mark.parametrize("estimator", [PretrainedTokenizer("some-model"), Pretrained("some-model")],
                          ids=lambda e: type(e).__name__)
 def test_sklearn_api_checks(estimator):
-    from test_sklearn_checks import API_CHECKS
+    from tests.cross_cutting.test_sklearn_checks import API_CHECKS
 
     for check in API_CHECKS:
         check(type(estimator).__name__, estimator)

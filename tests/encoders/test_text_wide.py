@@ -122,8 +122,12 @@ def test_sparse_wide_encoder_is_still_a_whole_modality():
 def test_auto_leaves_the_linear_part_out_beside_media_encoders(frame, make_prep):
     X, y = frame
     y = (y > y.median()).astype(int)
-    media = MultimodalClassifier(make_prep(), max_epochs=1, random_state=0, verbose=0).fit(X, y)
+    # Trained jointly ("none"), the linear part would starve the media encoders: "auto" leaves it out.
+    media = MultimodalClassifier(make_prep(), balance="none", max_epochs=1, random_state=0, verbose=0).fit(X, y)
     assert "text" in media.net_.module_.encoders and "text" not in media.net_.module_.wide
+    # The default ("staged") trains each modality alone first, where the linear part starves nothing.
+    staged = MultimodalClassifier(make_prep(), max_epochs=1, random_state=0, verbose=0).fit(X, y)
+    assert isinstance(staged.net_.module_.wide["text"], TokenBagLinear)
     forced = MultimodalClassifier(make_prep(), encoders={"text": NGram(wide=True)}, max_epochs=1, random_state=0,
                                   verbose=0).fit(X, y)
     assert isinstance(forced.net_.module_.wide["text"], TokenBagLinear)

@@ -48,6 +48,7 @@ def make_estimator(kind):
     return ESTIMATORS[kind](
         preprocessor, hidden_size=8, max_epochs=2, batch_size=16, modality_dropout=0.1,
         n_threads=1, random_state=0, verbose=0,
+        balance="none",  # the files were written when it was the default (load_params needs the saved parameters)
     )
 
 
