@@ -11,6 +11,11 @@ never seen in training. Prints test accuracy and fit time of:
 * with ``--video``, the fusion network on video + audio + text (the digit's
   drawing film in place of its image; needs PyAV, adds several minutes).
 
+Each network is fitted once per seed of ``--seeds`` (default 0, 1, 2): its
+row gives the median test accuracy with the range, the median epochs and
+the summed seconds; a net's accuracy moves by a point or two with the
+seed, so one seed's figure says little.
+
 It then writes PNG plots of the fusion network into ``--plots DIR``
 (default ``demo_plots/``): its training curve, its modality importance on
 the test set and its confusion matrix.
@@ -26,6 +31,8 @@ import argparse
 import os
 import time
 
+import numpy as np
+
 from skmm import ModalityTransformer, MultimodalClassifier
 from skmm.baselines import make_baseline
 from skmm.datasets import make_av_digits
@@ -39,7 +46,7 @@ PREPROCESSORS = {
 }
 
 
-def skmm_net(modalities, max_epochs, verbose, n_threads=1):
+def skmm_net(modalities, max_epochs, verbose, n_threads=1, seed=0):
     """The estimator's defaults (early stopping on a 10% validation split, at most 60 epochs).
 
     ``n_threads`` is fixed because the default (None) lets skmm choose the
@@ -49,7 +56,7 @@ def skmm_net(modalities, max_epochs, verbose, n_threads=1):
     """
     prep = ModalityTransformer([(name, PREPROCESSORS[name](), name) for name in modalities])
     epochs = {} if max_epochs is None else {"max_epochs": max_epochs}
-    return MultimodalClassifier(prep, fusion="concat", random_state=0, verbose=verbose, n_threads=n_threads,
+    return MultimodalClassifier(prep, fusion="concat", random_state=seed, verbose=verbose, n_threads=n_threads,
                                 **epochs)
 
 
@@ -112,6 +119,8 @@ def main():
                              "0 lets skmm choose, faster on idle cores, not reproducible)")
     parser.add_argument("--plots", default="demo_plots", metavar="DIR",
                         help="folder for the fusion net's PNG plots (default: demo_plots/)")
+    parser.add_argument("--seeds", default="0,1,2",
+                        help="comma-separated seeds: each network is fitted once per seed (default 0,1,2)")
     parser.add_argument("--video", action="store_true",
                         help="also a fusion net on video + audio + text (slower)")
     args = parser.parse_args()
@@ -123,41 +132,50 @@ def main():
     print(f"AV-Digits: {len(X_train)} train / {len(X_test)} test rows (unseen writers and speakers), "
           f"made in {time.perf_counter() - t0:.1f}s\n")
 
-    net_args = (args.max_epochs, args.verbose, args.n_threads or None)
+    seeds = [int(seed) for seed in args.seeds.split(",")]
+    nets = lambda modalities: [  # noqa: E731 - one net per seed
+        skmm_net(modalities, args.max_epochs, args.verbose, args.n_threads or None, seed) for seed in seeds]
     models = [
-        ("baseline: text (TF-IDF + logistic)", "text", make_baseline(text="text")),
-        ("baseline: image (pooled pixels + logistic)", "image", make_baseline(image="image")),
-        ("baseline: audio (MFCC stats + logistic)", "audio", make_baseline(audio="audio")),
+        ("baseline: text (TF-IDF + logistic)", "text", [make_baseline(text="text")]),
+        ("baseline: image (pooled pixels + logistic)", "image", [make_baseline(image="image")]),
+        ("baseline: audio (MFCC stats + logistic)", "audio", [make_baseline(audio="audio")]),
         ("baseline: all three (concatenated features)", "text+image+audio",
-         make_baseline(text="text", image="image", audio="audio")),
-        ("skmm: text net (bag of words + subwords)", "text", skmm_net(["text"], *net_args)),
-        ("skmm: image net (CNN)", "image", skmm_net(["image"], *net_args)),
-        ("skmm: audio net (log-mel + conv1d)", "audio", skmm_net(["audio"], *net_args)),
-        ("skmm: fusion net (concat; n-grams, CNN, conv1d)", "text+image+audio",
-         skmm_net(["text", "image", "audio"], *net_args)),
+         [make_baseline(text="text", image="image", audio="audio")]),
+        ("skmm: text net (bag of words + subwords)", "text", nets(["text"])),
+        ("skmm: image net (CNN)", "image", nets(["image"])),
+        ("skmm: audio net (log-mel + conv1d)", "audio", nets(["audio"])),
+        ("skmm: fusion net (concat; n-grams, CNN, conv1d)", "text+image+audio", nets(["text", "image", "audio"])),
     ]
-    fusion_net = models[-1][2]
     if args.video:
         models.append(("skmm: fusion net (concat; CNN+GRU video)", "video+audio+text",
-                       skmm_net(["video", "audio", "text"], *net_args)))
+                       nets(["video", "audio", "text"])))
     rows = []
-    for name, modalities, model in models:
-        start, cpu_start = time.perf_counter(), cpu_time()
-        model.fit(X_train, y_train)
-        fit_seconds = time.perf_counter() - start
-        cpu_seconds = cpu_time() - cpu_start
-        # Networks stop early: how many epochs they trained says what the seconds bought.
-        epochs = str(len(model.history_)) if hasattr(model, "history_") else "-"
-        rows.append((name, modalities, model.score(X_test, y_test), epochs, fit_seconds, cpu_seconds))
-        print(f"  fitted {name} in {fit_seconds:.1f}s ({cpu_seconds:.1f} CPU-seconds)", flush=True)
+    for name, modalities, fits in models:
+        scores, epochs, fit_seconds, cpu_seconds = [], [], 0.0, 0.0
+        for model in fits:
+            start, cpu_start = time.perf_counter(), cpu_time()
+            model.fit(X_train, y_train)
+            fit_seconds += time.perf_counter() - start
+            cpu_seconds += cpu_time() - cpu_start
+            scores.append(model.score(X_test, y_test))
+            # Networks stop early: how many epochs they trained says what the seconds bought.
+            if hasattr(model, "history_"):
+                epochs.append(len(model.history_))
+        rows.append((name, modalities, scores, epochs, fit_seconds, cpu_seconds))
+        print(f"  fitted {name} ({len(fits)}x) in {fit_seconds:.1f}s ({cpu_seconds:.1f} CPU-seconds)", flush=True)
 
     print()
-    print(f"| {'model':<48} | {'modalities':<16} | test accuracy | epochs | fit seconds | fit CPU-seconds |")
-    print(f"|{'-' * 50}|{'-' * 18}|--------------:|-------:|------------:|----------------:|")
-    for name, modalities, accuracy, epochs, seconds, cpu_seconds in rows:
-        print(f"| {name:<48} | {modalities:<16} | {accuracy:>13.3f} | {epochs:>6} | {seconds:>11.1f} "
+    print(f"| {'model':<48} | {'modalities':<16} | test accuracy: median [min, max] | epochs (median) "
+          f"| fit seconds (all seeds) | fit CPU-seconds |")
+    print(f"|{'-' * 50}|{'-' * 18}|--------------------------------:|----------------:|"
+          f"------------------------:|----------------:|")
+    for name, modalities, scores, epochs, seconds, cpu_seconds in rows:
+        accuracy = f"{np.median(scores):.3f}" + (f" [{min(scores):.3f}, {max(scores):.3f}]" if len(scores) > 1 else "")
+        median_epochs = f"{np.median(epochs):g}" if epochs else "-"
+        print(f"| {name:<48} | {modalities:<16} | {accuracy:>31} | {median_epochs:>15} | {seconds:>23.1f} "
               f"| {cpu_seconds:>15.1f} |")
 
+    fusion_net = models[7][2][0]  # the first seed's
     write_plots(fusion_net, X_test, y_test, args.plots)
 
 
