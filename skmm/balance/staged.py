@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from numbers import Integral
+from numbers import Integral, Real
 from typing import ClassVar
 
 import torch
@@ -32,9 +32,12 @@ class Staged(BalanceSpec):
     member's probabilities (each modality's head and the fused head); for
     regression, the product of Gaussians: the mean of their values, each
     weighted by its precision (the inverse of its best validation squared
-    error), so a modality that predicts nothing weighs little. Without a validation split
-    (``early_stopping=False`` and no ``validation_fraction``), stage one
-    takes the first half of ``max_epochs``.
+    error), so a modality that predicts nothing weighs little. Stage one
+    takes at most the first half of ``max_epochs`` (all of it without a
+    validation split: ``early_stopping=False`` and no
+    ``validation_fraction``), and a member stops at its second plateau
+    (its rate cut once by the plateau schedule already), so that the
+    fusion trains.
 
     Parameters
     ----------
@@ -46,6 +49,12 @@ class Staged(BalanceSpec):
         fitted on the validation split after training, which helps only
         when the validation rows are like the test rows (on AV-Digits,
         whose test writers are unseen, it lost 1.6 points).
+    fusion_lr_scale : float, default=10.0
+        The fusion stage's learning rate, as a multiple of the estimator's
+        ``lr``: on frozen encoders the fusion and its head are a small net
+        over fixed vectors, which takes larger steps (as a linear probe
+        does). On AV-Digits (seeds 0 and 1) 10 ended the fit 12-15% sooner
+        at the same accuracy (0.970 / 0.964 against 0.972 / 0.966).
 
     Examples
     --------
@@ -57,11 +66,13 @@ class Staged(BalanceSpec):
     _parameter_constraints: ClassVar[dict] = {
         "patience": [Interval(Integral, 1, None, closed="left"), None],
         "weights": [StrOptions({"equal", "learned"})],
+        "fusion_lr_scale": [Interval(Real, 0, None, closed="neither")],
     }
 
-    def __init__(self, *, patience: int | None = None, weights: str = "equal") -> None:
+    def __init__(self, *, patience: int | None = None, weights: str = "equal", fusion_lr_scale: float = 10.0) -> None:
         self.patience = patience
         self.weights = weights
+        self.fusion_lr_scale = fusion_lr_scale
 
     stops_training = True
     # Each modality trains alone in stage one, so a text's linear part cannot starve the media there.
@@ -72,7 +83,8 @@ class Staged(BalanceSpec):
         return StagedModule(heads, task_sizes, learned=self.weights == "learned")
 
     def training_callbacks(self, *, patience, max_epochs, lr_schedule):
-        return [("staged", StagedStopping(self.patience or patience, max_epochs, plateau=lr_schedule == "plateau"))]
+        return [("staged", StagedStopping(self.patience or patience, max_epochs, plateau=lr_schedule == "plateau",
+                                                   fusion_lr_scale=self.fusion_lr_scale))]
 
 
 def member_parameters(network, name: str) -> list:
@@ -94,6 +106,7 @@ class StagedModule(BalanceModule):
         # A regressor's members are always weighed: by their precision, unless learned (see StagedStopping).
         if learned or task_sizes is None:
             self.learn_member_weights([FUSED_MEMBER, *self.names])
+        self.fits_member_weights = learned
         self.register_buffer("frozen", torch.zeros(len(self.names), dtype=torch.bool))
 
     @property
@@ -152,14 +165,19 @@ class StagedStopping(Callback):
     ----------
     patience : int
     max_epochs : int
-        Without a validation split, stage one ends after half of them.
+        Stage one ends after half of them at the latest (without a validation
+        split, there), so that the fusion trains.
     plateau : bool
         Divide a member's learning rate by 10 when its own loss has not
         improved for ``patience // 2`` epochs (the estimator's "plateau"
         schedule, per member).
+    fusion_lr_scale : float
+        The fusion's learning rate is multiplied by it when stage two starts.
     """
 
-    def __init__(self, patience: int = 5, max_epochs: int = 60, plateau: bool = True) -> None:
+    def __init__(self, patience: int = 5, max_epochs: int = 60, plateau: bool = True,
+                 fusion_lr_scale: float = 1.0) -> None:
+        self.fusion_lr_scale = fusion_lr_scale
         self.patience = patience
         self.max_epochs = max_epochs
         self.plateau = plateau
@@ -180,7 +198,7 @@ class StagedStopping(Callback):
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         network = net.module_
         self.best_, self.misses_, self.snapshots_, self.stopped_, self.epochs_ = {}, {}, {}, False, 0
-        self.flat_ = {}
+        self.flat_, self.cuts_ = {}, {}
         for name in network.balance.names:  # a resumed fit keeps what was frozen
             if network.balance.is_frozen(name):
                 self._freeze(network, name)
@@ -200,10 +218,14 @@ class StagedStopping(Callback):
         # As torch's ReduceLROnPlateau(patience=patience // 2): after more bad epochs than that.
         if self.plateau and self.flat_[name] > max(1, self.patience // 2):
             self.flat_[name] = 0
+            self.cuts_[name] = self.cuts_.get(name, 0) + 1
             for group in net.optimizer_.param_groups:
                 if group.get("member") == name:
                     group["lr"] *= 0.1
-        if self.misses_[name] < self.patience:
+        # A member's second plateau ends it: at a tenth of its rate it only creeps (gains above the threshold,
+        # one epoch in two, kept an AV-Digits image member training to the 60th epoch, and the fusion never
+        # trained).
+        if self.misses_[name] < self.patience and self.cuts_.get(name, 0) < 2:
             return False
         self._restore(params, self.snapshots_.pop(name, None))
         return True
@@ -224,15 +246,23 @@ class StagedStopping(Callback):
             for name in balance.names:
                 if balance.is_frozen(name):
                     continue
-                halfway = dataset_valid is None and self.epochs_ >= max(1, self.max_epochs // 2)
-                if halfway or self._track(net, name, row.get(f"valid_loss_{name}")):
+                # The fusion gets at least the second half of the epochs: a member still training then ends at
+                # its best epoch so far (with no validation split, where it is).
+                if self._track(net, name, row.get(f"valid_loss_{name}")):
                     self._freeze(network, name)
+                elif self.epochs_ >= max(1, self.max_epochs // 2):
+                    self._restore(self.member_parameters(network, name), self.snapshots_.pop(name, None))
+                    self._freeze(network, name)
+            if balance.uses_fusion:  # stage two starts
+                for group in net.optimizer_.param_groups:
+                    if group.get("member") == FUSION_KEY:
+                        group["lr"] *= self.fusion_lr_scale
             return
         if self._track(net, FUSION_KEY, row.get(f"valid_loss_{FUSION_KEY}")):
             self.stopped_ = True
             raise KeyboardInterrupt  # skorch's way to end training (as EarlyStopping does)
 
-    _STATE = ("best_", "misses_", "flat_", "snapshots_", "epochs_", "stopped_")
+    _STATE = ("best_", "misses_", "flat_", "cuts_", "snapshots_", "epochs_", "stopped_")
 
     def checkpoint_state(self) -> dict:
         """What a resumed fit needs to stop where an uninterrupted one would (for checkpoints)."""
@@ -252,7 +282,7 @@ class StagedStopping(Callback):
 
     def _weigh_by_precision(self, balance) -> None:
         """A regressor's members weighed by the inverse of their best validation error (each at its best epoch)."""
-        if balance.task_sizes is not None or getattr(balance, "member_weights", None) is None:
+        if balance.task_sizes is not None or getattr(balance, "fits_member_weights", True):
             return
         for name, loss in self.best_.items():
             member = FUSED_MEMBER if name == FUSION_KEY else name

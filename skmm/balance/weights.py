@@ -45,10 +45,13 @@ def fit_member_weights(net, dataset, max_iter: int = 50) -> None:
     The weights minimise the loss of the combined output on held-out rows
     (a power of each member's probabilities; for regression, a weighted
     mean), starting from 1 each. Nothing happens without a validation split
-    or when the module combines no weighted members.
+    or when the module combines no weighted members, or weighs them
+    otherwise (``fits_member_weights`` False).
     """
     balance = getattr(net.module_, "balance", None)
     if dataset is None or balance is None or getattr(balance, "member_weights", None) is None or not len(dataset):
+        return
+    if not getattr(balance, "fits_member_weights", True):  # weighed otherwise (a staged regressor: by precision)
         return
     was_training = net.module_.training
     net.module_.eval()

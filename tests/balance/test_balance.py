@@ -304,6 +304,53 @@ def test_staged_freezes_every_modality_at_its_best_then_trains_only_the_fusion()
     assert clf.score(X, y) > 0.65
 
 
+def test_staged_gives_the_fusion_the_second_half_of_the_epochs_at_a_larger_step():
+    X, y = vectors(n=300)
+    # patience 50: no member would stop on its own within 10 epochs; the cap at half of max_epochs does it.
+    clf = MultimodalClassifier(balance=Staged(patience=50, fusion_lr_scale=4.0), max_epochs=10, lr=0.01,
+                               lr_schedule=None, random_state=0, verbose=0).fit(X, y)
+    fusion_epochs = [i + 1 for i, row in enumerate(clf.history_) if "valid_loss_fusion" in row]
+    assert fusion_epochs == list(range(6, 11))
+    groups = {group["member"]: group["lr"] for group in clf.net_.optimizer_.param_groups}
+    assert groups["fusion"] == pytest.approx(0.04) and groups["a"] == pytest.approx(0.01)
+
+
+def test_staged_member_stops_at_its_second_plateau():
+    from skmm.balance.staged import StagedStopping
+
+    class Net:  # what _track reads: the module's member parameters and the optimizer's groups
+        module_ = type("M", (), {"wide": {}})()
+        optimizer_ = type("O", (), {"param_groups": [{"member": "a", "lr": 1.0}]})()
+
+    stop = StagedStopping(patience=4, max_epochs=100)
+    stop.best_, stop.misses_, stop.flat_, stop.cuts_, stop.snapshots_ = {}, {}, {}, {}, {}
+    import skmm.balance.staged as staged
+
+    original = staged.member_parameters
+    staged.member_parameters = lambda network, name: []
+    try:
+        # Three bad epochs make a plateau (patience // 2 = 2 exceeded); a gain between two plateaus resets the
+        # patience, which is never spent (4 bad epochs in a row), but the second plateau ends the member.
+        ended = [stop._track(Net, "a", loss) for loss in [1.0, 1.0, 1.0, 1.0, 0.9, 0.9, 0.9, 0.9]]
+    finally:
+        staged.member_parameters = original
+    assert Net.optimizer_.param_groups[0]["lr"] == pytest.approx(0.01)
+    assert ended == [False] * 7 + [True]
+
+
+def test_staged_regressor_weighs_its_members_by_precision():
+    X, y = vectors(n=300)
+    target = X["a"][:, 1] + X["b"][:, 1]  # each of "a" and "b" holds half of it, "c" nothing
+    noise = ModalityDict(a=X["a"], b=X["b"], c=np.random.RandomState(2).normal(size=(len(y), 3)).astype("float32"))
+    reg = MultimodalRegressor(balance="staged", max_epochs=30, lr=0.01, random_state=0, verbose=0).fit(noise, target)
+    balance = reg.net_.module_.balance
+    weights = dict(zip(balance.member_names, balance.member_weights.tolist()))
+    stop = dict(reg.net_.callbacks_)["staged"]
+    for name in ["a", "b", "c"]:
+        assert weights[name] == pytest.approx(1 / stop.best_[name], rel=1e-5)
+    assert weights["c"] < min(weights["a"], weights["b"])  # the modality of pure noise weighs least
+
+
 def test_staged_without_a_validation_split_switches_halfway():
     X, y = vectors()
     clf = MultimodalClassifier(balance="staged", early_stopping=False, max_epochs=6, random_state=0,
