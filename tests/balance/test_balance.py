@@ -307,7 +307,7 @@ def test_staged_freezes_every_modality_at_its_best_then_trains_only_the_fusion()
 def test_staged_gives_the_fusion_the_second_half_of_the_epochs_at_a_larger_step():
     X, y = vectors(n=300)
     # patience 50: no member would stop on its own within 10 epochs; the cap at half of max_epochs does it.
-    clf = MultimodalClassifier(balance=Staged(patience=50, fusion_lr_scale=4.0), max_epochs=10, lr=0.01,
+    clf = MultimodalClassifier(balance=Staged(patience=50, fusion_lr=0.04), max_epochs=10, lr=0.01,
                                lr_schedule=None, random_state=0, verbose=0).fit(X, y)
     fusion_epochs = [i + 1 for i, row in enumerate(clf.history_) if "valid_loss_fusion" in row]
     assert fusion_epochs == list(range(6, 11))
@@ -331,7 +331,7 @@ def test_staged_member_stops_at_its_second_plateau():
     try:
         # Three bad epochs make a plateau (patience // 2 = 2 exceeded); a gain between two plateaus resets the
         # patience, which is never spent (4 bad epochs in a row), but the second plateau ends the member.
-        ended = [stop._track(Net, "a", loss) for loss in [1.0, 1.0, 1.0, 1.0, 0.9, 0.9, 0.9, 0.9]]
+        ended = [stop.track(Net, "a", loss) for loss in [1.0, 1.0, 1.0, 1.0, 0.9, 0.9, 0.9, 0.9]]
     finally:
         staged.member_parameters = original
     assert Net.optimizer_.param_groups[0]["lr"] == pytest.approx(0.01)
