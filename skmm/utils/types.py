@@ -32,3 +32,6 @@ ModalityInput: TypeAlias = Any
 #: A scikit-learn transformer or estimator: any object with ``fit`` (and
 #: ``transform`` or ``predict``), as scikit-learn duck-types them.
 Estimator: TypeAlias = Any
+
+#: One number per sample (``sample_weight``): an array, a Series or a list.
+SampleWeight: TypeAlias = Union[np.ndarray, pd.Series, Sequence[float]]
