@@ -8,6 +8,9 @@ searches like any estimator, so it sits beside a fusion net in one search.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Literal
+
 import numpy as np
 from scipy.fft import dct
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -20,6 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .preprocessing import AudioFeaturizer, ImageLoader
 from .preprocessing._text_cells import column_texts
+from .utils.types import ColumnLike, Estimator
 
 
 class _TextTfidf(TfidfVectorizer):
@@ -62,24 +66,24 @@ class PooledPixels(TransformerMixin, BaseEstimator):
     (1, 16)
     """
 
-    def __init__(self, grid=(8, 8), *, channels=None):
+    def __init__(self, grid: tuple[int, int] | list[int] = (8, 8), *, channels: Literal[1, 3] | None = None) -> None:
         self.grid = grid
         self.channels = channels
 
     def _loader(self):
         return ImageLoader(size=self.grid, channels=self.channels, normalize=False)
 
-    def fit(self, X, y=None):
+    def fit(self, X: ColumnLike, y: object = None) -> PooledPixels:
         """Learn the channel count."""
         self.fit_transform(X)
         return self
 
-    def fit_transform(self, X, y=None):
+    def fit_transform(self, X: ColumnLike, y: object = None) -> np.ndarray:
         """Fit and return pooled pixels, decoding each image once."""
         self.loader_ = self._loader()
         return self.loader_.fit_transform(X).reshape(len(X), -1)
 
-    def transform(self, X):
+    def transform(self, X: ColumnLike) -> np.ndarray:
         """Pooled pixels: ndarray of shape (n_samples, channels * rows * columns)."""
         check_is_fitted(self, "loader_")
         return self.loader_.transform(X).reshape(len(X), -1)
@@ -107,7 +111,7 @@ class MFCCStats(TransformerMixin, BaseEstimator):
     (2, 26)
     """
 
-    def __init__(self, n_mfcc=20, *, sample_rate=16000, n_mels=40):
+    def __init__(self, n_mfcc: int = 20, *, sample_rate: int = 16000, n_mels: int = 40) -> None:
         self.n_mfcc = n_mfcc
         self.sample_rate = sample_rate
         self.n_mels = n_mels
@@ -116,25 +120,28 @@ class MFCCStats(TransformerMixin, BaseEstimator):
         mfcc = dct(frames, type=2, norm="ortho", axis=-1)[..., : self.n_mfcc]
         return np.concatenate([np.nanmean(mfcc, axis=1), np.nanstd(mfcc, axis=1)], axis=1)
 
-    def fit(self, X, y=None):
+    def fit(self, X: ColumnLike, y: object = None) -> MFCCStats:
         """Learn the padded length of the frames."""
         self.fit_transform(X)
         return self
 
-    def fit_transform(self, X, y=None):
+    def fit_transform(self, X: ColumnLike, y: object = None) -> np.ndarray:
         """Fit and return MFCC statistics, decoding each clip once."""
         if self.n_mfcc > self.n_mels:
             raise ValueError(f"n_mfcc ({self.n_mfcc}) cannot exceed n_mels ({self.n_mels}).")
         self.featurizer_ = AudioFeaturizer(self.sample_rate, self.n_mels, normalize=False)
         return self._stats(self.featurizer_.fit_transform(X))
 
-    def transform(self, X):
+    def transform(self, X: ColumnLike) -> np.ndarray:
         """MFCC statistics: ndarray of shape (n_samples, 2 * n_mfcc)."""
         check_is_fitted(self, "featurizer_")
         return self._stats(self.featurizer_.transform(X))
 
 
-def make_baseline(*, text=None, image=None, audio=None, numeric=None, estimator=None):
+def make_baseline(
+    *, text: str | None = None, image: str | None = None, audio: str | None = None,
+    numeric: str | Sequence[str] | None = None, estimator: Estimator | None = None,
+) -> Pipeline:
     """Build a classical baseline over the given columns.
 
     Parameters
@@ -170,7 +177,7 @@ def make_baseline(*, text=None, image=None, audio=None, numeric=None, estimator=
     >>> model.predict(pd.DataFrame({"text": ["good"], "age": [2]}))
     array([1])
     """
-    parts = []
+    parts: list[tuple[str, Estimator, str | list[str]]] = []
     if text is not None:
         parts.append(("text", FeatureUnion([
             ("words", _TextTfidf(ngram_range=(1, 2), sublinear_tf=True)),

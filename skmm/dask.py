@@ -9,8 +9,15 @@ paths on each machine).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Literal
+
 import numpy as np
 import pandas as pd
+
+from .utils.types import Estimator
+
+if TYPE_CHECKING:
+    import dask.dataframe
 
 __all__ = ["predict_dask"]
 
@@ -21,7 +28,9 @@ def _predict_partition(part, estimator, method, columns):
     return pd.DataFrame(out.reshape(len(part), -1), index=part.index, columns=columns)
 
 
-def predict_dask(estimator, ddf, method="predict"):
+def predict_dask(
+    estimator: Estimator, ddf: dask.dataframe.DataFrame, method: Literal["predict", "predict_proba"] = "predict"
+) -> dask.dataframe.DataFrame:
     """Predict a Dask DataFrame of media paths partition by partition.
 
     The fitted estimator is put into the task graph once (not once per

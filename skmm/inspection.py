@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.metrics import get_scorer
 from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch, check_random_state
 
 from .compose.modality_dict import ModalityDict
+from .utils.types import Estimator, ModalityInput
 
 __all__ = ["modality_importance"]
 
@@ -43,7 +47,10 @@ def _make_scorer(scoring):
     )
 
 
-def modality_importance(estimator, X, y, scoring=None, n_repeats=5, random_state=None):
+def modality_importance(
+    estimator: Estimator, X: ModalityInput, y: ArrayLike, scoring: str | Callable[..., float] | None = None,
+    n_repeats: int = 5, random_state: int | np.random.RandomState | None = None,
+) -> Bunch:
     """Drop in score when one modality is shuffled across rows (or removed).
 
     Permutation importance by modality rather than by column: for each

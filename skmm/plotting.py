@@ -7,7 +7,18 @@ matplotlib Figure.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+from numpy.typing import ArrayLike
+
+from .utils.types import Estimator, ModalityInput
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure, SubFigure
+    from matplotlib.lines import Line2D
+    from sklearn.utils import Bunch
 
 __all__ = ["plot_confusion_matrix", "plot_history", "plot_modality_importance", "plot_modality_scores"]
 
@@ -39,7 +50,7 @@ def _column(history, key):
     return np.array([np.nan if v is None else float(v) for v in values])
 
 
-def plot_history(estimator, ax=None):
+def plot_history(estimator: Estimator, ax: Axes | None = None) -> Figure | SubFigure:
     """Training and validation loss per epoch (and validation accuracy if recorded).
 
     Parameters
@@ -79,7 +90,7 @@ def plot_history(estimator, ax=None):
     epochs = _column(history, "epoch")
     if epochs is None:
         epochs = np.arange(1, len(history) + 1)
-    lines = []
+    lines: list[Line2D] = []
     for key, label, style in [("train_loss", "train loss", "-"), ("valid_loss", "valid loss", "--")]:
         values = _column(history, key)
         if values is not None:
@@ -94,12 +105,13 @@ def plot_history(estimator, ax=None):
         right.set_ylabel("validation accuracy")
     if lines:
         # Losses fall towards the bottom right and accuracy rises towards the top right.
-        ax.legend(lines, [line.get_label() for line in lines], loc="center right")
+        # matplotlib's stubs type Artist.get_label as object; a line's label is a str.
+        ax.legend(lines, [line.get_label() for line in lines], loc="center right")  # type: ignore[call-overload]
     ax.set_title("Training history")
     return ax.figure
 
 
-def plot_modality_scores(estimator, ax=None):
+def plot_modality_scores(estimator: Estimator, ax: Axes | None = None) -> Figure | SubFigure:
     """Each modality's own validation score per epoch, beside the fused output's: imbalance made visible.
 
     A balanced fit (``balance`` other than ``"none"``, see
@@ -161,7 +173,7 @@ def plot_modality_scores(estimator, ax=None):
     return ax.figure
 
 
-def plot_modality_importance(result, ax=None):
+def plot_modality_importance(result: Bunch, ax: Axes | None = None) -> Figure | SubFigure:
     """Horizontal bars of modality importances with their standard deviations.
 
     Parameters
@@ -211,7 +223,9 @@ def plot_modality_importance(result, ax=None):
     return ax.figure
 
 
-def plot_confusion_matrix(estimator, X, y, ax=None, **kwargs):
+def plot_confusion_matrix(
+    estimator: Estimator, X: ModalityInput, y: ArrayLike, ax: Axes | None = None, **kwargs: Any
+) -> Figure | SubFigure:
     """Confusion matrix of a fitted classifier's predictions on ``X``.
 
     A thin wrapper of

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from sklearn.base import BaseEstimator
 from torch import nn
@@ -38,14 +40,17 @@ class FrameAugment(BaseEstimator):
 
     kinds = ("frames",)
 
-    def __init__(self, *, time_masks=2, time_width=0.1, freq_masks=2, freq_width=4, gain=0.3):
+    def __init__(
+        self, *, time_masks: int = 2, time_width: float = 0.1, freq_masks: int = 2, freq_width: int = 4,
+        gain: float = 0.3,
+    ) -> None:
         self.time_masks = time_masks
         self.time_width = time_width
         self.freq_masks = freq_masks
         self.freq_width = freq_width
         self.gain = gain
 
-    def build(self, info):
+    def build(self, info: Any) -> FrameBatchAugment:
         """The batch augmentation for frames."""
         check_fraction(self, time_width=self.time_width)
         return FrameBatchAugment(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from sklearn.base import BaseEstimator
 from torch import nn
@@ -36,14 +38,17 @@ class ImageAugment(BaseEstimator):
 
     kinds = ("image",)
 
-    def __init__(self, *, crop_scale=(0.8, 1.0), degrees=10.0, translate=0.1, brightness=0.2, contrast=0.2):
+    def __init__(
+        self, *, crop_scale: tuple[float, float] | None = (0.8, 1.0), degrees: float = 10.0, translate: float = 0.1,
+        brightness: float = 0.2, contrast: float = 0.2,
+    ) -> None:
         self.crop_scale = crop_scale
         self.degrees = degrees
         self.translate = translate
         self.brightness = brightness
         self.contrast = contrast
 
-    def build(self, info):
+    def build(self, info: Any) -> ImageBatchAugment:
         """The batch augmentation for images of ``info.shape`` (C, H, W)."""
         check_fraction(self, translate=self.translate, contrast=self.contrast)
         if self.crop_scale is not None and not (

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from torch import nn
+
 from .frames import FrameAugment
 from .image import ImageAugment
 from .tokens import TokenAugment
@@ -9,7 +14,9 @@ from .tokens import TokenAugment
 DEFAULT_AUGMENT = {"image": ImageAugment, "frames": FrameAugment, "tokens": TokenAugment}
 
 
-def resolve_augment(augment, infos):
+def resolve_augment(
+    augment: Literal["auto"] | dict[str, Any] | None, infos: Mapping[str, Any]
+) -> dict[str, nn.Module]:
     """``augment`` (None, "auto" or a dict) -> {modality: batch augmentation module}.
 
     Parameters

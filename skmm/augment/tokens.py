@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from sklearn.base import BaseEstimator
 from torch import nn
@@ -29,10 +31,10 @@ class TokenAugment(BaseEstimator):
 
     kinds = ("tokens",)
 
-    def __init__(self, *, p=0.1):
+    def __init__(self, *, p: float = 0.1) -> None:
         self.p = p
 
-    def build(self, info):
+    def build(self, info: Any) -> TokenBatchAugment:
         """The batch augmentation for token ids."""
         check_fraction(self, p=self.p)
         return TokenBatchAugment(p=self.p)

@@ -261,7 +261,10 @@ class BalanceSpec(BaseEstimator):
             dims, n_outputs=n_outputs, task_sizes=task_sizes, hidden_size=hidden_size, dropout=dropout,
         )
 
-    def build_module(self, dims, *, n_outputs, task_sizes, hidden_size, dropout):  # pragma: no cover
+    def build_module(  # pragma: no cover
+        self, dims: Mapping[str, int], *, n_outputs: int, task_sizes: Sequence[int] | None, hidden_size: int,
+        dropout: float,
+    ) -> BalanceModule | None:
         raise NotImplementedError(f"{type(self).__name__} must implement build_module.")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from torch import nn
@@ -39,7 +40,10 @@ class UnimodalEnsemble(BalanceSpec):
     def __init__(self, *, rule: str = "product") -> None:
         self.rule = rule
 
-    def build_module(self, dims, *, n_outputs, task_sizes, hidden_size, dropout):
+    def build_module(
+        self, dims: Mapping[str, int], *, n_outputs: int, task_sizes: Sequence[int] | None, hidden_size: int,
+        dropout: float,
+    ) -> EnsembleModule:
         heads = make_unimodal_heads(dims, n_outputs, hidden_size, dropout, kind="mlp")
         return EnsembleModule(heads, task_sizes, rule=self.rule)
 

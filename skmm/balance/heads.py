@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from numbers import Real
 from typing import ClassVar, Mapping
 
@@ -59,7 +60,10 @@ class UnimodalHeads(BalanceSpec):
         self.weight = weight
         self.predict = predict
 
-    def build_module(self, dims, *, n_outputs, task_sizes, hidden_size, dropout):
+    def build_module(
+        self, dims: Mapping[str, int], *, n_outputs: int, task_sizes: Sequence[int] | None, hidden_size: int,
+        dropout: float,
+    ) -> HeadsModule:
         heads = make_unimodal_heads(dims, n_outputs, hidden_size, dropout, kind="mlp")
         return HeadsModule(heads, task_sizes, weight=float(self.weight), predict=self.predict)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 import torch
@@ -39,7 +40,10 @@ class MLA(BalanceSpec):
 
     _parameter_constraints: ClassVar[dict] = {}
 
-    def build_module(self, dims, *, n_outputs, task_sizes, hidden_size, dropout):
+    def build_module(
+        self, dims: Mapping[str, int], *, n_outputs: int, task_sizes: Sequence[int] | None, hidden_size: int,
+        dropout: float,
+    ) -> MLAModule:
         return MLAModule(dims, task_sizes, n_outputs=n_outputs, hidden_size=hidden_size, dropout=dropout)
 
 

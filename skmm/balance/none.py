@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from .base import BalanceSpec, register_balance
 
 
@@ -20,5 +22,8 @@ class NoBalance(BalanceSpec):
     True
     """
 
-    def build_module(self, dims, *, n_outputs, task_sizes, hidden_size, dropout):
+    def build_module(
+        self, dims: Mapping[str, int], *, n_outputs: int, task_sizes: Sequence[int] | None, hidden_size: int,
+        dropout: float,
+    ) -> None:
         return None

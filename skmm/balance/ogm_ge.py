@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from numbers import Real
 from typing import ClassVar
 
@@ -51,7 +52,10 @@ class OGMGE(BalanceSpec):
         self.alpha = alpha
         self.noise = noise
 
-    def build_module(self, dims, *, n_outputs, task_sizes, hidden_size, dropout):
+    def build_module(
+        self, dims: Mapping[str, int], *, n_outputs: int, task_sizes: Sequence[int] | None, hidden_size: int,
+        dropout: float,
+    ) -> OGMGEModule:
         heads = make_unimodal_heads(dims, n_outputs, hidden_size, dropout, kind="linear")
         return OGMGEModule(heads, task_sizes, alpha=float(self.alpha), noise=bool(self.noise))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -79,11 +80,16 @@ class Staged(BalanceSpec):
     # Each modality trains alone in stage one, so a text's linear part cannot starve the media there.
     wide_beside_media = True
 
-    def build_module(self, dims, *, n_outputs, task_sizes, hidden_size, dropout):
+    def build_module(
+        self, dims: Mapping[str, int], *, n_outputs: int, task_sizes: Sequence[int] | None, hidden_size: int,
+        dropout: float,
+    ) -> StagedModule:
         heads = make_unimodal_heads(dims, n_outputs, hidden_size, dropout, kind="mlp")
         return StagedModule(heads, task_sizes, learned=self.weights == "learned")
 
-    def training_callbacks(self, *, patience, max_epochs, lr_schedule):
+    def training_callbacks(
+        self, *, patience: int, max_epochs: int, lr_schedule: str | None
+    ) -> list[tuple[str, StagedStopping]]:
         return [("staged", StagedStopping(self.patience or patience, max_epochs, plateau=lr_schedule == "plateau",
                                                    fusion_lr=self.fusion_lr))]
 

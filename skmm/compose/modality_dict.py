@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -52,14 +54,17 @@ class ModalityDict(dict):
     array([False,  True])
     """
 
-    def __init__(self, *args, **kwargs):
+    present: dict[str, np.ndarray]
+    kinds: dict[str, str]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         source = args[0] if len(args) == 1 and isinstance(args[0], ModalityDict) else None
         self.present = {} if source is None else dict(source.present)
         self.kinds = {} if source is None else dict(source.kinds)
 
     @property
-    def shape(self):
+    def shape(self) -> tuple[int]:
         lengths = {value.shape[0] if hasattr(value, 'shape') else len(value) for value in self.values()}
         if len(lengths) > 1:
             raise ValueError(

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils.sklearn_compat import _BaseComposition
+from ..utils.types import Estimator, FrameLike
 from ._frame_columns import as_frame, selected
 from ._modality_output import modality_output
 from .modality_dict import ModalityDict
@@ -80,7 +84,9 @@ class ModalityTransformer(TransformerMixin, _BaseComposition):
     ({'text': 'tokens'}, array([ True,  True]))
     """
 
-    def __init__(self, transformers, *, verbose=False):
+    def __init__(
+        self, transformers: Sequence[tuple[str, Estimator | str, str | Sequence[str]]], *, verbose: bool = False
+    ) -> None:
         self.transformers = transformers
         self.verbose = verbose
 
@@ -104,11 +110,11 @@ class ModalityTransformer(TransformerMixin, _BaseComposition):
         except (TypeError, ValueError):
             self.transformers = value
 
-    def get_params(self, deep=True):
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Parameters, including ``<name>__<param>`` of each transformer."""
         return self._get_params("_transformers", deep=deep)
 
-    def set_params(self, **params):
+    def set_params(self, **params: Any) -> ModalityTransformer:
         """Set parameters, including ``<name>__<param>`` of each transformer."""
         self._set_params("_transformers", **params)
         return self
@@ -141,7 +147,7 @@ class ModalityTransformer(TransformerMixin, _BaseComposition):
                 )
         self._validate_names([name for name, _, _ in self.transformers])
 
-    def fit(self, X, y=None):
+    def fit(self, X: FrameLike, y: ArrayLike | None = None) -> ModalityTransformer:
         """Fit every modality's transformer on its columns.
 
         Parameters
@@ -158,7 +164,7 @@ class ModalityTransformer(TransformerMixin, _BaseComposition):
         self.fit_transform(X, y)
         return self
 
-    def fit_transform(self, X, y=None):
+    def fit_transform(self, X: FrameLike, y: ArrayLike | None = None) -> ModalityDict:
         """Fit every transformer and return its output on ``X``.
 
         Returns
@@ -185,7 +191,7 @@ class ModalityTransformer(TransformerMixin, _BaseComposition):
         self.n_features_in_ = len(self.feature_names_in_)
         return out
 
-    def transform(self, X):
+    def transform(self, X: FrameLike) -> ModalityDict:
         """Transform each modality's columns with its fitted transformer.
 
         Parameters
@@ -208,7 +214,7 @@ class ModalityTransformer(TransformerMixin, _BaseComposition):
         return out
 
     @property
-    def named_transformers_(self):
+    def named_transformers_(self) -> dict[str, Estimator]:
         """Fitted transformers by modality name."""
         check_is_fitted(self, "transformers_")
         return {name: trans for name, trans, _ in self.transformers_}

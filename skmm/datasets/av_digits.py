@@ -22,6 +22,10 @@ No single modality is near-perfect; fusing them is clearly better (see
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from typing import Literal, overload
+
 import numpy as np
 import pandas as pd
 
@@ -72,16 +76,31 @@ def _load_av_digits(
     return frame
 
 
+@overload
 def make_av_digits(
-    n_samples=2000,
+    n_samples: int = ..., *, split: None = ..., test_size: float = ..., data_home: str | os.PathLike | None = ...,
+    noise: float = ..., random_state: int | np.random.RandomState | None = ..., modalities: Sequence[str] = ...,
+) -> tuple[pd.DataFrame, pd.Series]: ...
+
+
+@overload
+def make_av_digits(
+    n_samples: int = ..., *, split: Literal["unseen"], test_size: float = ...,
+    data_home: str | os.PathLike | None = ..., noise: float = ...,
+    random_state: int | np.random.RandomState | None = ..., modalities: Sequence[str] = ...,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Series]: ...
+
+
+def make_av_digits(
+    n_samples: int = 2000,
     *,
-    split=None,
-    test_size=0.25,
-    data_home=None,
-    noise=1.0,
-    random_state=None,
-    modalities=("text", "image", "audio"),
-):
+    split: Literal["unseen"] | None = None,
+    test_size: float = 0.25,
+    data_home: str | os.PathLike | None = None,
+    noise: float = 1.0,
+    random_state: int | np.random.RandomState | None = None,
+    modalities: Sequence[str] = ("text", "image", "audio"),
+) -> tuple[pd.DataFrame, pd.Series] | tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Series]:
     """Make the AV-Digits multimodal benchmark (image, speech, text, video and pen of a digit).
 
     Each sample is one digit 0-9 seen three ways by default (five with

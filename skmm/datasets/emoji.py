@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import numbers
+import os
+from typing import Literal
 
 import pandas as pd
 
@@ -43,19 +45,19 @@ def _check(split, test_size, target, include_flags, n_languages, image_size):
 
 
 def fetch_emoji(
-    data_home=None,
+    data_home: str | os.PathLike | None = None,
     *,
-    split=None,
-    test_size=0.25,
-    target="group",
-    include_flags=False,
-    random_state=0,
-    source=None,
-    download_if_missing=True,
-    n_languages=5,
-    image_size=72,
-    verbose=1,
-):
+    split: Literal["train", "test"] | None = None,
+    test_size: float = 0.25,
+    target: Literal["group", "subgroup"] = "group",
+    include_flags: bool = False,
+    random_state: int = 0,
+    source: str | os.PathLike | None = None,
+    download_if_missing: bool = True,
+    n_languages: int = 5,
+    image_size: int = 72,
+    verbose: int = 1,
+) -> tuple[pd.DataFrame, pd.Series]:
     """Load the emoji set: classify an emoji's Unicode group from its picture and its name.
 
     One row per (emoji, language): the emoji's CLDR name and keywords in that

@@ -11,6 +11,8 @@ from __future__ import annotations
 import io
 import json
 import numbers
+import os
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -43,17 +45,17 @@ def _test_units(table: pd.DataFrame, test_size: float, random_state: int) -> set
 
 
 def fetch_wesnoth_units(
-    data_home=None,
+    data_home: str | os.PathLike | None = None,
     *,
-    split=None,
-    test_size=0.25,
-    random_state=0,
-    source=None,
-    download_if_missing=True,
-    min_units=10,
-    image_size=72,
-    verbose=1,
-):
+    split: Literal["train", "test"] | None = None,
+    test_size: float = 0.25,
+    random_state: int = 0,
+    source: str | os.PathLike | None = None,
+    download_if_missing: bool = True,
+    min_units: int = 10,
+    image_size: int = 72,
+    verbose: int = 1,
+) -> tuple[pd.DataFrame, pd.Series]:
     """Load the Wesnoth-units set: classify a unit's race from its sprite, description and sound.
 
     One row per (unit type, language): the unit's in-game description in that

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
+from numpy.typing import ArrayLike
+from torch import Tensor, nn
 
 from .base import EncoderModule
 from .tokens import ids_within
@@ -73,7 +74,10 @@ class TokenBagLinear(EncoderModule):
     torch.Size([2, 3])
     """
 
-    def __init__(self, vocab_size, out_features, *, doc_freq=None, lr=5.0, momentum=0.9):
+    def __init__(
+        self, vocab_size: int, out_features: int, *, doc_freq: ArrayLike | None = None, lr: float = 5.0,
+        momentum: float = 0.9,
+    ) -> None:
         super().__init__()
         self.lr = lr
         self.momentum = momentum
@@ -88,7 +92,7 @@ class TokenBagLinear(EncoderModule):
         self.output_dim = out_features
         self.step_dim = out_features
 
-    def forward(self, x, lengths=None):
+    def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
         x = ids_within(x, lengths).clamp(max=self.weight.shape[0] - 1)  # ids unseen in fit, as the deep part reads them
         if x.ndim == 3 and x.shape[-1] > 1:
             blocks = [x[..., :1], x[..., 1:]]  # words, then their character n-grams

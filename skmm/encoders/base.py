@@ -82,7 +82,7 @@ class EncoderModule(nn.Module):
 
     output_dim: int
     step_dim: int
-    takes_condition: ClassVar[bool] = False
+    takes_condition: bool = False  # a class's declaration; VideoEncoder's follows its sequence encoder's
 
     def __init__(self) -> None:
         super().__init__()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 
 from ..utils.spec_params import POSITIVE_INT, PROBABILITY, or_default
 from .base import EncoderModule, EncoderSpec, register_encoder
@@ -51,14 +52,17 @@ class CharCNN(EncoderSpec):
         "dropout": [PROBABILITY, None],
     }
 
-    def __init__(self, *, hidden_size=None, embedding_dim=32, channels=64, kernel_sizes=(3, 5), dropout=None):
+    def __init__(
+        self, *, hidden_size: int | None = None, embedding_dim: int = 32, channels: int = 64,
+        kernel_sizes: Sequence[int] = (3, 5), dropout: float | None = None,
+    ) -> None:
         self.hidden_size = hidden_size
         self.embedding_dim = embedding_dim
         self.channels = channels
         self.kernel_sizes = kernel_sizes
         self.dropout = dropout
 
-    def build_module(self, info, *, hidden_size, dropout):
+    def build_module(self, info: Any, *, hidden_size: int, dropout: float) -> ConvTextEncoder:
         return ConvTextEncoder(
             info.vocab_size, or_default(self.hidden_size, hidden_size), embedding_dim=self.embedding_dim,
             channels=self.channels, kernel_sizes=tuple(self.kernel_sizes), dropout=or_default(self.dropout, dropout),
@@ -102,9 +106,9 @@ class ConvTextEncoder(EncoderModule):
     """
 
     def __init__(
-        self, vocab_size, hidden_size, *, embedding_dim=32, channels=64, kernel_sizes=(3, 5),
-        dropout=0.0,
-    ):
+        self, vocab_size: int, hidden_size: int, *, embedding_dim: int = 32, channels: int = 64,
+        kernel_sizes: Sequence[int] = (3, 5), dropout: float = 0.0,
+    ) -> None:
         super().__init__()
         self.embed = TokenEmbedding(vocab_size, embedding_dim)
         self.convs = nn.ModuleList(
@@ -125,13 +129,13 @@ class ConvTextEncoder(EncoderModule):
         ).transpose(1, 2)
         return states, mask
 
-    def forward(self, x, lengths=None):
+    def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
         states, mask = self._states(x, lengths)
         # ReLU outputs are >= 0, so zeroing padded steps leaves the max of real ones.
         pooled = (states * mask.unsqueeze(-1)).amax(1)
         return self.project(self.dropout(pooled))
 
-    def encode_steps(self, x, lengths=None):
+    def encode_steps(self, x: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Per-position filter outputs ``(n, T, step_dim)`` and the mask of real steps."""
         states, mask = self._states(x, lengths)
         return states * mask.unsqueeze(-1), mask

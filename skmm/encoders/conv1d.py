@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 
 from ..utils.docstrings import fill_doc
 from ..utils.spec_params import POSITIVE_INT, PROBABILITY, or_default
@@ -48,13 +49,16 @@ class Conv1D(EncoderSpec):
         "dropout": [PROBABILITY, None],
     }
 
-    def __init__(self, *, channels=(64, 64), kernel_size=5, hidden_size=None, dropout=None):
+    def __init__(
+        self, *, channels: Sequence[int] = (64, 64), kernel_size: int = 5, hidden_size: int | None = None,
+        dropout: float | None = None,
+    ) -> None:
         self.channels = channels
         self.kernel_size = kernel_size
         self.hidden_size = hidden_size
         self.dropout = dropout
 
-    def build_module(self, info, *, hidden_size, dropout):
+    def build_module(self, info: Any, *, hidden_size: int, dropout: float) -> TemporalConvEncoder:
         return TemporalConvEncoder(
             info.features, or_default(self.hidden_size, hidden_size), channels=tuple(self.channels),
             kernel_size=self.kernel_size, dropout=or_default(self.dropout, dropout),
@@ -99,7 +103,10 @@ class TemporalConvEncoder(EncoderModule):
     (torch.Size([3, 25, 32]), [25, 13, 1])
     """
 
-    def __init__(self, in_features, hidden_size, *, channels=(64, 64), kernel_size=5, dropout=0.0):
+    def __init__(
+        self, in_features: int, hidden_size: int, *, channels: Sequence[int] = (64, 64), kernel_size: int = 5,
+        dropout: float = 0.0,
+    ) -> None:
         super().__init__()
         blocks, previous = [], in_features
         for out in channels:
@@ -116,7 +123,7 @@ class TemporalConvEncoder(EncoderModule):
         self.output_dim = hidden_size
         self.step_dim = previous
 
-    def encode_steps(self, x, lengths=None):
+    def encode_steps(self, x: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Pooled time steps ``(n, S, step_dim)`` and the mask of those covering real frames."""
         states = self.blocks(x.transpose(1, 2)).transpose(1, 2)
         if lengths is None:
@@ -128,7 +135,7 @@ class TemporalConvEncoder(EncoderModule):
         mask = torch.arange(states.shape[1], device=states.device)[None, :] < real[:, None]
         return states * mask.unsqueeze(-1), mask
 
-    def forward(self, x, lengths=None):
+    def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
         states, mask = self.encode_steps(x, lengths)
         weights = mask.unsqueeze(-1)
         mean = states.sum(1) / weights.sum(1)

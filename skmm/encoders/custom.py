@@ -153,5 +153,6 @@ class CustomEncoder(EncoderModule):
     def encode_steps(self, x: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
         if hasattr(self.module, "encode_steps"):
             with self._grad():
-                return self.module.encode_steps(x, lengths)
+                # A method of the user's module, which nn.Module's __getattr__ stub types as Tensor | Module.
+                return self.module.encode_steps(x, lengths)  # type: ignore[operator]
         return super().encode_steps(x, lengths)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
-from torch import nn
+from torch import Tensor, nn
 
 from ..utils.sklearn_compat import StrOptions
 from ..utils.spec_params import POSITIVE_INT, PROBABILITY, or_default
@@ -65,17 +65,19 @@ class NGram(EncoderSpec):
         "wide": ["boolean", StrOptions({"auto"})],
     }
 
-    def __init__(self, *, embedding_dim=None, dropout=None, wide="auto"):
+    def __init__(
+        self, *, embedding_dim: int | None = None, dropout: float | None = None, wide: bool | Literal["auto"] = "auto"
+    ) -> None:
         self.embedding_dim = embedding_dim
         self.dropout = dropout
         self.wide = wide
 
-    def build_module(self, info, *, hidden_size, dropout):
+    def build_module(self, info: Any, *, hidden_size: int, dropout: float) -> NGramBagEncoder:
         return NGramBagEncoder(
             info.vocab_size, or_default(self.embedding_dim, hidden_size), dropout=or_default(self.dropout, dropout),
         )
 
-    def build_wide(self, info, n_outputs, *, beside_media=False):
+    def build_wide(self, info: Any, n_outputs: int, *, beside_media: bool = False) -> TokenBagLinear | None:
         """The linear part beside the embedding bag, or None (see ``wide``)."""
         if self.wide is False or (self.wide == "auto" and beside_media):
             return None
@@ -130,7 +132,7 @@ class NGramBagEncoder(EncoderModule):
     torch.Size([2, 2, 8])
     """
 
-    def __init__(self, vocab_size, embedding_dim, *, dropout=0.0):
+    def __init__(self, vocab_size: int, embedding_dim: int, *, dropout: float = 0.0) -> None:
         super().__init__()
         # padding_idx: id 0 embeds to zeros and is left out of each mean, so
         # padding changes nothing. An Embedding module (summed through
@@ -140,7 +142,7 @@ class NGramBagEncoder(EncoderModule):
         self.output_dim = embedding_dim
         self.step_dim = embedding_dim
 
-    def forward(self, x, lengths=None):
+    def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
         flat = ids_within(x, lengths).flatten(1)
         count = (flat != 0).sum(1, keepdim=True).clamp(min=1)
         if torch.onnx.is_in_onnx_export():
@@ -152,7 +154,7 @@ class NGramBagEncoder(EncoderModule):
             total = F.embedding_bag(flat, self.embedding.weight, mode="sum", padding_idx=0)
         return self.dropout(total / count)
 
-    def encode_steps(self, x, lengths=None):
+    def encode_steps(self, x: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Each token's vector ``(n, T, step_dim)`` and the mask of real tokens."""
         mask = step_mask(x, lengths)
         vectors = self.embedding(x)

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from ..pretrained.backbone import Backbone
 from ..pretrained.feature_cache import cached_rows, fingerprint
 from ..pretrained.loading import POOLINGS, SOURCES, find_blocks, load_backbone
 from ..utils.sklearn_compat import Interval, StrOptions
@@ -191,7 +192,10 @@ class PretrainedEncoder(EncoderModule):
     ['layernorm', 'layers', 'pooler']
     """
 
-    def __init__(self, backbone, hidden_size, *, dropout=0.0, freeze=True, settings=()):
+    def __init__(
+        self, backbone: Backbone, hidden_size: int, *, dropout: float = 0.0, freeze: bool | int = True,
+        settings: tuple = (),
+    ) -> None:
         super().__init__()
         check_freeze(freeze)
         self.backbone = backbone
@@ -238,7 +242,7 @@ class PretrainedEncoder(EncoderModule):
             elif seen_last:
                 parameter.requires_grad_(True)
 
-    def train(self, mode=True):
+    def train(self, mode: bool = True) -> PretrainedEncoder:
         super().train(mode)
         if self.freeze is not False:
             self.backbone.eval()
@@ -275,10 +279,10 @@ class PretrainedEncoder(EncoderModule):
         with torch.no_grad():
             return cached_rows((self._fingerprint, what), x, compute)
 
-    def forward(self, x, lengths=None):
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         return self.project(self.backbone_output(x, "pooled"))
 
-    def encode_steps(self, x, lengths=None):
+    def encode_steps(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """The backbone's last hidden states ``(n, S, step_dim)`` and their mask ``(n, S)``."""
         states = self.backbone_output(x, "states")
         if self.backbone.kind == "tokenized" and states.shape[1] == x.shape[-1]:

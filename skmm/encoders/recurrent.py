@@ -230,7 +230,7 @@ class RecurrentEncoder(EncoderModule):
             lengths = torch.full((x.shape[0],), x.shape[1], dtype=torch.int64)
         # An empty sequence (empty text) reads one padding step: a zero input.
         lengths = lengths.clamp(min=1).cpu()
-        h0 = None
+        h0: Tensor | tuple[Tensor, Tensor] | None = None
         if condition:
             unknown = set(condition) - {"h0", "input"}
             if unknown:
@@ -260,13 +260,13 @@ class RecurrentEncoder(EncoderModule):
             state ``(num_layers * directions, n, hidden_size)``, and/or
             ``"input"``, ``(n, step_input_size)`` added to every step's input.
         """
-        outputs, hidden, lengths = self._run(x, lengths, condition)
+        packed, hidden, lengths = self._run(x, lengths, condition)
         if self.pooling == "last":
             if isinstance(hidden, tuple):  # LSTM: (h, c)
                 hidden = hidden[0]
             # Last layer's final state of each direction.
             return torch.cat(list(hidden[-self.directions:]), dim=1)
-        outputs, mask = self._pad(outputs, lengths)
+        outputs, mask = self._pad(packed, lengths)
         mask = mask.unsqueeze(-1)
         pooled = []
         if self.pooling in ("mean", "meanmax"):

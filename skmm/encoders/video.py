@@ -60,7 +60,7 @@ class CNNRecurrent(EncoderSpec):
         "sequence": [EncoderSpec, str, None],
     }
 
-    def __init__(self, *, frame=None, sequence=None):
+    def __init__(self, *, frame: EncoderSpec | str | None = None, sequence: EncoderSpec | str | None = None) -> None:
         self.frame = frame
         self.sequence = sequence
 

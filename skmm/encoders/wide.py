@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from numbers import Real
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 
 from ..utils.sklearn_compat import Interval
 from ..utils.spec_params import PROBABILITY
@@ -61,12 +61,12 @@ class Wide(EncoderSpec):
         "momentum": [PROBABILITY],
     }
 
-    def __init__(self, *, input_dropout=0.0, lr=1.0, momentum=0.9):
+    def __init__(self, *, input_dropout: float = 0.0, lr: float = 1.0, momentum: float = 0.9) -> None:
         self.input_dropout = input_dropout
         self.lr = lr
         self.momentum = momentum
 
-    def build_module(self, info, *, hidden_size, dropout):
+    def build_module(self, info: Any, *, hidden_size: int, dropout: float) -> SparseLinearEncoder:
         """A linear layer from the features to ``hidden_size`` (the outputs) values."""
         return SparseLinearEncoder(
             info.features, hidden_size, input_dropout=self.input_dropout, lr=self.lr, momentum=self.momentum,
@@ -106,7 +106,10 @@ class SparseLinearEncoder(EncoderModule):
     torch.Size([2, 4])
     """
 
-    def __init__(self, in_features, out_features, *, input_dropout=0.0, lr=1.0, momentum=0.9):
+    def __init__(
+        self, in_features: int, out_features: int, *, input_dropout: float = 0.0, lr: float = 1.0,
+        momentum: float = 0.9,
+    ) -> None:
         super().__init__()
         self.input_dropout = input_dropout
         # Read by ModalityNet, which trains these weights with SGD (see Wide).
@@ -119,7 +122,7 @@ class SparseLinearEncoder(EncoderModule):
         self.output_dim = out_features
         self.step_dim = out_features
 
-    def forward(self, x, lengths=None):
+    def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
         if not x.is_sparse:
             raise TypeError("SparseLinearEncoder takes a torch sparse COO tensor.")
         if self.training and self.input_dropout:
@@ -133,7 +136,7 @@ class SparseLinearEncoder(EncoderModule):
             )
         return torch.sparse.mm(x, self.weight) + self.bias
 
-    def encode_steps(self, x, lengths=None):
+    def encode_steps(self, x: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """The output as one step: ``(n, 1, step_dim)``, all real."""
         states = self.forward(x).unsqueeze(1)
         return states, torch.ones(states.shape[:2], dtype=torch.bool, device=states.device)

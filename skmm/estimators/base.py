@@ -9,20 +9,30 @@ checks, eager or lazy datasets), :mod:`.network` (encoders, fusion, head),
 
 from __future__ import annotations
 
+import os
 from abc import ABCMeta, abstractmethod
+from collections.abc import Sequence
 from numbers import Integral
+from typing import Any, Literal, TypeVar
 
 import numpy as np
+import torch
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
+from skorch.history import History
 
 from ..balance import resolve_balance
+from ..balance.base import BalanceSpec
 from ..compose._native_frames import to_pandas
+from ..encoders.base import EncoderSpec
 from ..fusion import resolve_fusion
+from ..fusion.base import FusionSpec
 from ..persistence import checkpoint
 from ..utils.sklearn_compat import _fit_context
 from ..utils.threads import n_rows, scoped
+from ..utils.types import Estimator, ModalityInput, SampleWeight
 from . import data, params
 from .embedding import EmbeddingMixin
 from .inference import InferenceMixin
@@ -33,6 +43,9 @@ from .skorch_net import ModalityNet
 from .training import TrainingMixin
 from .warm_start import warm_start
 from .weights import check_sample_weight, combine, with_weight
+
+#: ``self``'s class, for the methods that return ``self`` to a classifier and a regressor alike.
+_Self = TypeVar("_Self", bound="BaseMultimodal")
 
 
 class BaseMultimodal(
@@ -51,37 +64,37 @@ class BaseMultimodal(
 
     def __init__(
         self,
-        preprocessor=None,
+        preprocessor: Estimator | None = None,
         *,
-        encoders=None,
-        fusion="concat",
-        balance="staged",
-        hidden_size=64,
-        dropout=0.1,
-        max_epochs=60,
-        batch_size=64,
-        lr=1e-3,
-        optimizer="adamw",
-        weight_decay=0.01,
-        validation_fraction=None,
-        early_stopping=True,
-        n_iter_no_change=5,
-        lr_schedule="plateau",
-        modality_dropout=0.0,
-        augment=None,
-        task_weights=None,
-        lazy=False,
-        lazy_fit_rows=2000,
-        num_workers=0,
-        callbacks=None,
-        checkpoint_dir=None,
-        warm_start=False,
-        warm_start_from=None,
-        device="cpu",
-        n_threads=None,
-        random_state=None,
-        verbose=1,
-    ):
+        encoders: dict[str, str | EncoderSpec] | None = None,
+        fusion: str | FusionSpec = "concat",
+        balance: str | BalanceSpec = "staged",
+        hidden_size: int = 64,
+        dropout: float = 0.1,
+        max_epochs: int = 60,
+        batch_size: int = 64,
+        lr: float = 1e-3,
+        optimizer: str | type[torch.optim.Optimizer] = "adamw",
+        weight_decay: float = 0.01,
+        validation_fraction: float | None = None,
+        early_stopping: bool = True,
+        n_iter_no_change: int = 5,
+        lr_schedule: Literal["cosine", "plateau"] | None = "plateau",
+        modality_dropout: float = 0.0,
+        augment: Literal["auto"] | dict[str, Any] | None = None,
+        task_weights: dict[str, float] | ArrayLike | None = None,
+        lazy: bool = False,
+        lazy_fit_rows: int = 2000,
+        num_workers: int = 0,
+        callbacks: Sequence[Any] | None = None,
+        checkpoint_dir: str | os.PathLike | None = None,
+        warm_start: bool = False,
+        warm_start_from: BaseMultimodal | str | os.PathLike | None = None,
+        device: str | torch.device = "cpu",
+        n_threads: int | None = None,
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 1,
+    ) -> None:
         self.preprocessor = preprocessor
         self.encoders = encoders
         self.fusion = fusion
@@ -162,7 +175,7 @@ class BaseMultimodal(
         return ModalityNet, {}
 
     # -- parameters -----------------------------------------------------
-    def set_params(self, **parameters):
+    def set_params(self: _Self, **parameters: Any) -> _Self:
         """Set parameters; ``fusion__<p>`` and ``encoders__<name>__<p>`` reach choices given by name.
 
         ``fusion="low_rank", fusion__rank=4`` first turns the name into its
@@ -219,7 +232,7 @@ class BaseMultimodal(
     # -- fit --------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=False)  # the preprocessor validates its own
     @scoped
-    def fit(self, X, y, sample_weight=None):
+    def fit(self: _Self, X: ModalityInput, y: ArrayLike, sample_weight: SampleWeight | None = None) -> _Self:
         """Fit the preprocessor (if any) and train the network.
 
         With ``warm_start=True`` and a fitted estimator, keep the fitted
@@ -285,7 +298,7 @@ class BaseMultimodal(
         return self
 
     @property
-    def history_(self):
+    def history_(self) -> History:
         """skorch's training history (loss per epoch and batch)."""
         check_is_fitted(self, "net_")
         return self.net_.history

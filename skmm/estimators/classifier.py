@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal, cast
+
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from sklearn.base import ClassifierMixin
 from skorch.callbacks import EpochScoring
 
@@ -11,6 +14,7 @@ from ..nn.losses import CrossEntropy, MultiTaskCrossEntropy
 from ..utils.docstrings import fill_doc
 from ..utils.sklearn_compat import StrOptions
 from ..utils.threads import scoped
+from ..utils.types import Estimator, ModalityInput, SampleWeight
 from .base import BaseMultimodal
 from .labels import ValidAccuracy, check_classes, encode_targets
 from .params import with_keyword
@@ -200,12 +204,15 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
     # The classifier's parameters are the shared ones plus class_weight; its
     # signature is built from the shared one so that a parameter added there
     # reaches both estimators (and get_params) without being repeated here.
-    def __init__(self, preprocessor=None, *, class_weight=None, **params):
+    def __init__(
+        self, preprocessor: Estimator | None = None, *,
+        class_weight: dict[Any, float] | Literal["balanced"] | list[dict[Any, float]] | None = None, **params: Any
+    ) -> None:
         super().__init__(preprocessor, **params)
         self.class_weight = class_weight
 
     __init__.__signature__ = with_keyword(  # type: ignore[attr-defined]
-        BaseMultimodal.__init__, "class_weight", None, "task_weights"
+        BaseMultimodal.__init__, "class_weight", None, "task_weights", like=__init__
     )
 
     @property
@@ -241,7 +248,10 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
             return torch.as_tensor(encoded[0], dtype=torch.int64), self.task_sizes_[0]
         return torch.as_tensor(np.stack(encoded, axis=1), dtype=torch.int64), sum(self.task_sizes_)
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(
+        self, X: ModalityInput, y: ArrayLike, classes: ArrayLike | None = None,
+        sample_weight: SampleWeight | None = None,
+    ) -> MultimodalClassifier:
         """Train one epoch on (X, y), continuing from the previous call.
 
         The first call fits the preprocessor (its vocabulary, scaling and
@@ -291,7 +301,7 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
 
     @scoped
     @fill_doc
-    def predict_proba(self, X):
+    def predict_proba(self, X: ModalityInput) -> np.ndarray | list[np.ndarray]:
         """Class probabilities.
 
         {prediction_parameters}
@@ -309,7 +319,7 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
 
     @scoped
     @fill_doc
-    def predict(self, X):
+    def predict(self, X: ModalityInput) -> np.ndarray:
         """Most probable class of each sample.
 
         {prediction_parameters}
@@ -321,11 +331,11 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         """
         proba = self.predict_proba(X)
         if not self._multi_task:
-            return self.classes_[proba.argmax(axis=1)]
+            return self.classes_[cast(np.ndarray, proba).argmax(axis=1)]  # one target: one array
         return np.column_stack([c[p.argmax(axis=1)] for c, p in zip(self.classes_, proba)])
 
     @scoped
-    def score(self, X, y, sample_weight=None):
+    def score(self, X: ModalityInput, y: ArrayLike, sample_weight: SampleWeight | None = None) -> float:
         """Accuracy; with several targets, the fraction of rows with every target right.
 
         (The subset accuracy of :class:`sklearn.multioutput.MultiOutputClassifier`.)

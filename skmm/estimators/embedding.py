@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 
 from ..utils.docstrings import fill_doc
 from ..utils.threads import scoped
+from ..utils.types import ModalityInput
 
 
 class EmbeddingMixin(TransformerMixin, ClassNamePrefixFeaturesOutMixin):
@@ -26,7 +28,7 @@ class EmbeddingMixin(TransformerMixin, ClassNamePrefixFeaturesOutMixin):
 
     @scoped
     @fill_doc
-    def transform(self, X):
+    def transform(self, X: ModalityInput) -> np.ndarray:
         """The fused representation of each sample: the trained network as a featuriser.
 
         The vector the fusion gives the head (after ``fusion="late"``, which
@@ -64,7 +66,7 @@ class EmbeddingMixin(TransformerMixin, ClassNamePrefixFeaturesOutMixin):
 
     @scoped
     @fill_doc
-    def encode(self, X):
+    def encode(self, X: ModalityInput) -> dict[str, np.ndarray]:
         """Each modality's encoding, before fusion.
 
         {network_input_parameters}

@@ -8,9 +8,11 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.utils import to_tensor
 
 from ..compose.modality_dict import ModalityDict
+from ..data.kinds import ModalityInfo
 from ..data.tensors import without
 from ..utils.docstrings import fill_doc
 from ..utils.threads import scoped
+from ..utils.types import ModalityInput
 from . import data
 
 
@@ -22,8 +24,11 @@ class InferenceMixin:
     in eager and lazy mode alike.
     """
 
+    # Set by BaseMultimodal's fit (declared here for the type checker).
+    modalities_: dict[str, ModalityInfo]
+
     @fill_doc
-    def preprocess(self, X) -> ModalityDict:
+    def preprocess(self, X: ModalityInput) -> ModalityDict:
         """X as the network reads it: the fitted preprocessor's output, once.
 
         ``predict``, ``predict_proba``, ``score`` and ``modality_weights``
@@ -112,7 +117,7 @@ class InferenceMixin:
 
     @scoped
     @fill_doc
-    def modality_weights(self, X):
+    def modality_weights(self, X: ModalityInput) -> pd.DataFrame:
         """The weight the fusion gives each modality, sample by sample.
 
         For fusions that weigh modalities: ``"attention"`` (softmax weights),

@@ -124,9 +124,14 @@ def configuration_of(estimator, names=None) -> dict:
     return config
 
 
-def with_keyword(init, name, default, after):
-    """``init``'s signature with one more keyword-only parameter (placed after ``after``)."""
-    parameters = list(inspect.signature(init).parameters.values())
+def with_keyword(init, name, default, after, like=None):
+    """``init``'s signature with one more keyword-only parameter (placed after ``after``).
+
+    With ``like`` (the function that takes the parameter), the parameter has its annotation.
+    """
+    signature = inspect.signature(init)
+    parameters = list(signature.parameters.values())
     at = [p.name for p in parameters].index(after) + 1
-    extra = inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
-    return inspect.Signature(parameters[:at] + [extra] + parameters[at:])
+    annotation = inspect.Parameter.empty if like is None else inspect.signature(like).parameters[name].annotation
+    extra = inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+    return inspect.Signature(parameters[:at] + [extra] + parameters[at:], return_annotation=signature.return_annotation)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import torch
+from numpy.typing import ArrayLike
 from sklearn.base import RegressorMixin
 
 from ..compose._columns import row_label
 from ..nn.losses import WeightedMSE
 from ..utils.docstrings import fill_doc
 from ..utils.threads import scoped
+from ..utils.types import ModalityInput, SampleWeight
 from .base import BaseMultimodal
 
 
@@ -105,7 +107,9 @@ class MultimodalRegressor(RegressorMixin, BaseMultimodal):
         scaled = (y2 - self.y_mean_) / self.y_scale_
         return torch.as_tensor(scaled, dtype=torch.float32), self.n_outputs_
 
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(
+        self, X: ModalityInput, y: ArrayLike, sample_weight: SampleWeight | None = None
+    ) -> MultimodalRegressor:
         """Train one epoch on (X, y), continuing from the previous call.
 
         The first call fits the preprocessor and the target scaling, builds
@@ -156,7 +160,7 @@ class MultimodalRegressor(RegressorMixin, BaseMultimodal):
 
     @scoped
     @fill_doc
-    def predict(self, X):
+    def predict(self, X: ModalityInput) -> np.ndarray:
         """Predicted targets.
 
         {prediction_parameters}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+from typing import IO, Any, Callable, TypeVar
 
 import torch
 from sklearn.utils.validation import check_is_fitted
@@ -11,6 +12,8 @@ from sklearn.utils.validation import check_is_fitted
 from ..persistence import params_file as persistence
 from ..persistence.config import NETWORK, first_difference, short
 from .seeding import drawing_from
+
+_Self = TypeVar("_Self", bound="SavingMixin")
 
 
 class SavingMixin:
@@ -20,7 +23,11 @@ class SavingMixin:
     in :mod:`skmm.estimators.base`.
     """
 
-    def save_params(self, f_params):
+    # Read from BaseMultimodal (declared here for the type checker).
+    device: str | torch.device
+    _configuration: Callable[..., dict[str, Any]]
+
+    def save_params(self, f_params: str | os.PathLike | IO[bytes]) -> None:
         """Save weights, fitted state and configuration in a format that runs no code on load.
 
         The file holds only plain data and tensors (``torch.save``), and the
@@ -35,7 +42,9 @@ class SavingMixin:
         check_is_fitted(self, "net_")
         persistence.save(self, f_params, self._configuration(NETWORK))
 
-    def load_params(self, f_params, map_location=None):
+    def load_params(
+        self: _Self, f_params: str | os.PathLike | IO[bytes], map_location: str | torch.device | None = None
+    ) -> _Self:
         """Load what :meth:`save_params` wrote into this estimator, all or nothing.
 
         Construct the estimator with the same ``preprocessor``, ``encoders``,

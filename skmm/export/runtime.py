@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import torch
@@ -13,7 +15,11 @@ from ..data.inputs import as_modalities
 from ..data.kinds import ModalityInfo, check_matches
 from ..data.tensors import to_tensors
 from ..utils.bounded import read_bounded
+from ..utils.types import Estimator, ModalityInput
 from .layout import layout
+
+if TYPE_CHECKING:
+    import onnxruntime
 
 
 class OnnxModel:
@@ -54,7 +60,10 @@ class OnnxModel:
     True
     """
 
-    def __init__(self, path, preprocessor=None, *, providers=None, session_options=None):
+    def __init__(
+        self, path: str | os.PathLike, preprocessor: Estimator | None = None, *, providers: Sequence[str] | None = None,
+        session_options: onnxruntime.SessionOptions | None = None,
+    ) -> None:
         import onnxruntime
 
         self.path = os.fspath(path)
@@ -90,7 +99,7 @@ class OnnxModel:
         }
         return self.session_.run(["output"], feed)[0].astype(np.float64)
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ModalityInput) -> np.ndarray | list[np.ndarray]:
         """Class probabilities, as the classifier's ``predict_proba``.
 
         Parameters
@@ -111,7 +120,7 @@ class OnnxModel:
         parts = [torch.softmax(torch.from_numpy(p), dim=1).numpy() for p in blocks]
         return parts if self.meta_["several_targets"] else parts[0]
 
-    def predict(self, X):
+    def predict(self, X: ModalityInput) -> np.ndarray:
         """Predicted classes or values, as the estimator's ``predict``.
 
         Parameters
@@ -126,7 +135,7 @@ class OnnxModel:
         if self.meta_["kind"] == "classifier":
             proba = self.predict_proba(X)
             if not self.meta_["several_targets"]:
-                return self.classes_[proba.argmax(axis=1)]
+                return self.classes_[cast(np.ndarray, proba).argmax(axis=1)]  # one target: one array
             return np.column_stack([c[p.argmax(axis=1)] for c, p in zip(self.classes_, proba)])
         out = self._outputs(X) * np.asarray(self.meta_["y_scale"]) + np.asarray(self.meta_["y_mean"])
         return out[:, 0] if self.meta_["y_ndim"] == 1 else out

@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ..encoders.pretrained import PretrainedEncoder
+from ..estimators import BaseMultimodal
 from .layout import SEQUENCES, STEP_AXIS, layout
 
 
@@ -120,7 +121,7 @@ def _metadata(estimator):
         raise TypeError(f"the estimator's classes cannot be stored in the ONNX file as JSON ({exc}).") from None
 
 
-def export_onnx(estimator, path, *, opset_version=17):
+def export_onnx(estimator: BaseMultimodal, path: str | os.PathLike, *, opset_version: int = 17) -> str:
     """Write a fitted estimator's network as an ONNX file.
 
     The file holds the network and the metadata :class:`OnnxModel` needs;

@@ -19,7 +19,7 @@ its bias correction follows the table's step count. The table itself,
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, Callable, cast, overload
 
 import torch
 from torch import nn
@@ -66,13 +66,26 @@ def use_sparse_rows(module: nn.Module, enabled: bool) -> list[nn.Parameter]:
     return rows
 
 
-class _SparseRows:
+# A mixin put before a torch optimizer: to the type checker it is one (its ``super()`` is the optimizer).
+if TYPE_CHECKING:
+    _Optimizer = torch.optim.Optimizer
+else:
+    _Optimizer = object
+
+
+class _SparseRows(_Optimizer):
     """Step: dense parameters through the torch class, sparse-gradient ones by rows."""
 
     takes_sparse_rows = True
 
+    @overload
+    def step(self, closure: None = None) -> None: ...
+
+    @overload
+    def step(self, closure: Callable[[], float]) -> float: ...
+
     @torch.no_grad()
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], float] | None = None) -> float | None:
         loss = None
         if closure is not None:
             with torch.enable_grad():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..compose._columns import Column, one_column_tags
 from ..utils.sklearn_compat import _fit_context
 from ..utils.spec_params import NON_NEGATIVE_INT, ON_MISSING, POSITIVE_INT, POSITIVE_REAL
+from ..utils.types import ColumnLike
 from ._audio_io import decode_audio
 from ._frames import feature_stats, pad_frames
 from ._prefetch import prefetched, stack_rows
@@ -100,19 +101,19 @@ class AudioFeaturizer(PresenceMixin, TransformerMixin, BaseEstimator):
 
     def __init__(
         self,
-        sample_rate=16000,
-        n_mels=40,
+        sample_rate: int = 16000,
+        n_mels: int = 40,
         *,
-        n_fft=400,
-        hop_length=160,
-        fmin=0.0,
-        fmax=None,
-        max_duration=None,
-        normalize=True,
-        on_missing="error",
-        n_jobs=None,
-        verbose=None,
-    ):
+        n_fft: int = 400,
+        hop_length: int = 160,
+        fmin: float = 0.0,
+        fmax: float | None = None,
+        max_duration: float | None = None,
+        normalize: bool = True,
+        on_missing: Literal["error", "mask"] = "error",
+        n_jobs: int | None = None,
+        verbose: int | None = None,
+    ) -> None:
         self.sample_rate = sample_rate
         self.n_mels = n_mels
         self.n_fft = n_fft
@@ -164,7 +165,7 @@ class AudioFeaturizer(PresenceMixin, TransformerMixin, BaseEstimator):
         )
         return column, column.decode(decode, "audio", self.on_missing), decode.stacked
 
-    def fit(self, X, y=None):
+    def fit(self, X: ColumnLike, y: object = None) -> AudioFeaturizer:
         """Learn the padded length and per-band statistics.
 
         Parameters
@@ -182,7 +183,7 @@ class AudioFeaturizer(PresenceMixin, TransformerMixin, BaseEstimator):
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit_transform_with_presence(self, X, y=None):
+    def fit_transform_with_presence(self, X: ColumnLike, y: object = None) -> tuple[np.ndarray, np.ndarray]:
         """Like :meth:`fit_transform`, with the bool mask of the rows present (see :class:`PresenceMixin`)."""
         self.__dict__.pop("max_frames_", None)  # a refit reads clips whole again
         column, frames, _ = self._frames(X)
@@ -196,7 +197,7 @@ class AudioFeaturizer(PresenceMixin, TransformerMixin, BaseEstimator):
         column.record_input(self)
         return pad_frames(frames, self.max_frames_, self.mean_, self.std_), presence(frames)
 
-    def transform(self, X):
+    def transform(self, X: ColumnLike) -> np.ndarray:
         """Compute standardised log-mel frames.
 
         Parameters
@@ -211,7 +212,7 @@ class AudioFeaturizer(PresenceMixin, TransformerMixin, BaseEstimator):
         """
         return self.transform_with_presence(X)[0]
 
-    def transform_with_presence(self, X):
+    def transform_with_presence(self, X: ColumnLike) -> tuple[np.ndarray, np.ndarray]:
         """Like :meth:`transform`, with the bool mask of the rows present (see :class:`PresenceMixin`)."""
         check_is_fitted(self, "max_frames_")
         _, rows, stacked = self._frames(X, padded=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 from numbers import Integral
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..compose._columns import Column, one_column_tags
 from ..utils.sklearn_compat import Options, _fit_context
 from ..utils.spec_params import NON_NEGATIVE_INT, ON_MISSING, POSITIVE_INT, SIZE
+from ..utils.types import ColumnLike
 from ._image_io import decode_image, resize, to_channels
 from ._prefetch import prefetched, stack_rows
 from .presence import PresenceMixin, presence
@@ -79,8 +80,10 @@ class ImageLoader(PresenceMixin, TransformerMixin, BaseEstimator):
     }
 
     def __init__(
-        self, size=(32, 32), *, channels=None, normalize=True, on_missing="error", n_jobs=None, verbose=None
-    ):
+        self, size: tuple[int, int] | list[int] = (32, 32), *, channels: Literal[1, 3] | None = None,
+        normalize: bool = True, on_missing: Literal["error", "mask"] = "error", n_jobs: int | None = None,
+        verbose: int | None = None,
+    ) -> None:
         self.size = size
         self.channels = channels
         self.normalize = normalize
@@ -143,7 +146,7 @@ class ImageLoader(PresenceMixin, TransformerMixin, BaseEstimator):
     def _scale(self, stacked):
         return _standardised(stacked, self.mean_, self.std_)
 
-    def fit(self, X, y=None):
+    def fit(self, X: ColumnLike, y: object = None) -> ImageLoader:
         """Learn channels and per-channel statistics.
 
         Parameters
@@ -161,12 +164,12 @@ class ImageLoader(PresenceMixin, TransformerMixin, BaseEstimator):
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit_transform_with_presence(self, X, y=None):
+    def fit_transform_with_presence(self, X: ColumnLike, y: object = None) -> tuple[np.ndarray, np.ndarray]:
         """Like :meth:`fit_transform`, with the bool mask of the rows present (see :class:`PresenceMixin`)."""
         column, images, stacked = self._decode(X, self.channels)
         return self._scale(self._fit_decoded(column, images, stacked, shaped=True)), presence(images)
 
-    def transform(self, X):
+    def transform(self, X: ColumnLike) -> np.ndarray:
         """Load, resize and standardise images.
 
         Parameters
@@ -181,7 +184,7 @@ class ImageLoader(PresenceMixin, TransformerMixin, BaseEstimator):
         """
         return self.transform_with_presence(X)[0]
 
-    def transform_with_presence(self, X):
+    def transform_with_presence(self, X: ColumnLike) -> tuple[np.ndarray, np.ndarray]:
         """Like :meth:`transform`, with the bool mask of the rows present (see :class:`PresenceMixin`)."""
         check_is_fitted(self, "channels_")
         # The workers shape and standardise each image (the same float32 operations as on the stack).

@@ -7,6 +7,8 @@ from typing import ClassVar
 import numpy as np
 from sklearn.base import TransformerMixin
 
+from ..utils.types import ColumnLike
+
 
 class PresenceMixin(TransformerMixin):
     """Declare a transformer's output kind and report, row by row, which samples have the modality.
@@ -45,7 +47,7 @@ class PresenceMixin(TransformerMixin):
 
     output_kind: ClassVar[str]
 
-    def transform_with_presence(self, X) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - interface
+    def transform_with_presence(self, X: ColumnLike) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - interface
         """``(Xt, present)``: ``transform``'s output and a bool mask of its present rows.
 
         Parameters
@@ -62,11 +64,11 @@ class PresenceMixin(TransformerMixin):
         """
         raise NotImplementedError
 
-    def fit_transform_with_presence(self, X, y=None) -> tuple[np.ndarray, np.ndarray]:
+    def fit_transform_with_presence(self, X: ColumnLike, y: object = None) -> tuple[np.ndarray, np.ndarray]:
         """Fit on ``X``, then return ``transform_with_presence(X)``; preprocessors that decode once override it."""
         return self.fit(X, y).transform_with_presence(X)
 
-    def fit_transform(self, X, y=None) -> np.ndarray:
+    def fit_transform(self, X: ColumnLike, y: object = None) -> np.ndarray:
         """Fit and transform: ``fit_transform_with_presence``'s array (media preprocessors read each value once).
 
         A ``TransformerMixin`` method here, so ``set_output`` wraps it as scikit-learn's own.

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -14,6 +15,7 @@ from ..pretrained.loading import load_tokenizer
 from ..utils.docstrings import fill_doc
 from ..utils.sklearn_compat import _fit_context
 from ..utils.spec_params import ON_MISSING, POSITIVE_INT
+from ..utils.types import ColumnLike
 from .presence import PresenceMixin, presence
 from .text import read_texts, read_training_texts
 
@@ -90,7 +92,9 @@ class PretrainedTokenizer(PresenceMixin, TransformerMixin, BaseEstimator):
         "on_missing": [ON_MISSING],
     }
 
-    def __init__(self, name_or_path, *, max_len=128, on_missing="error"):
+    def __init__(
+        self, name_or_path: str | os.PathLike, *, max_len: int = 128, on_missing: Literal["error", "mask"] = "error"
+    ) -> None:
         self.name_or_path = name_or_path
         self.max_len = max_len
         self.on_missing = on_missing
@@ -107,7 +111,7 @@ class PretrainedTokenizer(PresenceMixin, TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     @fill_doc
-    def fit(self, X, y=None):
+    def fit(self, X: ColumnLike, y: object = None) -> PretrainedTokenizer:
         """Load the tokenizer and check the column.
 
         {texts_parameters}
@@ -125,7 +129,7 @@ class PretrainedTokenizer(PresenceMixin, TransformerMixin, BaseEstimator):
         return self
 
     @fill_doc
-    def transform(self, X):
+    def transform(self, X: ColumnLike) -> np.ndarray:
         """Token ids and attention masks.
 
         {texts_parameters}
@@ -137,7 +141,7 @@ class PretrainedTokenizer(PresenceMixin, TransformerMixin, BaseEstimator):
         """
         return self.transform_with_presence(X)[0]
 
-    def transform_with_presence(self, X):
+    def transform_with_presence(self, X: ColumnLike) -> tuple[np.ndarray, np.ndarray]:
         """Like :meth:`transform`, with the bool mask of the rows present: an empty string is, None/NaN is not."""
         check_is_fitted(self, "vocab_size_")
         _, texts = read_texts(X, self)
@@ -153,7 +157,7 @@ class PretrainedTokenizer(PresenceMixin, TransformerMixin, BaseEstimator):
             out[rows, 1] = encoded["attention_mask"]
         return out, presence(texts)
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
         """Names of the flattened output: ``input_ids_<i>`` then ``attention_mask_<i>``."""
         check_is_fitted(self, "vocab_size_")
         return np.array(

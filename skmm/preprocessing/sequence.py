@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..compose._columns import Column, MediaError, MediaTypeError, MissingMediaError, one_column_tags
 from ..utils.sklearn_compat import _fit_context
 from ..utils.spec_params import ON_MISSING, POSITIVE_INT
+from ..utils.types import ColumnLike
 from ._frames import feature_stats, pad_frames
 from .presence import PresenceMixin, presence
 
@@ -106,7 +107,9 @@ class SequencePadder(PresenceMixin, TransformerMixin, BaseEstimator):
         "on_missing": [ON_MISSING],
     }
 
-    def __init__(self, max_len=None, *, normalize=True, on_missing="error"):
+    def __init__(
+        self, max_len: int | None = None, *, normalize: bool = True, on_missing: Literal["error", "mask"] = "error"
+    ) -> None:
         self.max_len = max_len
         self.normalize = normalize
         self.on_missing = on_missing
@@ -131,7 +134,7 @@ class SequencePadder(PresenceMixin, TransformerMixin, BaseEstimator):
                 )
         return column, series
 
-    def fit(self, X, y=None):
+    def fit(self, X: ColumnLike, y: object = None) -> SequencePadder:
         """Learn the padded length, the features per step and their statistics.
 
         Parameters
@@ -148,7 +151,7 @@ class SequencePadder(PresenceMixin, TransformerMixin, BaseEstimator):
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit_transform_with_presence(self, X, y=None):
+    def fit_transform_with_presence(self, X: ColumnLike, y: object = None) -> tuple[np.ndarray, np.ndarray]:
         """Like :meth:`fit_transform`, with the bool mask of the rows present (see :class:`PresenceMixin`)."""
         column, series = self._read(X)
         column.check_not_empty()
@@ -164,7 +167,7 @@ class SequencePadder(PresenceMixin, TransformerMixin, BaseEstimator):
         column.record_input(self)
         return pad_frames(series, self.max_len_, self.mean_, self.std_), presence(series)
 
-    def transform(self, X):
+    def transform(self, X: ColumnLike) -> np.ndarray:
         """Pad, truncate and scale the series.
 
         Parameters
@@ -180,7 +183,7 @@ class SequencePadder(PresenceMixin, TransformerMixin, BaseEstimator):
         """
         return self.transform_with_presence(X)[0]
 
-    def transform_with_presence(self, X):
+    def transform_with_presence(self, X: ColumnLike) -> tuple[np.ndarray, np.ndarray]:
         """Like :meth:`transform`, with the bool mask of the rows present (see :class:`PresenceMixin`)."""
         check_is_fitted(self, "max_len_")
         _, series = self._read(X, self.n_step_features_)

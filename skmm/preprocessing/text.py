@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 from numbers import Integral
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils.validation import check_is_fitted
@@ -15,6 +16,7 @@ from ..compose._columns import Column, one_column_tags
 from ..utils.docstrings import fill_doc
 from ..utils.sklearn_compat import StrOptions, _fit_context
 from ..utils.spec_params import ON_MISSING, POSITIVE_INT
+from ..utils.types import ColumnLike
 from ._text_cells import as_text
 from ._token_stream import token_stream
 from .presence import PresenceMixin, presence
@@ -147,17 +149,17 @@ class TextSequencer(PresenceMixin, TransformerMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        max_len=32,
-        max_vocab=None,
-        min_freq=1,
-        lowercase=True,
-        analyzer="word",
-        token_pattern=r"(?u)\b\w+\b",
-        handle_unknown="token",
-        on_missing="error",
-        subwords=(2, 4),
-        max_subwords=24,
-    ):
+        max_len: int = 32,
+        max_vocab: int | None = None,
+        min_freq: int = 1,
+        lowercase: bool = True,
+        analyzer: Literal["word", "char"] = "word",
+        token_pattern: str = r"(?u)\b\w+\b",
+        handle_unknown: Literal["token", "ignore"] = "token",
+        on_missing: Literal["error", "mask"] = "error",
+        subwords: tuple[int, int] | list[int] | None = (2, 4),
+        max_subwords: int = 24,
+    ) -> None:
         self.max_len = max_len
         self.max_vocab = max_vocab
         self.min_freq = min_freq
@@ -196,7 +198,7 @@ class TextSequencer(PresenceMixin, TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     @fill_doc
-    def fit(self, X, y=None):
+    def fit(self, X: ColumnLike, y: object = None) -> TextSequencer:
         """Learn the vocabulary.
 
         {texts_parameters}
@@ -226,7 +228,7 @@ class TextSequencer(PresenceMixin, TransformerMixin, BaseEstimator):
         return self
 
     @fill_doc
-    def transform(self, X):
+    def transform(self, X: ColumnLike) -> np.ndarray:
         """Map texts to padded token ids.
 
         {texts_parameters}
@@ -239,7 +241,7 @@ class TextSequencer(PresenceMixin, TransformerMixin, BaseEstimator):
         """
         return self.transform_with_presence(X)[0]
 
-    def transform_with_presence(self, X):
+    def transform_with_presence(self, X: ColumnLike) -> tuple[np.ndarray, np.ndarray]:
         """Like :meth:`transform`, with the bool mask of the rows present: an empty string is, None/NaN is not."""
         check_is_fitted(self, "vocabulary_")
         # Tokens drawn one at a time: a row stops at max_len, however long its text.
@@ -268,7 +270,7 @@ class TextSequencer(PresenceMixin, TransformerMixin, BaseEstimator):
                 ids[i, : len(row)] = [rows.word_row(token, t) for token, t in row]
         return ids, presence(docs)
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
         """Names of the output positions: ``token_0`` ... ``token_{max_len-1}``."""
         check_is_fitted(self, "vocabulary_")
         return np.array([f"token_{i}" for i in range(self.max_len)], dtype=object)

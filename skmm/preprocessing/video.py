@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..compose._columns import Column
 from ..utils.sklearn_compat import _fit_context
 from ..utils.spec_params import POSITIVE_INT, POSITIVE_REAL
+from ..utils.types import ColumnLike
 from ._image_io import resize
 from ._prefetch import prefetched
 from ._video_io import decode_video, frames_to_float
@@ -94,9 +95,10 @@ class VideoLoader(ImageLoader):
     }
 
     def __init__(
-        self, n_frames=8, size=(32, 32), *, fps=None, channels=None, normalize=True, on_missing="error",
-        n_jobs=None, verbose=None,
-    ):
+        self, n_frames: int = 8, size: tuple[int, int] | list[int] = (32, 32), *, fps: float | None = None,
+        channels: Literal[1, 3] | None = None, normalize: bool = True, on_missing: Literal["error", "mask"] = "error",
+        n_jobs: int | None = None, verbose: int | None = None,
+    ) -> None:
         self.n_frames = n_frames
         self.size = size
         self.fps = fps
@@ -127,7 +129,7 @@ class VideoLoader(ImageLoader):
     def _unflatten(self, stacked):
         return stacked.reshape(-1, self.n_frames, *stacked.shape[1:])
 
-    def fit(self, X, y=None):
+    def fit(self, X: ColumnLike, y: object = None) -> VideoLoader:
         """Learn channels and per-channel statistics.
 
         Parameters
@@ -145,14 +147,14 @@ class VideoLoader(ImageLoader):
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit_transform_with_presence(self, X, y=None):
+    def fit_transform_with_presence(self, X: ColumnLike, y: object = None) -> tuple[np.ndarray, np.ndarray]:
         """Like :meth:`fit_transform`, with the bool mask of the rows present (see :class:`PresenceMixin`)."""
         column, videos, images = self._decode(X)
         column.check_not_empty()
         column.check_some_present(videos, "video")
         return self._unflatten(self._scale(self._fit_decoded(column, images))), presence(videos)
 
-    def transform(self, X):
+    def transform(self, X: ColumnLike) -> np.ndarray:
         """Load, sample, resize and standardise videos.
 
         Parameters
@@ -168,7 +170,7 @@ class VideoLoader(ImageLoader):
         """
         return self.transform_with_presence(X)[0]
 
-    def transform_with_presence(self, X):
+    def transform_with_presence(self, X: ColumnLike) -> tuple[np.ndarray, np.ndarray]:
         """Like :meth:`transform`, with the bool mask of the rows present (see :class:`PresenceMixin`)."""
         check_is_fitted(self, "channels_")
         _, videos, images = self._decode(X)

@@ -5,36 +5,17 @@ this test only checks that the sections exist, so an object added without them
 is caught by name.
 """
 
-import importlib
 import inspect
 import re
 
 import pytest
 
-from skmm.utils.public import PUBLIC_MODULES
+from skmm.utils.public import PUBLIC_MODULES, public_objects
 
 MODULES = PUBLIC_MODULES
 
 
-def _public_objects(name):
-    """``(qualified name, object)`` of a module's ``__all__`` (callables only) or,
-    without ``__all__``, of the public classes and functions defined in it."""
-    module = importlib.import_module(name)
-    if hasattr(module, "__all__"):
-        names = list(module.__all__)
-    else:
-        names = [
-            n for n, obj in vars(module).items()
-            if not n.startswith("_")
-            and (inspect.isclass(obj) or inspect.isfunction(obj))
-            and getattr(obj, "__module__", None) == name
-        ]
-    objects = [(f"{name}.{n}", getattr(module, n)) for n in names]
-    # Registries such as ENCODERS / FUSIONS (dicts) are data, not API objects.
-    return [(qualname, obj) for qualname, obj in objects if inspect.isclass(obj) or callable(obj)]
-
-
-PUBLIC = [item for name in MODULES for item in _public_objects(name)]
+PUBLIC = [item for name in MODULES for item in public_objects(name)]
 
 
 def _sections(obj):

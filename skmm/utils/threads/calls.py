@@ -6,6 +6,7 @@ import functools
 import math
 from contextvars import ContextVar
 from numbers import Integral
+from typing import Any, Callable, TypeVar, cast
 
 import scipy.sparse as sp
 import torch
@@ -15,6 +16,8 @@ from ..sklearn_compat import _num_samples
 from . import load
 from .cores import in_worker, usable_cores
 from .limit import _scope, thread_limit
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
 
 #: Below this many rows a call runs on one thread: pools cost more than they give.
 SMALL_WORK_ROWS = 256
@@ -84,7 +87,7 @@ def _rows(X):
         return None  # validation later says what is wrong with X
 
 
-def scoped(method):
+def scoped(method: _Method) -> _Method:
     """Decorate an estimator method ``method(self, X, ...)`` to run under its thread count.
 
     Uses ``self.n_threads`` and the rows of X, and makes ``self.verbose``
@@ -101,7 +104,7 @@ def scoped(method):
         finally:
             call_verbosity.reset(token)
 
-    return wrapper
+    return cast(_Method, wrapper)  # the same signature: functools.wraps
 
 
 class RetuneThreads(Callback):
