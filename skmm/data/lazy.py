@@ -8,6 +8,7 @@ from torch.utils.data import Dataset
 
 from ..preprocessing.decode_cache import decode_cache
 from .batches import take_target
+from .buckets import step_axes
 from .inputs import as_modalities
 from .kinds import check_matches
 from .tensors import to_tensors
@@ -39,6 +40,7 @@ class LazyModalityDataset(Dataset):
         self.preprocessor = preprocessor
         self.infos = infos
         self.y = y
+        self.step_axes = step_axes(infos)
 
     def __len__(self):
         return len(self.frame)

@@ -59,6 +59,12 @@ class EncoderModule(nn.Module):
       ``(layers, hidden)`` (one sample's initial hidden state),
       ``step_input_size`` (one step's input size), and its ``forward`` and
       ``encode_steps`` take ``condition={"h0": ..., "input": ...}``.
+    * ``takes_trimmed_steps = True``: the encoder reads ``lengths`` and gives
+      a row the same output however far its batch is padded, so training
+      batches may be cut to their longest row
+      (:mod:`skmm.data.buckets`). False for a user's module of unknown
+      habits and for a frozen pretrained network (its cached outputs are
+      keyed by the padded row).
 
     Examples
     --------
@@ -83,6 +89,7 @@ class EncoderModule(nn.Module):
     output_dim: int
     step_dim: int
     takes_condition: bool = False  # a class's declaration; VideoEncoder's follows its sequence encoder's
+    takes_trimmed_steps: bool = True
 
     def __init__(self) -> None:
         super().__init__()

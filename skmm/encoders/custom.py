@@ -115,6 +115,8 @@ class CustomEncoder(EncoderModule):
     False
     """
 
+    takes_trimmed_steps = False  # a user's module may read the padded length (a flatten, a fixed kernel)
+
     def __init__(self, module: nn.Module, output_dim: int, *, freeze: bool = False) -> None:
         super().__init__()
         if not isinstance(module, nn.Module):

@@ -254,6 +254,11 @@ class PretrainedEncoder(EncoderModule):
         self._fingerprint = None  # new weights: outputs cached for the old ones do not apply
         super()._load_from_state_dict(*args, **kwargs)
 
+    @property
+    def takes_trimmed_steps(self) -> bool:  # type: ignore[override]
+        # Frozen outputs are cached row by row, keyed by the padded row.
+        return not self.frozen
+
     def backbone_output(self, x: torch.Tensor, what: str = "pooled") -> torch.Tensor:
         """The backbone's pooled vectors ``(n, D)`` or states ``(n, S, step_dim)`` for a batch.
 

@@ -86,6 +86,7 @@ class BaseMultimodal(
         lazy: bool = False,
         lazy_fit_rows: int = 2000,
         num_workers: int = 0,
+        length_aware_batching: bool = True,
         callbacks: Sequence[Any] | None = None,
         checkpoint_dir: str | os.PathLike | None = None,
         warm_start: bool = False,
@@ -116,6 +117,7 @@ class BaseMultimodal(
         self.lazy = lazy
         self.lazy_fit_rows = lazy_fit_rows
         self.num_workers = num_workers
+        self.length_aware_batching = length_aware_batching
         self.callbacks = callbacks
         self.checkpoint_dir = checkpoint_dir
         self.warm_start = warm_start
@@ -227,6 +229,8 @@ class BaseMultimodal(
     def __setstate__(self, state):
         # Estimators pickled before ``balance`` existed trained without it.
         state.setdefault("balance", "none")
+        # ... and before length-aware batches: in random ones.
+        state.setdefault("length_aware_batching", False)
         super().__setstate__(state)
 
     # -- fit --------------------------------------------------------------

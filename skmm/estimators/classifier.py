@@ -111,6 +111,10 @@ class MultimodalClassifier(ClassifierMixin, BaseMultimodal):
         Rows the preprocessor is fitted on when ``lazy=True``.
     num_workers : int, default=0
         DataLoader worker processes (useful with ``lazy=True``).
+    length_aware_batching : bool, default=True
+        Training batches of rows of similar length, each cut to its longest
+        row (seeded; batch order still shuffled): fit time follows clips' total length.
+        With ``lazy=True`` lengths are unknown before decoding: batches are only cut.
     task_weights : list, dict or None, default=None
         With several target columns (``y`` a DataFrame): relative weight of
         each target's loss, by position or by column name (None: equal).

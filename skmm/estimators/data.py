@@ -20,6 +20,7 @@ from torch.utils.data import Dataset
 from ..compose._native_frames import to_pandas
 from ..compose.modality_dict import ModalityDict
 from ..data.batches import ModalityDataset
+from ..data.buckets import step_axes
 from ..data.inputs import as_modalities
 from ..data.kinds import check_matches, describe
 from ..data.lazy import LazyModalityDataset
@@ -93,7 +94,7 @@ def fit_dataset(estimator, X, target, seed) -> Dataset:
         data = X if estimator.preprocessor is None else estimator.preprocessor_.fit_transform(X)
         data = as_modalities(data)
         estimator.modalities_ = describe(data)
-        return ModalityDataset(to_tensors(data, estimator.modalities_), target)
+        return _dataset(data, estimator.modalities_, target)
     _check_frame(X)
     rows = np.sort(np.random.RandomState(seed).permutation(len(X))[: estimator.lazy_fit_rows])
     # Vocabulary, image and audio statistics and padded lengths come from
@@ -129,4 +130,8 @@ def predict_dataset(estimator, X, target=None) -> Dataset:
         return LazyModalityDataset(X, estimator.preprocessor_, estimator.modalities_, target)
     data = as_modalities(preprocess(estimator, X))
     check_matches(data, estimator.modalities_)
-    return ModalityDataset(to_tensors(data, estimator.modalities_), target)
+    return _dataset(data, estimator.modalities_, target)
+
+
+def _dataset(data, infos, target) -> ModalityDataset:
+    return ModalityDataset(to_tensors(data, infos), target, step_axes(infos))

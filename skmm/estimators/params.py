@@ -50,6 +50,7 @@ PARAMETER_CONSTRAINTS = {
     "lazy": ["boolean"],
     "lazy_fit_rows": [POSITIVE_INT],
     "num_workers": [NON_NEGATIVE_INT],
+    "length_aware_batching": ["boolean"],
     "callbacks": [list, tuple, None],
     "checkpoint_dir": [str, os.PathLike, None],
     "warm_start": ["boolean"],

@@ -88,6 +88,7 @@ class TrainingMixin:
             iterator_train__shuffle=True,
             # The fit's own stream (skmm.estimators.seeding): shuffling, dropout, modality dropout.
             iterator_train__generator=generator,
+            iterator_train__length_aware=self._trimmable(module),
             random_generator=generator,
             cuda_generator=cuda_generator(self.device, seed) if generator is not None else None,
             # Batches are built on the CPU; pinned pages make the copy to a GPU asynchronous.
@@ -103,6 +104,13 @@ class TrainingMixin:
             augment=resolve_augment(self.augment, self.modalities_),
             **{"device": self.device, **net_params},
         )
+
+    def _trimmable(self, module):
+        """Modalities whose training batches may be sorted by length and cut (:mod:`skmm.data.buckets`)."""
+        if not self.length_aware_batching:
+            return ()
+        encoders = getattr(module, "encoders", {})
+        return tuple(name for name, encoder in encoders.items() if getattr(encoder, "takes_trimmed_steps", False))
 
     def _task_weights(self):
         """``task_weights`` as a list in target order (None: equal)."""

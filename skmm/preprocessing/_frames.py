@@ -35,3 +35,31 @@ def pad_frames(frames, max_len, mean, std):
     out -= mean
     out /= std
     return out
+
+
+#: The share of training rows a learned cap keeps whole (``max_duration="auto"``, ``max_len="auto"``).
+CAP_QUANTILE = 0.99
+
+
+def learned_cap(lengths, limit=None):
+    """Steps per row learned from the training rows' ``lengths``: their 99th percentile (a length seen).
+
+    A padded batch costs rows x its longest row, so the few longest rows
+    of a long-tailed set would otherwise set every row's cost. ``limit``
+    (a user's cap) bounds it. Returns ``(cap, rows longer than it)``.
+    """
+    lengths = np.asarray(lengths)
+    cap = int(np.quantile(lengths, CAP_QUANTILE, method="higher"))
+    if limit is not None:
+        cap = min(cap, int(limit))
+    return max(cap, 1), int((lengths > cap).sum())
+
+
+def report_cut(owner, n_cut, n_rows, what, cap_text, verbose):
+    """Say (at ``verbose`` >= 1) how many training rows a learned cap cuts, and how to change it."""
+    if verbose and n_cut:
+        print(
+            f"[{type(owner).__name__}] {n_cut} of {n_rows} training {what} are longer than {cap_text} "
+            f"(the {CAP_QUANTILE:.0%} quantile) and are cut to it; pass a number to change the cap, "
+            "or None to keep every row whole.", flush=True,
+        )

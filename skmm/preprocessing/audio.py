@@ -10,11 +10,12 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..compose._columns import Column, one_column_tags
-from ..utils.sklearn_compat import _fit_context
+from ..utils.sklearn_compat import StrOptions, _fit_context
 from ..utils.spec_params import NON_NEGATIVE_INT, ON_MISSING, POSITIVE_INT, POSITIVE_REAL
+from ..utils.threads import call_verbosity
 from ..utils.types import ColumnLike
 from ._audio_io import decode_audio
-from ._frames import feature_stats, pad_frames
+from ._frames import feature_stats, learned_cap, pad_frames, report_cut
 from ._prefetch import prefetched, stack_rows
 from .logmel import LogMel
 from .presence import PresenceMixin, presence
@@ -45,9 +46,13 @@ class AudioFeaturizer(PresenceMixin, TransformerMixin, BaseEstimator):
         Hop between frames (10 ms at 16 kHz).
     fmin, fmax : float, default=0.0, None
         Frequency range of the filter bank (None: half the sample rate).
-    max_duration : float or None, default=None
-        Truncate clips to this many seconds. None keeps up to the longest
-        training clip; longer clips at transform are truncated to it.
+    max_duration : float, "auto" or None, default="auto"
+        Truncate clips to this many seconds. "auto" learns the cap in
+        ``fit``: the 99th percentile of the training clips' lengths (a few
+        long clips would otherwise set the padded length, and so the cost,
+        of every row); ``verbose`` says how many clips it cuts. None keeps
+        up to the longest training clip. Longer clips at transform are cut
+        to ``max_frames_``.
     normalize : bool, default=True
         Standardise each mel band with the training mean and std.
     on_missing : {"error", "mask"}, default="error"
@@ -67,6 +72,10 @@ class AudioFeaturizer(PresenceMixin, TransformerMixin, BaseEstimator):
     ----------
     max_frames_ : int
         Frames per output row.
+    max_duration_ : float
+        Seconds of audio those frames cover.
+    n_cut_ : int
+        Training clips longer than that, which were cut.
     mean_, std_ : ndarray of shape (n_mels,)
         Per-band statistics of the training frames.
     n_features_in_ : int
@@ -92,7 +101,7 @@ class AudioFeaturizer(PresenceMixin, TransformerMixin, BaseEstimator):
         "hop_length": [POSITIVE_INT],
         "fmin": "no_validation",  # LogMel checks the band against the sample rate
         "fmax": "no_validation",
-        "max_duration": [POSITIVE_REAL, None],
+        "max_duration": [POSITIVE_REAL, StrOptions({"auto"}), None],
         "normalize": ["boolean"],
         "on_missing": [ON_MISSING],
         "n_jobs": [POSITIVE_INT, None],
@@ -108,7 +117,7 @@ class AudioFeaturizer(PresenceMixin, TransformerMixin, BaseEstimator):
         hop_length: int = 160,
         fmin: float = 0.0,
         fmax: float | None = None,
-        max_duration: float | None = None,
+        max_duration: float | Literal["auto"] | None = "auto",
         normalize: bool = True,
         on_missing: Literal["error", "mask"] = "error",
         n_jobs: int | None = None,
@@ -135,9 +144,13 @@ class AudioFeaturizer(PresenceMixin, TransformerMixin, BaseEstimator):
             self.sample_rate, self.n_fft, self.hop_length, self.n_mels, self.fmin, self.fmax
         )
 
+    def _seconds(self, frames):
+        """Seconds of audio that ``frames`` frames cover (the last window reaches ``n_fft`` past its start)."""
+        return ((frames - 1) * self.hop_length + self.n_fft) / self.sample_rate
+
     def _max_samples(self):
         """Samples worth reading: ``max_duration``, else (after fit) what the fitted frames use."""
-        if self.max_duration is not None:
+        if self.max_duration not in (None, "auto"):
             return int(self.max_duration * self.sample_rate)
         if hasattr(self, "max_frames_"):
             # The last kept frame's window reaches n_fft // 2 past its centre.
@@ -189,10 +202,16 @@ class AudioFeaturizer(PresenceMixin, TransformerMixin, BaseEstimator):
         column, frames, _ = self._frames(X)
         column.check_not_empty()
         column.check_some_present(frames, "audio clip")
-        longest = max(len(f) for f in frames if f is not None)
-        if self.max_duration is not None:
+        lengths = [len(f) for f in frames if f is not None]
+        longest, self.n_cut_ = max(lengths), 0
+        if self.max_duration == "auto":
+            longest, self.n_cut_ = learned_cap(lengths)
+            report_cut(self, self.n_cut_, len(lengths), "clips", f"{self._seconds(longest):.2f} s",
+                       call_verbosity.get() if self.verbose is None else self.verbose)
+        elif self.max_duration is not None:
             longest = min(longest, 1 + int(self.max_duration * self.sample_rate) // self.hop_length)
         self.max_frames_ = longest
+        self.max_duration_ = self._seconds(longest)
         self.mean_, self.std_ = feature_stats(frames, longest, self.n_mels, self.normalize)
         column.record_input(self)
         return pad_frames(frames, self.max_frames_, self.mean_, self.std_), presence(frames)

@@ -9,10 +9,11 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..compose._columns import Column, MediaError, MediaTypeError, MissingMediaError, one_column_tags
-from ..utils.sklearn_compat import _fit_context
+from ..utils.sklearn_compat import StrOptions, _fit_context
 from ..utils.spec_params import ON_MISSING, POSITIVE_INT
+from ..utils.threads import call_verbosity
 from ..utils.types import ColumnLike
-from ._frames import feature_stats, pad_frames
+from ._frames import feature_stats, learned_cap, pad_frames, report_cut
 from .presence import PresenceMixin, presence
 
 
@@ -57,10 +58,12 @@ class SequencePadder(PresenceMixin, TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    max_len : int or None, default=None
-        At most this many steps per series (the first ones). The output is
-        as long as the longest training series, cut to ``max_len``; series
-        longer than that at transform are truncated to it.
+    max_len : int, "auto" or None, default="auto"
+        At most this many steps per series (the first ones). "auto" learns
+        it in ``fit``: the 99th percentile of the training series' lengths
+        (the estimator's ``verbose`` says how many it cuts); None keeps the
+        longest training series. Series longer than ``max_len_`` at
+        transform are truncated to it.
     normalize : bool, default=True
         Standardise each feature with the training mean and std.
     on_missing : {"error", "mask"}, default="error"
@@ -73,6 +76,8 @@ class SequencePadder(PresenceMixin, TransformerMixin, BaseEstimator):
     ----------
     max_len_ : int
         Steps per output row.
+    n_cut_ : int
+        Training series longer than that, which were cut.
     n_step_features_ : int
         Features per step (``d``; 1 for ``(T,)`` cells).
     mean_, std_ : ndarray of shape (n_step_features_,)
@@ -102,13 +107,14 @@ class SequencePadder(PresenceMixin, TransformerMixin, BaseEstimator):
     modality = "series"
     output_kind = "frames"
     _parameter_constraints: ClassVar[dict] = {
-        "max_len": [POSITIVE_INT, None],
+        "max_len": [POSITIVE_INT, StrOptions({"auto"}), None],
         "normalize": ["boolean"],
         "on_missing": [ON_MISSING],
     }
 
     def __init__(
-        self, max_len: int | None = None, *, normalize: bool = True, on_missing: Literal["error", "mask"] = "error"
+        self, max_len: int | Literal["auto"] | None = "auto", *, normalize: bool = True,
+        on_missing: Literal["error", "mask"] = "error",
     ) -> None:
         self.max_len = max_len
         self.normalize = normalize
@@ -157,8 +163,14 @@ class SequencePadder(PresenceMixin, TransformerMixin, BaseEstimator):
         column.check_not_empty()
         column.check_some_present(series, "series")
         present = [s for s in series if s is not None]
-        longest = max(len(s) for s in present)
-        self.max_len_ = longest if self.max_len is None else min(self.max_len, longest)
+        lengths = [len(s) for s in present]
+        longest, self.n_cut_ = max(lengths), 0
+        if self.max_len == "auto":
+            longest, self.n_cut_ = learned_cap(lengths)
+            report_cut(self, self.n_cut_, len(lengths), "series", f"{longest} steps", call_verbosity.get())
+        elif self.max_len is not None:
+            longest = min(self.max_len, longest)
+        self.max_len_ = longest
         self.n_step_features_ = present[0].shape[1]
         # Series may be on any scale: only an exact constant keeps its own.
         self.mean_, self.std_ = feature_stats(

@@ -216,7 +216,7 @@ def test_frozen_outputs_are_cached_across_grid_candidates(bert_dir, monkeypatch)
     forward = Backbone.forward
 
     def counting(self, x):
-        if x.shape[-1] == 12:  # a real batch, not the example run at build time
+        if x.shape != (1, 2, 4):  # a real batch, not the example run at build time
             sizes.append(len(x))
         return forward(self, x)
 
