@@ -28,37 +28,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import subprocess
 import sys
 import time
-
-import torch
 
 import skmm.estimators.data as estimator_data
 from skmm import ModalityTransformer, MultimodalClassifier
 from skmm.preprocessing import AudioFeaturizer, ImageLoader, TextSequencer
 
 sys.path.insert(0, os.path.dirname(__file__))
+from bench_env import machine, uptime  # noqa: E402
 from fit_profiler import FitProfiler  # noqa: E402
 from real import make_prep as wesnoth_prep  # noqa: E402
 from real import subsample  # noqa: E402
 
 SETS = {"wesnoth": ("text", "image", "audio"), "av_digits": ("text", "image", "audio")}
-
-
-def uptime():
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-
-
-def machine():
-    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-                 platform.processor() or "?")
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    mem = next((int(line.split()[1]) // 2**20 for line in open("/proc/meminfo") if line.startswith("MemTotal")), "?")
-    return (f"{model}, {cores} usable of {os.cpu_count()} cores, {mem} GiB, {platform.system()} "
-            f"{platform.release()}, Python {platform.python_version()}, torch {torch.__version__}, "
-            f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")
 
 
 def av_digits_prep(modalities):
