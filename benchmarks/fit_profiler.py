@@ -58,7 +58,7 @@ class FitProfiler(Callback):
         self.epochs_ = defaultdict(int)
         self.threads_ = set()
         self.train_begin_ = self.train_end_ = None
-        self._stack, self._handles, self._wrapped = [], [], []
+        self._stack, self._handles, self._wrapped, self._datasets = [], [], [], set()
         self._stage, self._phase = "setup", "setup"
         return self
 
@@ -149,7 +149,7 @@ class FitProfiler(Callback):
                 vars(obj).pop(name, None)  # back to the class's method
             else:
                 setattr(obj, name, original)
-        self._handles, self._wrapped = [], []
+        self._handles, self._wrapped, self._datasets = [], [], set()
 
     # -- the wrappers -------------------------------------------------------
     def _notify_wrapper(self, net):
@@ -185,11 +185,10 @@ class FitProfiler(Callback):
     def _wrap_getitems(self, dataset):
         """Time each level's ``__getitems__`` (torch's fetcher calls it as an attribute, so an instance's own works)."""
         while dataset is not None:
-            getitems = getattr(dataset, "__getitems__", None)
-            if callable(getitems) and not getattr(getitems, "_profiled", False):
+            if callable(getattr(dataset, "__getitems__", None)) and id(dataset) not in self._datasets:
                 part = f"batch assembly: {type(dataset).__name__}.__getitems__"
                 self._wrap(dataset, "__getitems__", self._timed(part))
-                dataset.__getitems__._profiled = True
+                self._datasets.add(id(dataset))
             dataset = getattr(dataset, "dataset", None)  # a Subset's underlying dataset
 
 

@@ -31,8 +31,10 @@ import os
 import sys
 import time
 
+import skmm.estimators.base as estimator_base
 import skmm.estimators.data as estimator_data
 from skmm import ModalityTransformer, MultimodalClassifier
+from skmm.estimators.skorch_net import ModalityNet
 from skmm.preprocessing import AudioFeaturizer, ImageLoader, TextSequencer
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -86,11 +88,10 @@ def profile_fit(clf, X, y):
         return wrapper
 
     # Wrapped for this fit only (a class's or module's attribute, put back after).
-    net_class = clf._net_class()[0]
     patches = [
         (estimator_data, "fit_dataset", "preprocessing (fit_dataset: prep fit + transform, tensors)"),
-        (type(clf), "_build_module", "network build"),
-        (net_class, "initialize", "skorch initialize (module, criterion, optimizer, callbacks)"),
+        (estimator_base, "build_network", "network build"),
+        (ModalityNet, "initialize", "skorch initialize (module, criterion, optimizer, callbacks)"),
     ]
     originals = [(obj, name, vars(obj).get(name)) for obj, name, _ in patches]
     for obj, name, label in patches:
