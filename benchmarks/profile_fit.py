@@ -236,7 +236,8 @@ def main(argv=None):
     print(f"fit: {wall:.1f} s wall, {cpu:.1f} s CPU; test accuracy {accuracy:.3f}; torch threads in the fit: "
           f"{sorted(profiler.threads_)}; epochs per stage: {dict(profiler.epochs_)}")
     print(f"uptime after: {load_after}")
-    for stage in stages + [None]:
+    # One stage (a single modality, a joint balance): its table would be the whole fit's training rows again.
+    for stage in (stages if len(stages) > 1 else []) + [None]:
         lines, n_train, n_valid, n_epochs = table(profiler, wall, stage, before)
         title = stage or "whole fit"
         print(f"\n{args.set}, {'+'.join(modalities)}: {title} ({n_epochs} epochs, {n_train} training batches, "
