@@ -10,6 +10,7 @@ import torch
 from skorch.callbacks import Callback
 from torch import nn
 
+from .frozen_outputs import FrozenOutputs
 from ..utils.sklearn_compat import Interval, StrOptions
 from .base import FUSED_MEMBER, BalanceModule, BalanceSpec, Parts, make_unimodal_heads, register_balance
 from .heads import product
@@ -210,6 +211,8 @@ class StagedStopping(Callback):
         for name in network.balance.names:  # a resumed fit keeps what was frozen
             if network.balance.is_frozen(name):
                 self._freeze(network, name)
+        # Rows are positions in this fit's dataset: outputs kept by an earlier fit do not apply.
+        network.frozen_outputs = FrozenOutputs() if network.balance.uses_fusion else None
 
     def track(self, net, name: str, score) -> bool:
         """Record the member's score; True when its patience is spent (its best weights are then back)."""
@@ -261,9 +264,11 @@ class StagedStopping(Callback):
                 elif self.epochs_ >= max(1, self.max_epochs // 2):
                     self._restore(self.member_parameters(network, name), self.snapshots_.pop(name, None))
                     self._freeze(network, name)
-            if balance.uses_fusion and self.fusion_lr is not None:  # stage two starts
+            if balance.uses_fusion:  # stage two starts
+                # Every encoder is frozen now: its outputs are kept by row (skmm.balance.frozen_outputs).
+                network.frozen_outputs = FrozenOutputs()
                 for group in net.optimizer_.param_groups:
-                    if group.get("member") == FUSION_KEY:
+                    if self.fusion_lr is not None and group.get("member") == FUSION_KEY:
                         group["lr"] = max(group["lr"], self.fusion_lr)
             return
         if self.track(net, FUSION_KEY, row.get(f"valid_loss_{FUSION_KEY}")):
@@ -282,6 +287,7 @@ class StagedStopping(Callback):
                 setattr(self, key, value)
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
+        net.module_.frozen_outputs = None  # rows of this fit's dataset: meaningless to predict
         # Members still training when the epochs ran out end at their best epoch too.
         for name, snapshot in list(self.snapshots_.items()):
             self._restore(self.member_parameters(net.module_, name), snapshot)

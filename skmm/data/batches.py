@@ -17,6 +17,18 @@ def take_target(y, index):
     return y[index]
 
 
+def with_rows(X, index):
+    """Mark each modality's entry of batch ``X`` with its rows' positions in the dataset (``"rows"``).
+
+    What lets a network keep a frozen encoder's outputs by row
+    (:mod:`skmm.balance.frozen_outputs`); an augmented view drops it.
+    """
+    rows = torch.as_tensor(index, dtype=torch.int64).reshape(-1)
+    for entry in X.values():
+        entry["rows"] = rows
+    return X
+
+
 def collate_identity(batch):
     """The dataset already returns whole batches (see ``__getitems__``)."""
     return batch
@@ -42,6 +54,7 @@ class ModalityDataset(Dataset):
 
     def _take(self, index):
         X = {name: {key: t[index] for key, t in parts.items()} for name, parts in self.tensors.items()}
+        with_rows(X, index)
         return X, take_target(self.y, index)
 
     def __getitem__(self, i):

@@ -2,13 +2,19 @@
 
 A batch of clips is padded to the longest clip of the whole set; with
 long-tailed lengths (speech: 1.1 s at the median, 20 s at most) most of a
-frame encoder's work is then on padding. Here the rows of a training epoch
-are shuffled, cut into pools of a few dozen batches, sorted by length within
-each pool and split into batches, and the batches themselves are shuffled
-(the "bucket iterator" of fairseq and AllenNLP): an epoch still visits the
-rows in a seeded random order of batches, but a batch's rows have similar
+frame encoder's work is then on padding. Here the training rows are put in
+a few buckets of similar length (between quantiles of the lengths, as
+TensorFlow's ``bucket_by_sequence_length``), shuffled within each bucket,
+cut into batches, and the batches shuffled: an epoch still visits the rows
+in a seeded random order of batches, but a batch's rows have similar
 lengths, and :func:`trim_batch` cuts each batch to its own longest row, so
 an epoch's cost follows the total length of the rows.
+
+Buckets rather than a sort: real sets repeat media (a unit's one sound in
+every language of its description), and a sort puts the rows of one clip,
+and so often of one label, in one batch; a bucket of several batches mixes
+many clips of similar length. On Wesnoth a pooled sort cost 2 points of
+accuracy (0.939 to 0.918, seed 0).
 """
 
 from __future__ import annotations
@@ -19,15 +25,12 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor
 
-#: Batches per pool sorted together: enough for batches of near-equal
-#: lengths, few enough that which rows meet in a batch still changes each epoch.
-POOL_BATCHES = 32
+#: At most this many buckets; each holds at least ``BUCKET_BATCHES`` batches of rows.
+MAX_BUCKETS = 8
+BUCKET_BATCHES = 4
 
 #: Rows are sorted only where their mean length is under this share of the padded length.
 PADDED_SHARE = 0.5
-#: Each length is scaled by 1 + U(-noise, noise) before sorting (AllenNLP's
-#: ``padding_noise``), so that rows of near-equal length meet in new batches each epoch.
-PADDING_NOISE = 0.1
 
 # The axis of a batch's tensor that holds a modality's steps, by kind
 # (tokenized text is (n, 2, T): ids and attention mask).
@@ -66,18 +69,22 @@ def length_batches(lengths: Tensor, batch_size: int, generator: torch.Generator 
 
     Examples
     --------
-    >>> lengths = torch.tensor([5, 1, 9, 2, 8, 1, 7, 3])
-    >>> batches = length_batches(lengths, 2, torch.Generator().manual_seed(0))
-    >>> sorted(sorted(lengths[b].tolist()) for b in batches)
-    [[1, 1], [2, 3], [5, 7], [8, 9]]
+    64 rows of lengths 0-63 in batches of 4: 4 buckets (a quarter of the
+    lengths each), every batch within one of them.
+
+    >>> lengths = torch.arange(64)
+    >>> batches = length_batches(lengths, 4, torch.Generator().manual_seed(0))
+    >>> len(batches), sorted({(int(lengths[b].min()) // 16, int(lengths[b].max()) // 16) for b in batches})
+    (16, [(0, 0), (1, 1), (2, 2), (3, 3)])
     """
+    n_buckets = max(1, min(MAX_BUCKETS, len(lengths) // (BUCKET_BATCHES * batch_size)))
+    values = lengths.double()
+    edges = torch.quantile(values, torch.linspace(0, 1, n_buckets + 1, dtype=torch.float64)[1:-1])
+    bucket = torch.bucketize(values, edges, right=True)
     order = torch.randperm(len(lengths), generator=generator)
-    noise = 1 + PADDING_NOISE * (2 * torch.rand(len(lengths), generator=generator) - 1)
-    noisy = lengths.double() * noise.double()
-    batches = []
-    for pool in order.split(POOL_BATCHES * batch_size):
-        ranked = pool[torch.sort(noisy[pool], descending=True, stable=True).indices]
-        batches += list(ranked.split(batch_size))
+    # Buckets one after another, each in random order; a batch may straddle two neighbours.
+    order = order[torch.sort(bucket[order], stable=True).indices]
+    batches = list(order.split(batch_size))
     return [batches[i] for i in torch.randperm(len(batches), generator=generator)]
 
 

@@ -7,7 +7,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ..preprocessing.decode_cache import decode_cache
-from .batches import take_target
+from .batches import take_target, with_rows
 from .buckets import step_axes
 from .inputs import as_modalities
 from .kinds import check_matches
@@ -56,6 +56,7 @@ class LazyModalityDataset(Dataset):
             name: {key: part[everything] for key, part in parts.items()}
             for name, parts in to_tensors(data, self.infos).items()
         }
+        with_rows(tensors, index)
         return tensors, take_target(self.y, torch.as_tensor(index))
 
     def __getitem__(self, i):

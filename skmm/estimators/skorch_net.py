@@ -46,6 +46,10 @@ def drop_modalities(batch, p, generator=None):
     }
 
 
+def _without_rows(entry):
+    return {key: value for key, value in entry.items() if key != "rows"}
+
+
 class ModalityNet(NeuralNet):
     """skorch ``NeuralNet`` whose module takes the whole batch dict.
 
@@ -180,7 +184,9 @@ class ModalityNet(NeuralNet):
         if not self.augment:
             return x
         with drawing_from(generator, self.cuda_generator) if generator is not None else nullcontext():
-            return {name: self.augment[name](entry) if name in self.augment else entry for name, entry in x.items()}
+            # An augmented entry is new each epoch: without "rows", no frozen output is kept for it.
+            return {name: _without_rows(self.augment[name](entry)) if name in self.augment else entry
+                    for name, entry in x.items()}
 
     def infer(self, x, **fit_params):
         x = to_tensor(x, device=self.device)

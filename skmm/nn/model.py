@@ -103,9 +103,16 @@ class MultimodalNetwork(nn.Module):
     def encode(self, batch: dict[str, dict[str, Tensor]]) -> dict[str, Tensor]:
         """Per-modality vectors of a batch ``{name: {"x": ..., "lengths": ...}}`` (its modalities only)."""
         return {
-            name: encoder(batch[name]["x"], batch[name].get("lengths"))
+            name: self._cached(name, batch[name], lambda e=encoder, b=batch[name]: e(b["x"], b.get("lengths")))
             for name, encoder in self.encoders.items() if name in batch
         }
+
+    def _cached(self, key: str, entry: dict[str, Tensor], compute):
+        """``compute()``, or its value kept by row while every encoder is frozen (:mod:`skmm.balance.frozen_outputs`)."""
+        cache = getattr(self, "frozen_outputs", None)
+        if cache is None or "rows" not in entry:
+            return compute()
+        return cache.get(key, entry["rows"], compute)
 
     @staticmethod
     def present(batch: dict[str, dict[str, Tensor]]) -> dict[str, Tensor] | None:
@@ -123,7 +130,10 @@ class MultimodalNetwork(nn.Module):
         return self.fusion(features) if present is None else self.fusion(features, present)
 
     def _wide_scores(self, batch: dict[str, dict[str, Tensor]]) -> dict[str, Tensor]:
-        return {name: linear(batch[name]["x"]) for name, linear in self.wide.items()}
+        return {
+            name: self._cached(f"wide:{name}", batch[name], lambda lin=linear, b=batch[name]: lin(b["x"]))
+            for name, linear in self.wide.items()
+        }
 
     def forward(self, batch: dict[str, dict[str, Tensor]]) -> Tensor:
         if getattr(self, "balance", None) is not None:  # networks pickled before balance have none

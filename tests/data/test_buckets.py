@@ -1,5 +1,7 @@
 """Length-aware batches: similar lengths together, each batch cut to its longest row."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -72,7 +74,8 @@ def test_conv_encoder_gives_a_row_the_same_output_however_far_it_is_padded(strid
     torch.manual_seed(0)
     encoder = TemporalConvEncoder(6, 8, channels=(5, 5, 5), stride=stride).eval()
     states, mask = encoder.encode_steps(torch.randn(2, 23, 6), torch.tensor([23, 9]))
-    assert mask.sum(1).tolist() == [-(-(-(-23 // stride)) // 8), -(-(-(-9 // stride)) // 8)]
+    # The stride keeps ceil(T / stride) steps, then each of the 3 blocks halves them (rounding up).
+    assert mask.sum(1).tolist() == [math.ceil(math.ceil(t / stride) / 8) for t in (23, 9)]
     frames = torch.randn(2, 23, 6)
     lengths = torch.tensor([23, 9])
     short = encoder(frames[1:, :9], lengths[1:])
@@ -80,7 +83,7 @@ def test_conv_encoder_gives_a_row_the_same_output_however_far_it_is_padded(strid
     torch.testing.assert_close(padded[1:], short, atol=1e-5, rtol=1e-5)
 
 
-def _frames_data(n=96, seed=0):
+def _frames_data(n=400, seed=0):
     rng = np.random.RandomState(seed)
     y = rng.randint(0, 2, n)
     frames = np.full((n, 120, 4), np.nan, np.float32)
@@ -93,7 +96,8 @@ def _frames_data(n=96, seed=0):
 def test_fit_trains_on_cut_batches_and_repeats_with_its_seed(length_aware):
     X, y = _frames_data()
     widths = []
-    params = dict(max_epochs=3, balance="none", length_aware_batching=length_aware, random_state=0, verbose=0)
+    params = dict(max_epochs=2, batch_size=16, balance="none", length_aware_batching=length_aware, random_state=0,
+                  verbose=0)
     first = MultimodalClassifier(**params).fit(X, y)
     again = MultimodalClassifier(**params).fit(X, y)
     np.testing.assert_array_equal(first.predict_proba(X), again.predict_proba(X))
