@@ -10,9 +10,9 @@ import torch
 from skorch.callbacks import Callback
 from torch import nn
 
-from .frozen_outputs import FrozenOutputs
 from ..utils.sklearn_compat import Interval, StrOptions
 from .base import FUSED_MEMBER, BalanceModule, BalanceSpec, Parts, make_unimodal_heads, register_balance
+from .frozen_outputs import FrozenOutputs
 from .heads import product
 
 #: History key of the fused member's own validation loss.
