@@ -108,7 +108,7 @@ class MultimodalNetwork(nn.Module):
         }
 
     def _cached(self, key: str, entry: dict[str, Tensor], compute):
-        """``compute()``, or its value kept by row while every encoder is frozen (:mod:`skmm.balance.frozen_outputs`)."""
+        """``compute()``, or its value kept by row once every encoder is frozen (skmm.balance.frozen_outputs)."""
         cache = getattr(self, "frozen_outputs", None)
         if cache is None or "rows" not in entry:
             return compute()
