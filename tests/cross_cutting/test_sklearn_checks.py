@@ -5,7 +5,7 @@ from sklearn.utils import estimator_checks as ec
 from sklearn.utils._tags import get_tags
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skmm import ModalityTransformer, MultimodalClassifier, MultimodalRegressor
+from skmm import ModalityTransformer, MultimodalClassifier, MultimodalEmbedder, MultimodalRegressor
 from skmm.baselines import MFCCStats, PooledPixels
 from skmm.preprocessing import AudioFeaturizer, ImageLoader, SequencePadder, TextSequencer, VideoLoader
 
@@ -37,6 +37,9 @@ def _expected(estimator):
         # A regression net needs more steps than the default budget to reach
         # sklearn's R^2 > 0.5 on its 200-row check data.
         MultimodalRegressor(max_epochs=30, lr=0.01, hidden_size=16, random_state=0, verbose=0),
+        # A 2-D array is one modality: both towers read it (each with its own
+        # encoder), as a transformer to query embeddings; y, when given, groups rows.
+        MultimodalEmbedder(max_epochs=5, lr=0.01, hidden_size=16, embedding_dim=8, random_state=0, verbose=0),
     ],
     expected_failed_checks=_expected,
 )
@@ -92,3 +95,4 @@ def test_network_tags():
     assert get_tags(MultimodalClassifier(ModalityTransformer([("t", TextSequencer(), "t")]))).input_tags.string
     assert get_tags(MultimodalClassifier(device="cuda")).non_deterministic
     assert get_tags(MultimodalRegressor()).target_tags.multi_output
+    assert not get_tags(MultimodalEmbedder()).target_tags.required
