@@ -36,6 +36,12 @@ def relevance(y_true: ArrayLike | None, n_queries: int, n_gallery: int,
     Returns
     -------
     relevant : ndarray of bool, shape (n_queries, n_gallery)
+
+    Examples
+    --------
+    >>> from skmm.metrics import relevance
+    >>> relevance(["cat", "dog"], 2, 3, gallery_labels=["dog", "cat", "cat"]).astype(int).tolist()
+    [[0, 1, 1], [1, 0, 0]]
     """
     if y_true is None:
         if n_queries != n_gallery:

@@ -208,7 +208,8 @@ class MultimodalEmbedder(RetrievalMixin, BaseMultimodal):
         loaded = [f"{side}.{part}" for side, r in zip(("query", "target"), reports) for part in r["loaded"]]
         if not loaded:
             raise ValueError("warm_start_from: no encoder or fusion of either side matches the source.")
-        skipped = {f"{side}.{p}": why for side, r in zip(("query", "target"), reports) for p, why in r["skipped"].items()}
+        skipped = {f"{side}.{part}": why for side, r in zip(("query", "target"), reports)
+                   for part, why in r["skipped"].items()}
         return {"loaded": loaded, "skipped": skipped}
 
     def __sklearn_tags__(self):
@@ -217,7 +218,7 @@ class MultimodalEmbedder(RetrievalMixin, BaseMultimodal):
         return tags
 
     # -- fit and the embeddings -------------------------------------------
-    def fit(  # type: ignore[override]
+    def fit(
         self, X: ModalityInput, y: ArrayLike | None = None, sample_weight: SampleWeight | None = None
     ) -> MultimodalEmbedder:
         """Fit the preprocessor (if any) and train both networks.

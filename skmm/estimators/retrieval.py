@@ -88,4 +88,4 @@ class RetrievalMixin:
             return recall_at_k(y, ranked, k=1)
         relevant = np.eye(len(ranked), dtype=bool) if y is None else np.asarray(y)[:, None] == np.asarray(y)[None]
         hits = np.take_along_axis(relevant, ranked, axis=1)[:, 0]
-        return float(np.average(hits, weights=sample_weight))
+        return float(np.average(hits, weights=np.asarray(sample_weight, dtype=float)))

@@ -5,7 +5,13 @@ from sklearn.utils import estimator_checks as ec
 from sklearn.utils._tags import get_tags
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skmm import ModalityTransformer, MultimodalClassifier, MultimodalEmbedder, MultimodalRegressor
+from skmm import (
+    ModalityTransformer,
+    MultimodalClassifier,
+    MultimodalEmbedder,
+    MultimodalRegressor,
+    MultipleChoiceClassifier,
+)
 from skmm.baselines import MFCCStats, PooledPixels
 from skmm.preprocessing import AudioFeaturizer, ImageLoader, SequencePadder, TextSequencer, VideoLoader
 
@@ -73,6 +79,16 @@ API_CHECKS = [
 @pytest.mark.parametrize("check", API_CHECKS, ids=lambda c: c.__name__)
 def test_transformer_api_checks(estimator, check):
     check(type(estimator).__name__, estimator)
+
+
+# MultipleChoiceClassifier's X names its candidate columns and y is the index
+# of a row's right candidate: sklearn's generated data (a numeric matrix, y
+# any labels) has neither, so only the checks that need no data apply; its
+# behaviour on data (fit, predict_proba, pickling, clone, grid search, seeds)
+# is tested in tests/estimators/test_multiple_choice.py.
+@pytest.mark.parametrize("check", API_CHECKS, ids=lambda c: c.__name__)
+def test_multiple_choice_api_checks(check):
+    check("MultipleChoiceClassifier", MultipleChoiceClassifier(choices=["a", "b"], question="q"))
 
 
 @pytest.mark.parametrize(
