@@ -12,7 +12,7 @@ from skmm import (
     MultimodalRegressor,
     MultipleChoiceClassifier,
 )
-from skmm.baselines import MFCCStats, PooledPixels
+from skmm.baselines import LinearRetrieval, MFCCStats, PooledPixels, TfidfChoice
 from skmm.preprocessing import AudioFeaturizer, ImageLoader, SequencePadder, TextSequencer, VideoLoader
 
 # Float32 networks: predicting a subset of rows changes BLAS blocking, so
@@ -81,14 +81,19 @@ def test_transformer_api_checks(estimator, check):
     check(type(estimator).__name__, estimator)
 
 
-# MultipleChoiceClassifier's X names its candidate columns and y is the index
+# MultipleChoiceClassifier's (and TfidfChoice's) X names its candidate columns and y is the index
 # of a row's right candidate: sklearn's generated data (a numeric matrix, y
 # any labels) has neither, so only the checks that need no data apply; its
 # behaviour on data (fit, predict_proba, pickling, clone, grid search, seeds)
 # is tested in tests/estimators/test_multiple_choice.py.
 @pytest.mark.parametrize("check", API_CHECKS, ids=lambda c: c.__name__)
-def test_multiple_choice_api_checks(check):
-    check("MultipleChoiceClassifier", MultipleChoiceClassifier(choices=["a", "b"], question="q"))
+@pytest.mark.parametrize("estimator", [
+    MultipleChoiceClassifier(choices=["a", "b"], question="q"), TfidfChoice(["a", "b"], question="q"),
+    # Named columns of each side (and recall@1 as score): no generated matrix has them.
+    LinearRetrieval({"a": "numeric"}, {"b": "text"}),
+], ids=lambda e: type(e).__name__)
+def test_named_column_estimators_api_checks(estimator, check):
+    check(type(estimator).__name__, estimator)
 
 
 @pytest.mark.parametrize(
