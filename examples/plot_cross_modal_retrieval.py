@@ -66,8 +66,9 @@ for k in (1, 5):
 # %%
 # Above chance, far from a retrieval model: the space was trained to classify
 # (the build's fast run printed precision@1 near 0.2 on unseen speakers and
-# writers). For serious retrieval, train the encoders for it (a contrastive
-# loss) and use ``encode(X)`` or ``transform(X)`` the same way.
+# writers). For serious retrieval, train the encoders for it with a
+# contrastive loss: :class:`~skmm.MultimodalEmbedder`, in
+# :ref:`sphx_glr_auto_examples_plot_contrastive_retrieval.py`.
 
 # %%
 # The top images for a few spoken digits

@@ -5,7 +5,15 @@ from .utils import aliases
 aliases.install()  # before anything else: old module paths (in pickles) resolve to their new homes
 
 from .compose import ModalityDict, ModalityTransformer  # noqa: E402
-from .estimators import MultimodalClassifier, MultimodalRegressor  # noqa: E402
+from .estimators import (  # noqa: E402
+    MultimodalClassifier,
+    MultimodalEmbedder,
+    MultimodalRegressor,
+    MultipleChoiceClassifier,
+)
 
-__all__ = ["ModalityDict", "ModalityTransformer", "MultimodalClassifier", "MultimodalRegressor"]
+__all__ = [
+    "ModalityDict", "ModalityTransformer", "MultimodalClassifier", "MultimodalEmbedder", "MultimodalRegressor",
+    "MultipleChoiceClassifier",
+]
 __version__ = "0.1.0"

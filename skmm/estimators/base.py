@@ -176,6 +176,18 @@ class BaseMultimodal(
         """The skorch net class and extra arguments (:mod:`skmm.accelerate` swaps them)."""
         return ModalityNet, {}
 
+    def _fit_dataset(self, X, target, seed):
+        """Fit the preprocessor, learn ``modalities_``; the training dataset (:mod:`.data`)."""
+        return data.fit_dataset(self, X, target, seed)
+
+    def _predict_dataset(self, X, target=None):
+        """X through the fitted preprocessor as a dataset (:mod:`.data`)."""
+        return data.predict_dataset(self, X, target)
+
+    def _warm_start(self, module):
+        """Copy ``warm_start_from``'s matching encoders into the new ``module``; the report."""
+        return warm_start(module, self.warm_start_from, BaseMultimodal, self.verbose)
+
     # -- parameters -----------------------------------------------------
     def set_params(self: _Self, **parameters: Any) -> _Self:
         """Set parameters; ``fusion__<p>`` and ``encoders__<name>__<p>`` reach choices given by name.
@@ -284,11 +296,11 @@ class BaseMultimodal(
         weighted = with_weight(target, combine(sample_weight, self._class_weights(target)))
         if continuing:
             # The fitted net goes on drawing from its own generator.
-            self.net_.partial_fit(data.predict_dataset(self, X, weighted), target, epochs=epochs or self.max_epochs)
+            self.net_.partial_fit(self._predict_dataset(X, weighted), target, epochs=epochs or self.max_epochs)
             return self
         # A resumed fit continues the interrupted one's seed (random_state=None too).
         seed = self._seed() if resume is None else resume["seed"]
-        dataset = data.fit_dataset(self, X, weighted, seed)
+        dataset = self._fit_dataset(X, weighted, seed)
         # The fit's own random stream (skmm.estimators.seeding): seeded fits repeat
         # exactly, in threads too, and leave the user's global torch RNG alone.
         generator = fit_generator(seed)
@@ -296,7 +308,7 @@ class BaseMultimodal(
             module = self._build_module(n_outputs)
         self.__dict__.pop("warm_start_report_", None)
         if self.warm_start_from is not None:
-            self.warm_start_report_ = warm_start(module, self.warm_start_from, BaseMultimodal, self.verbose)
+            self.warm_start_report_ = self._warm_start(module)
         self.net_ = self._make_net(module, seed, generator, target)
         self._train(dataset, target, resume, epochs)
         return self

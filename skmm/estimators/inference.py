@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import pandas as pd
 import torch
 from sklearn.utils.validation import check_is_fitted
@@ -26,6 +28,7 @@ class InferenceMixin:
 
     # Set by BaseMultimodal's fit (declared here for the type checker).
     modalities_: dict[str, ModalityInfo]
+    _predict_dataset: Callable[..., Any]
 
     @fill_doc
     def preprocess(self, X: ModalityInput) -> ModalityDict:
@@ -102,13 +105,13 @@ class InferenceMixin:
 
     def _forward(self, X):
         """Network outputs (logits or scaled values) for raw or preprocessed X."""
-        dataset = data.predict_dataset(self, X)  # checks first that this estimator is fitted
+        dataset = self._predict_dataset(X)  # checks first that this estimator is fitted
         with torch.no_grad():
             return self.net_.forward(dataset, training=False, device="cpu")
 
     def _per_batch(self, X, step):
         """``step(module, batch)`` on every batch of raw or preprocessed X, in eval mode, without gradients."""
-        dataset = data.predict_dataset(self, X)
+        dataset = self._predict_dataset(X)
         module = self.net_.module_
         module.eval()
         with torch.no_grad():

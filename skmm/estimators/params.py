@@ -136,3 +136,26 @@ def with_keyword(init, name, default, after, like=None):
     annotation = inspect.Parameter.empty if like is None else inspect.signature(like).parameters[name].annotation
     extra = inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
     return inspect.Signature(parameters[:at] + [extra] + parameters[at:], return_annotation=signature.return_annotation)
+
+
+def derived_signature(base_init, own_init, drop=()):
+    """``own_init``'s explicit parameters, then ``base_init``'s keyword-only ones (less ``drop``).
+
+    For an estimator whose ``__init__`` takes ``**params`` on to the shared
+    base: ``get_params``, ``clone`` and the docs then see every parameter.
+    """
+    own = inspect.signature(own_init)
+    explicit = [p for p in own.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    names = {p.name for p in explicit} | set(drop)
+    inherited = [
+        p for p in inspect.signature(base_init).parameters.values()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in names
+    ]
+    return own.replace(parameters=explicit + inherited)
+
+
+def refuse_dropped(estimator, params: dict, dropped) -> None:
+    """A TypeError for a shared parameter this estimator does not take."""
+    given = sorted(set(params) & set(dropped))
+    if given:
+        raise TypeError(f"{type(estimator).__name__} got unexpected keyword argument(s) {given}.")

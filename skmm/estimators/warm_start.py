@@ -62,7 +62,7 @@ def _mismatch(prefix, source, target):
     return None
 
 
-def warm_start(module, source, estimator_class, verbose=0):
+def warm_start(module, source, estimator_class, verbose=0, strict=True):
     """Copy matching encoders (and the fusion) of ``source`` into ``module``.
 
     Parameters
@@ -74,6 +74,9 @@ def warm_start(module, source, estimator_class, verbose=0):
         What a source estimator must be (``BaseMultimodal``).
     verbose : int
         Print what was loaded and what was skipped.
+    strict : bool, default=True
+        Raise when nothing matches (False: report it; a caller with several
+        networks raises when none of them matched).
 
     Returns
     -------
@@ -101,6 +104,8 @@ def warm_start(module, source, estimator_class, verbose=0):
             loaded.append(part)
         else:
             skipped[part] = reason
+    if not loaded and not strict:
+        return {"loaded": loaded, "skipped": skipped}
     if not loaded:
         reasons = "; ".join(f"{part}: {why}" for part, why in skipped.items())
         raise ValueError(f"warm_start_from: no encoder or fusion matches the source ({reasons}).")

@@ -16,6 +16,7 @@ PUBLIC_MODULES = (
     "skmm.nn",
     "skmm.nn.optim",
     "skmm.baselines",
+    "skmm.metrics",
     "skmm.datasets",
     "skmm.inspection",
     "skmm.plotting",

@@ -15,7 +15,7 @@ from import_graph import cycles, graph, modules, package_graph, package_of
 #: The layers of skmm from the bottom up: a package may import only from layers below its own.
 LAYERS = [
     {"skmm.utils"},
-    {"skmm.compose", "skmm.pretrained", "skmm.datasets", "skmm.plotting", "skmm.dask"},
+    {"skmm.compose", "skmm.pretrained", "skmm.datasets", "skmm.plotting", "skmm.dask", "skmm.metrics"},
     {"skmm.preprocessing"},
     {"skmm.data"},
     {"skmm.encoders", "skmm.fusion", "skmm.augment"},
@@ -52,7 +52,7 @@ def test_dependencies_point_down_the_layers():
 def test_the_root_holds_only_what_users_import():
     root = {name.split(".")[1] for name in modules() if name != "skmm"}
     public = {"compose", "encoders", "fusion", "preprocessing", "estimators", "augment", "inspection", "plotting",
-              "export", "baselines", "datasets", "dask", "accelerate", "nn", "balance"}
+              "export", "baselines", "datasets", "dask", "accelerate", "nn", "balance", "metrics"}
     private_packages = {"utils", "persistence", "pretrained", "data"}  # each says so in its docstring
     assert root <= public | private_packages
     assert not any(name.startswith("_") for name in root)

@@ -5,8 +5,14 @@ from sklearn.utils import estimator_checks as ec
 from sklearn.utils._tags import get_tags
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skmm import ModalityTransformer, MultimodalClassifier, MultimodalRegressor
-from skmm.baselines import MFCCStats, PooledPixels
+from skmm import (
+    ModalityTransformer,
+    MultimodalClassifier,
+    MultimodalEmbedder,
+    MultimodalRegressor,
+    MultipleChoiceClassifier,
+)
+from skmm.baselines import LinearRetrieval, MFCCStats, PooledPixels, TfidfChoice
 from skmm.preprocessing import AudioFeaturizer, ImageLoader, SequencePadder, TextSequencer, VideoLoader
 
 # Float32 networks: predicting a subset of rows changes BLAS blocking, so
@@ -37,6 +43,9 @@ def _expected(estimator):
         # A regression net needs more steps than the default budget to reach
         # sklearn's R^2 > 0.5 on its 200-row check data.
         MultimodalRegressor(max_epochs=30, lr=0.01, hidden_size=16, random_state=0, verbose=0),
+        # A 2-D array is one modality: both towers read it (each with its own
+        # encoder), as a transformer to query embeddings; y, when given, groups rows.
+        MultimodalEmbedder(max_epochs=5, lr=0.01, hidden_size=16, embedding_dim=8, random_state=0, verbose=0),
     ],
     expected_failed_checks=_expected,
 )
@@ -72,6 +81,21 @@ def test_transformer_api_checks(estimator, check):
     check(type(estimator).__name__, estimator)
 
 
+# MultipleChoiceClassifier's (and TfidfChoice's) X names its candidate columns and y is the index
+# of a row's right candidate: sklearn's generated data (a numeric matrix, y
+# any labels) has neither, so only the checks that need no data apply; its
+# behaviour on data (fit, predict_proba, pickling, clone, grid search, seeds)
+# is tested in tests/estimators/test_multiple_choice.py.
+@pytest.mark.parametrize("check", API_CHECKS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("estimator", [
+    MultipleChoiceClassifier(choices=["a", "b"], question="q"), TfidfChoice(["a", "b"], question="q"),
+    # Named columns of each side (and recall@1 as score): no generated matrix has them.
+    LinearRetrieval({"a": "numeric"}, {"b": "text"}),
+], ids=lambda e: type(e).__name__)
+def test_named_column_estimators_api_checks(estimator, check):
+    check(type(estimator).__name__, estimator)
+
+
 @pytest.mark.parametrize(
     "estimator", [TextSequencer(), ImageLoader(), AudioFeaturizer(), VideoLoader(), SequencePadder()],
     ids=lambda e: type(e).__name__,
@@ -92,3 +116,4 @@ def test_network_tags():
     assert get_tags(MultimodalClassifier(ModalityTransformer([("t", TextSequencer(), "t")]))).input_tags.string
     assert get_tags(MultimodalClassifier(device="cuda")).non_deterministic
     assert get_tags(MultimodalRegressor()).target_tags.multi_output
+    assert not get_tags(MultimodalEmbedder()).target_tags.required

@@ -1,10 +1,4 @@
-"""Classical baselines over the same columns as the networks.
-
-``make_baseline(text="review", image="photo")`` builds a plain scikit-learn
-Pipeline: a ColumnTransformer of 2-D featurisers (TF-IDF, pooled pixels, MFCC
-statistics, scaled numbers) into a linear model. It fits, predicts and grid
-searches like any estimator, so it sits beside a fusion net in one search.
-"""
+"""The classical featurisers (TF-IDF, pooled pixels, MFCC statistics) and make_baseline."""
 
 from __future__ import annotations
 
@@ -21,9 +15,9 @@ from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from .preprocessing import AudioFeaturizer, ImageLoader
-from .preprocessing._text_cells import column_texts
-from .utils.types import ColumnLike, Estimator
+from ..preprocessing import AudioFeaturizer, ImageLoader
+from ..preprocessing._text_cells import column_texts
+from ..utils.types import ColumnLike, Estimator
 
 
 class _TextTfidf(TfidfVectorizer):
@@ -138,6 +132,21 @@ class MFCCStats(TransformerMixin, BaseEstimator):
         return self._stats(self.featurizer_.transform(X))
 
 
+def text_features() -> FeatureUnion:
+    """Sublinear TF-IDF of word 1-2-grams beside that of character 2-4-grams within words.
+
+    Examples
+    --------
+    >>> from skmm.baselines.features import text_features
+    >>> text_features().fit_transform(["a red fox", "a blue fox"]).shape[0]
+    2
+    """
+    return FeatureUnion([
+        ("words", _TextTfidf(ngram_range=(1, 2), sublinear_tf=True)),
+        ("chars", _TextTfidf(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)),
+    ])
+
+
 def make_baseline(
     *, text: str | None = None, image: str | None = None, audio: str | None = None,
     numeric: str | Sequence[str] | None = None, estimator: Estimator | None = None,
@@ -179,10 +188,7 @@ def make_baseline(
     """
     parts: list[tuple[str, Estimator, str | list[str]]] = []
     if text is not None:
-        parts.append(("text", FeatureUnion([
-            ("words", _TextTfidf(ngram_range=(1, 2), sublinear_tf=True)),
-            ("chars", _TextTfidf(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)),
-        ]), text))
+        parts.append(("text", text_features(), text))
     if image is not None:
         parts.append(("image", make_pipeline(PooledPixels(), StandardScaler()), image))
     if audio is not None:
