@@ -1,13 +1,16 @@
 """Cross-modal retrieval on real sets: chance, CCA, a classifier's embeddings and MultimodalEmbedder.
 
 Tasks (each row of the table ranks a held-out gallery for each held-out query;
-a hit is a gallery row of the query's item: its digit, its unit):
+a hit is a gallery row of the query's class: its digit, its race, its unit):
 
 - ``av``: AV-Digits, a spoken digit -> the handwritten images of that digit
   (unseen speakers and writers).
-- ``wesnoth-sound``: Wesnoth units, a unit's sound -> its sprite and description
-  (held-out rows of the units: other sprite frames, sounds and languages).
-- ``wesnoth-text``: Wesnoth units, a description (any of 45 languages) -> the sprite.
+- ``wesnoth-sound``: Wesnoth units, a unit's sound -> sprites and
+  descriptions of units of its race (held-out units: the dataset's split).
+- ``wesnoth-text``: Wesnoth units, a description (any of 45 languages) ->
+  sprites of units of its race (held-out units).
+- ``wesnoth-text-unit``: the same, but a hit is the query's own unit (held-out
+  rows of units seen in training: other languages and sprite frames).
 
 Methods: chance (the expected recall@1 of a random ranking); ``LinearRetrieval``
 (CCA over MFCC statistics, pooled pixels and TF-IDF, fitted on the training
@@ -46,25 +49,33 @@ def av_task(fast):
     return X_train, X_test, np.asarray(y_train), np.asarray(y_test), steps, ["audio"], ["image"]
 
 
-def wesnoth_task(fast, query, target):
+def wesnoth_task(fast, query, target, level="race"):
+    """``level="race"``: held-out units, a hit is a unit of the query's race; ``"unit"``: held-out rows, its unit."""
     from sklearn.model_selection import train_test_split
 
-    X, _ = fetch_wesnoth_units(verbose=0)
+    if level == "race":
+        X_train, y_train = fetch_wesnoth_units(split="train", verbose=0)
+        X_test, y_test = fetch_wesnoth_units(split="test", verbose=0)
+    else:
+        X, _ = fetch_wesnoth_units(verbose=0)
+        X_train, X_test = train_test_split(X, test_size=0.25, random_state=0, stratify=X["unit"])
+        y_train, y_test = X_train["unit"], X_test["unit"]
     if fast:
-        X = X[X["lang"].isin(["en", "de", "fr", "es", "it", "ru"])]
-    X_train, X_test = train_test_split(X, test_size=0.25, random_state=0, stratify=X["unit"])
+        keep_train, keep_test = (X["lang"].isin(["en", "de", "fr", "es", "it", "ru"]) for X in (X_train, X_test))
+        X_train, y_train, X_test, y_test = X_train[keep_train], y_train[keep_train], X_test[keep_test], y_test[keep_test]
     steps = [("text", TextSequencer(max_len=48, on_missing="mask"), "text"),
              ("image", ImageLoader(size=(32, 32), on_missing="mask"), "image"),
              ("audio", AudioFeaturizer(n_mels=40, on_missing="mask"), "audio")]
     steps = [s for s in steps if s[0] in query + target]
-    y_train, y_test = X_train["unit"].to_numpy(), X_test["unit"].to_numpy()
-    return (X_train.reset_index(drop=True), X_test.reset_index(drop=True), y_train, y_test, steps, query, target)
+    return (X_train.reset_index(drop=True), X_test.reset_index(drop=True), np.asarray(y_train), np.asarray(y_test),
+            steps, query, target)
 
 
 TASKS = {
     "av": lambda fast: av_task(fast),
     "wesnoth-sound": lambda fast: wesnoth_task(fast, ["audio"], ["image", "text"]),
     "wesnoth-text": lambda fast: wesnoth_task(fast, ["text"], ["image"]),
+    "wesnoth-text-unit": lambda fast: wesnoth_task(fast, ["text"], ["image"], level="unit"),
 }
 
 

@@ -165,7 +165,7 @@ class MultimodalEmbedder(RetrievalMixin, BaseMultimodal):
         return torch.as_tensor(groups.reshape(-1), dtype=torch.int64), self.embedding_dim
 
     def _criterion(self):
-        return SymmetricInfoNCE, {}
+        return SymmetricInfoNCE, {"scale": 1.0 / self.temperature}
 
     def _n_outputs(self):
         return self.embedding_dim

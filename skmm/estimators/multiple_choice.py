@@ -19,8 +19,7 @@ from ..data.batches import ModalityDataset
 from ..data.inputs import as_modalities
 from ..data.kinds import check_matches, describe
 from ..data.tensors import to_tensors
-from ..nn.losses import CrossEntropy
-from ..nn.towers import ChoiceTowers
+from ..nn.towers import ChoiceTowers, ScaledCrossEntropy
 from ..utils.docstrings import fill_doc
 from ..utils.threads import scoped
 from ..utils.types import Estimator, ModalityInput, SampleWeight
@@ -33,6 +32,8 @@ from .weights import target_only
 
 #: Shared parameters that do not apply: one score per candidate, no per-modality heads.
 DROPPED = ("balance", "task_weights")
+#: The initial temperature of the candidates' scores (learned from there).
+CHOICE_TEMPERATURE = 0.07
 
 
 class MultipleChoiceClassifier(ClassifierMixin, BaseMultimodal):
@@ -130,7 +131,7 @@ class MultipleChoiceClassifier(ClassifierMixin, BaseMultimodal):
         return torch.as_tensor(np.asarray(y, dtype=np.int64)), self.n_choices_
 
     def _criterion(self):
-        return CrossEntropy, {}
+        return ScaledCrossEntropy, {"scale": 1.0 / CHOICE_TEMPERATURE}
 
     def _n_outputs(self):
         return self.n_choices_
@@ -163,7 +164,7 @@ class MultipleChoiceClassifier(ClassifierMixin, BaseMultimodal):
         candidate = {_choices.CHOICE: chosen[_choices.CHOICE]} if _choices.CHOICE in chosen else None
         target = build_network({_choices.CHOICE: infos[_choices.CHOICE]}, candidate, "concat",
                                self.hidden_size, self.dropout, self.hidden_size, balance="none")
-        return ChoiceTowers(query, target, n_choices=n_outputs)
+        return ChoiceTowers(query, target, n_choices=n_outputs, temperature=CHOICE_TEMPERATURE)
 
     # -- the data: candidates stacked for the preprocessor, split for the network ---------
     def _expand(self, X, fitting=False):

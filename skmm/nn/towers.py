@@ -16,7 +16,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from .losses import PerSampleLoss
+from .losses import CrossEntropy, PerSampleLoss
 from .model import MultimodalNetwork
 
 #: CLIP's cap on the learned logit scale (a temperature of 0.01).
@@ -133,6 +133,18 @@ class ChoiceTowers(TwoTowers):
         return scores.masked_fill(~present, MASKED)
 
 
+class ScaledCrossEntropy(CrossEntropy):
+    """Cross-entropy of :class:`ChoiceTowers`' scores: cosines times a scale of about ``scale``.
+
+    Its curvature in the towers' outputs grows with the scale squared; a
+    linear part's SGD step is capped by it (as :class:`SymmetricInfoNCE`'s).
+    """
+
+    def __init__(self, scale: float = 1.0) -> None:
+        super().__init__()
+        self.curvature = 0.5 * scale**2
+
+
 class SymmetricInfoNCE(PerSampleLoss):
     """CLIP's loss: cross-entropy of query-to-target and target-to-query similarities, averaged.
 
@@ -155,6 +167,12 @@ class SymmetricInfoNCE(PerSampleLoss):
     >>> bool(good < 0.01 < bad)
     True
     """
+
+    def __init__(self, scale: float = 1.0) -> None:
+        super().__init__()
+        # Softmax cross-entropy has curvature 1/2 in its logits, here the outputs' cosines times
+        # ``scale``: what caps a linear part's SGD step (skmm.estimators.skorch_net.stable_lr).
+        self.curvature = 0.5 * scale**2
 
     def per_sample(self, pred, groups):
         query, target, scale, query_present, target_present = pred
