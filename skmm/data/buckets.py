@@ -3,8 +3,9 @@
 A batch of clips is padded to the longest clip of the whole set; with
 long-tailed lengths (speech: 1.1 s at the median, 20 s at most) most of a
 frame encoder's work is then on padding. Here the training rows are put in
-a few buckets of similar length (between quantiles of the lengths, as
-TensorFlow's ``bucket_by_sequence_length``), shuffled within each bucket,
+a few buckets of similar length (between quantiles of the lengths, finer
+toward the longest rows; TensorFlow's ``bucket_by_sequence_length`` buckets
+by length too), shuffled within each bucket,
 cut into batches, and the batches shuffled: an epoch still visits the rows
 in a seeded random order of batches, but a batch's rows have similar
 lengths, and :func:`trim_batch` cuts each batch to its own longest row, so
@@ -25,9 +26,14 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor
 
-#: At most this many buckets; each holds at least ``BUCKET_BATCHES`` batches of rows.
-MAX_BUCKETS = 8
+#: At most this many buckets, one fewer than ``len(EDGES) + 2``: as many as the rows fill
+#: with ``BUCKET_BATCHES`` batches each.
 BUCKET_BATCHES = 4
+#: Quantiles of the lengths between buckets, in the order they are used: halves first, then
+#: ever thinner slices of the longest rows. A long tail's few longest rows then share a
+#: batch or two instead of lengthening every batch of an eighth of the rows (equal eighths
+#: did: a Wesnoth with 1% of its clips at 10-20 s fitted 1.37x slower than the plain set).
+EDGES = (0.5, 0.75, 0.875, 0.9375, 0.25, 0.96875, 0.984375)
 
 #: Rows are sorted only where their mean length is under this share of the padded length.
 PADDED_SHARE = 0.5
@@ -69,17 +75,18 @@ def length_batches(lengths: Tensor, batch_size: int, generator: torch.Generator 
 
     Examples
     --------
-    64 rows of lengths 0-63 in batches of 4: 4 buckets (a quarter of the
-    lengths each), every batch within one of them.
+    64 rows of lengths 0-63 in batches of 4: 4 buckets (the shorter half,
+    the next quarter, two eighths), every batch within one of them.
 
     >>> lengths = torch.arange(64)
     >>> batches = length_batches(lengths, 4, torch.Generator().manual_seed(0))
-    >>> len(batches), sorted({(int(lengths[b].min()) // 16, int(lengths[b].max()) // 16) for b in batches})
+    >>> bucket = lambda length: 0 if length < 32 else 1 if length < 48 else 2 if length < 56 else 3
+    >>> len(batches), sorted({(bucket(int(lengths[b].min())), bucket(int(lengths[b].max()))) for b in batches})
     (16, [(0, 0), (1, 1), (2, 2), (3, 3)])
     """
-    n_buckets = max(1, min(MAX_BUCKETS, len(lengths) // (BUCKET_BATCHES * batch_size)))
+    n_buckets = max(1, min(len(EDGES) + 1, len(lengths) // (BUCKET_BATCHES * batch_size)))
     values = lengths.double()
-    edges = torch.quantile(values, torch.linspace(0, 1, n_buckets + 1, dtype=torch.float64)[1:-1])
+    edges = torch.quantile(values, torch.tensor(sorted(EDGES[: n_buckets - 1]), dtype=torch.float64))
     bucket = torch.bucketize(values, edges, right=True)
     order = torch.randperm(len(lengths), generator=generator)
     # Buckets one after another, each in random order; a batch may straddle two neighbours.

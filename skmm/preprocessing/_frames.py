@@ -37,19 +37,26 @@ def pad_frames(frames, max_len, mean, std):
     return out
 
 
-#: The share of training rows a learned cap keeps whole (``max_duration="auto"``, ``max_len="auto"``).
-CAP_QUANTILE = 0.99
+#: A learned cap (``max_duration="auto"``, ``max_len="auto"``) is this quantile of the training
+#: rows' lengths, but at most ``CAP_SPREAD`` times the ``CAP_BULK`` quantile.
+CAP_QUANTILE, CAP_BULK, CAP_SPREAD = 0.99, 0.95, 2.0
 
 
 def learned_cap(lengths, limit=None):
-    """Steps per row learned from the training rows' ``lengths``: their 99th percentile (a length seen).
+    """Steps per row learned from the training rows' ``lengths``: the 99th percentile, at most twice the 95th.
 
-    A padded batch costs rows x its longest row, so the few longest rows
-    of a long-tailed set would otherwise set every row's cost. ``limit``
-    (a user's cap) bounds it. Returns ``(cap, rows longer than it)``.
+    A padded row costs memory and time up to the cap, so the few longest
+    rows of a long-tailed set would otherwise set every row's cost. The
+    99th percentile alone is no cap for a tail of a percent or two (a
+    Wesnoth set with 1% of its clips at 10-20 s has its 99th percentile at
+    10 s, five times the other clips' longest): the bound by the 95th keeps
+    the cap near where the bulk of the rows ends. Both are lengths some
+    row has (the quantiles' "higher" method). ``limit`` (a user's cap)
+    bounds it. Returns ``(cap, rows longer than it)``.
     """
     lengths = np.asarray(lengths)
-    cap = int(np.quantile(lengths, CAP_QUANTILE, method="higher"))
+    cap = int(min(np.quantile(lengths, CAP_QUANTILE, method="higher"),
+                  CAP_SPREAD * np.quantile(lengths, CAP_BULK, method="higher")))
     if limit is not None:
         cap = min(cap, int(limit))
     return max(cap, 1), int((lengths > cap).sum())
@@ -60,6 +67,7 @@ def report_cut(owner, n_cut, n_rows, what, cap_text, verbose):
     if verbose and n_cut:
         print(
             f"[{type(owner).__name__}] {n_cut} of {n_rows} training {what} are longer than {cap_text} "
-            f"(the {CAP_QUANTILE:.0%} quantile) and are cut to it; pass a number to change the cap, "
-            "or None to keep every row whole.", flush=True,
+            f"(the learned cap: the {CAP_QUANTILE:.0%} quantile of their lengths, at most {CAP_SPREAD:g}x the "
+            f"{CAP_BULK:.0%} quantile) and are cut to it; pass a number to change the cap, or None to keep "
+            "every row whole.", flush=True,
         )

@@ -48,9 +48,9 @@ class AudioFeaturizer(PresenceMixin, TransformerMixin, BaseEstimator):
         Frequency range of the filter bank (None: half the sample rate).
     max_duration : float, "auto" or None, default="auto"
         Truncate clips to this many seconds. "auto" learns the cap in
-        ``fit``: the 99th percentile of the training clips' lengths (a few
-        long clips would otherwise set the padded length, and so the cost,
-        of every row); ``verbose`` says how many clips it cuts. None keeps
+        ``fit``: the 99th percentile of the training clips' lengths, at most
+        twice the 95th (a few long clips would otherwise set the padded
+        length, and so the cost, of every row); ``verbose`` says how many clips it cuts. None keeps
         up to the longest training clip. Longer clips at transform are cut
         to ``max_frames_``.
     normalize : bool, default=True

@@ -60,7 +60,8 @@ class SequencePadder(PresenceMixin, TransformerMixin, BaseEstimator):
     ----------
     max_len : int, "auto" or None, default="auto"
         At most this many steps per series (the first ones). "auto" learns
-        it in ``fit``: the 99th percentile of the training series' lengths
+        it in ``fit``: the 99th percentile of the training series' lengths,
+        at most twice the 95th
         (the estimator's ``verbose`` says how many it cuts); None keeps the
         longest training series. Series longer than ``max_len_`` at
         transform are truncated to it.

@@ -24,7 +24,7 @@ def test_audio_cap_is_learned_from_the_training_clips(capsys):
     assert 0.45 < featurizer.max_duration_ < 0.55
     assert not np.isnan(frames[3]).any()  # the cut clip fills its row
     out = capsys.readouterr().out
-    assert "[AudioFeaturizer] 2 of 300 training clips are longer than" in out and "99%" in out
+    assert "[AudioFeaturizer] 2 of 300 training clips are longer than" in out and "99% quantile" in out
     # At transform, longer clips are cut to the learned length.
     assert featurizer.transform([clips[3]]).shape[1] == featurizer.max_frames_
 
@@ -55,3 +55,10 @@ def test_series_cap_is_learned_too():
     assert SequencePadder(max_len=None).fit(series).max_len_ == 500
     with pytest.raises(ValueError, match="max_len"):
         SequencePadder(max_len="all").fit(series)
+
+
+def test_a_tail_of_one_percent_does_not_set_the_cap():
+    # 4 of 400 clips (1%) at 4 s: their own 99th percentile; the bound by the 95th cuts them.
+    clips = _clips(n=400, long=(3, 50, 100, 200))
+    featurizer = AudioFeaturizer(sample_rate=8000, n_mels=8, n_fft=200, hop_length=80, verbose=0).fit(clips)
+    assert featurizer.n_cut_ == 4 and featurizer.max_duration_ < 1.1
