@@ -149,18 +149,19 @@ class TemporalConvEncoder(EncoderModule):
         between = getattr(self, "mask_between_blocks", False)
         if between:
             states = states * _steps_mask(real, states.shape[2]).unsqueeze(1)
-        for start in range(0, len(self.blocks), 4):
-            states = self.blocks[start:start + 3](states)  # convolution, batchnorm, ReLU
-            if start == 0 and getattr(self, "stride", 1) > 1:
-                real = torch.div(real + self.stride - 1, self.stride, rounding_mode="floor")
-            if between:
+        stride = getattr(self, "stride", 1)
+        for i, layer in enumerate(self.blocks):  # per block: convolution, batchnorm, ReLU, pooling
+            states = layer(states)
+            if i == 0 and stride > 1:
+                real = torch.div(real + stride - 1, stride, rounding_mode="floor")
+            if i % 4 == 2 and between:
                 # Padding's block outputs (batchnorm's shift through the ReLU) would reach real
                 # steps through the pooling and the next kernel: zeroed, a row's states do not
                 # depend on how far its batch is padded, so length-cut training batches train
                 # what predict runs.
                 states = states * _steps_mask(real, states.shape[2]).unsqueeze(1)
-            states = self.blocks[start + 3](states)  # pooling halves time, rounding up
-            real = torch.div(real + 1, 2, rounding_mode="floor")
+            if i % 4 == 3:
+                real = torch.div(real + 1, 2, rounding_mode="floor")  # pooling halves time, rounding up
         states = states.transpose(1, 2)
         mask = _steps_mask(real, states.shape[1])
         return states * mask.unsqueeze(-1), mask

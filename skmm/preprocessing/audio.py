@@ -144,17 +144,19 @@ class AudioFeaturizer(PresenceMixin, TransformerMixin, BaseEstimator):
             self.sample_rate, self.n_fft, self.hop_length, self.n_mels, self.fmin, self.fmax
         )
 
+    def _samples(self, frames):
+        """Samples of audio that ``frames`` frames cover (the last window reaches ``n_fft`` past its start)."""
+        return (frames - 1) * self.hop_length + self.n_fft
+
     def _seconds(self, frames):
-        """Seconds of audio that ``frames`` frames cover (the last window reaches ``n_fft`` past its start)."""
-        return ((frames - 1) * self.hop_length + self.n_fft) / self.sample_rate
+        return self._samples(frames) / self.sample_rate
 
     def _max_samples(self):
         """Samples worth reading: ``max_duration``, else (after fit) what the fitted frames use."""
         if self.max_duration not in (None, "auto"):
             return int(self.max_duration * self.sample_rate)
         if hasattr(self, "max_frames_"):
-            # The last kept frame's window reaches n_fft // 2 past its centre.
-            return (self.max_frames_ - 1) * self.hop_length + self.n_fft
+            return self._samples(self.max_frames_)
         return None
 
     def _frames(self, X, padded=False):
