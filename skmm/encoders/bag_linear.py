@@ -11,33 +11,58 @@ from numpy.typing import ArrayLike
 from torch import Tensor, nn
 
 from .base import EncoderModule
+from .id_bags import bag_of_used_rows
 from .tokens import ids_within
 
 
-def _occurrences(flat, vocab_size):
-    """Per id position of ``flat`` (n, L; ids below ``vocab_size``), how often its id occurs in its row."""
-    if torch.onnx.is_in_onnx_export():
-        return (flat.unsqueeze(2) == flat.unsqueeze(1)).sum(2)  # exports; L x L per row, fine at inference
-    keys = flat + torch.arange(flat.shape[0], device=flat.device).unsqueeze(1) * vocab_size
-    _, inverse, counts = torch.unique(keys, return_inverse=True, return_counts=True)
-    return counts[inverse]
+def _occurrences(flat):
+    """Per id position of ``flat`` (n, L), how often its id occurs in its row."""
+    return (flat.unsqueeze(2) == flat.unsqueeze(1)).sum(2)  # exports; L x L per row, fine at inference
 
 
-def _weighted_bag(ids, weight, idf):
-    """Each row's sublinear-TF-IDF features (L2-normalised) times ``weight``, from its ids.
+def _exported_bag(ids, weight, idf):
+    """Each row's sublinear-TF-IDF features (L2-normalised) times ``weight``, from its ids, in ONNX's operators.
 
     An id seen ``c`` times weighs ``(1 + log c) * idf`` in all, as with
     ``TfidfVectorizer(sublinear_tf=True)``: each of its ``c`` positions
     carries a ``1/c`` share.
     """
     flat = ids.flatten(1)
-    c = _occurrences(flat, weight.shape[0]).to(weight.dtype)
+    c = _occurrences(flat).to(weight.dtype)
     share = idf[flat] * (1 + torch.log(c)) / c * (flat != 0)
     norm = (share.square() * c).sum(1, keepdim=True).sqrt().clamp(min=1e-12)  # over distinct ids
-    share = share / norm
-    if torch.onnx.is_in_onnx_export():
-        return (weight[flat] * share.unsqueeze(-1)).sum(1)
-    return F.embedding_bag(flat, weight, per_sample_weights=share, mode="sum")
+    return (weight[flat] * (share / norm).unsqueeze(-1)).sum(1)
+
+
+def tfidf_pairs(blocks: list[Tensor], vocab_size: int, idf: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Each row's distinct (block, id) pairs and their sublinear TF-IDF weights, each block L2-normalised.
+
+    An id seen ``c`` times in a row's block weighs ``(1 + log c) * idf``, as
+    with ``TfidfVectorizer(sublinear_tf=True)``. One sort of the batch's
+    real ids (padding left out) finds every pair and its count.
+
+    Returns
+    -------
+    ids, weights : Tensor
+        One entry per distinct pair, row after row (``embedding_bag``'s 1-D
+        input and ``per_sample_weights``).
+    offsets : Tensor of shape (n,)
+        Where each row's pairs start.
+    """
+    n, n_blocks = blocks[0].shape[0], len(blocks)
+    keys = []
+    for b, block in enumerate(blocks):
+        flat = block.flatten(1)
+        mask = flat != 0
+        bag = torch.arange(n, device=flat.device).unsqueeze(1) * n_blocks + b
+        keys.append(bag.expand_as(flat).masked_select(mask) * vocab_size + flat.masked_select(mask))
+    pairs, counts = torch.unique(torch.cat(keys), return_counts=True)  # sorted by row, then block, then id
+    ids, bag = pairs % vocab_size, pairs // vocab_size
+    weights = idf[ids] * (1 + torch.log(counts.to(idf.dtype)))
+    norm = torch.zeros(n * n_blocks, dtype=idf.dtype, device=idf.device).index_add_(0, bag, weights.square())
+    weights = weights / norm.sqrt().clamp(min=1e-12)[bag]
+    per_row = torch.bincount(bag // n_blocks, minlength=n)
+    return ids, weights, per_row.cumsum(0) - per_row
 
 
 class TokenBagLinear(EncoderModule):
@@ -74,6 +99,10 @@ class TokenBagLinear(EncoderModule):
     torch.Size([2, 3])
     """
 
+    #: Whether training gives the weights a sparse gradient (the rows the batch used), which
+    #: :class:`skmm.nn.optim.SGD` takes; set by the estimator when it builds that optimizer.
+    sparse = False
+
     def __init__(
         self, vocab_size: int, out_features: int, *, doc_freq: ArrayLike | None = None, lr: float = 5.0,
         momentum: float = 0.9,
@@ -98,5 +127,12 @@ class TokenBagLinear(EncoderModule):
             blocks = [x[..., :1], x[..., 1:]]  # words, then their character n-grams
         else:
             blocks = [x]
-        total = sum(_weighted_bag(block, self.weight, self.idf) for block in blocks)
+        if torch.onnx.is_in_onnx_export():
+            total = sum(_exported_bag(block, self.weight, self.idf) for block in blocks)
+        else:
+            ids, weights, offsets = tfidf_pairs(blocks, self.weight.shape[0], self.idf)
+            if self.sparse and torch.is_grad_enabled():
+                total = bag_of_used_rows(ids, offsets, self.weight, weights)
+            else:
+                total = F.embedding_bag(ids, self.weight, offsets, mode="sum", per_sample_weights=weights)
         return total / math.sqrt(len(blocks)) + self.bias

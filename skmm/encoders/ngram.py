@@ -12,6 +12,7 @@ from ..utils.sklearn_compat import StrOptions
 from ..utils.spec_params import POSITIVE_INT, PROBABILITY, or_default
 from .bag_linear import TokenBagLinear
 from .base import EncoderModule, EncoderSpec, register_encoder
+from .id_bags import bag_of_used_rows, packed_ids
 from .tokens import RowEmbedding, ids_within, step_mask
 
 
@@ -84,20 +85,6 @@ class NGram(EncoderSpec):
         return TokenBagLinear(info.vocab_size, n_outputs, doc_freq=getattr(info, "doc_freq", None))
 
 
-def _bag_of_used_rows(ids, weight):
-    """Each row's sum of ``weight[ids]``, through the batch's distinct ids.
-
-    A batch of texts repeats its n-grams many times; gathering each distinct
-    row once makes the table's sparse gradient one entry per used row
-    (instead of one per occurrence), which halves a training step of the
-    n-gram bag on real text.
-    """
-    used, position = torch.unique(ids, return_inverse=True)
-    rows = F.embedding(used, weight, padding_idx=0, sparse=True)
-    # Padding (id 0) sorts first: skip it in the sums.
-    return F.embedding_bag(position, rows, mode="sum", padding_idx=0 if int(used[0]) == 0 else None)
-
-
 class NGramBagEncoder(EncoderModule):
     """fastText-style encoder: the mean embedding of every word and n-gram id of a text.
 
@@ -148,7 +135,7 @@ class NGramBagEncoder(EncoderModule):
         if torch.onnx.is_in_onnx_export():
             total = self.embedding(flat).sum(1)
         elif self.embedding.sparse and torch.is_grad_enabled():
-            total = _bag_of_used_rows(flat, self.embedding.weight)
+            total = bag_of_used_rows(*packed_ids(flat), self.embedding.weight)
         else:
             # Sums without the (n, ids, dim) intermediate: 4x faster on long bags.
             total = F.embedding_bag(flat, self.embedding.weight, mode="sum", padding_idx=0)

@@ -9,7 +9,7 @@ from skorch import NeuralNet
 from skorch.dataset import unpack_data
 from skorch.utils import TeeGenerator, to_tensor
 
-from ..nn.optim import use_sparse_rows
+from ..nn.optim import SGD, SPARSE_MIN_ROWS, use_sparse_rows
 from ..utils.progress import BatchProgressBar, EpochTable
 from .seeding import drawing_from
 
@@ -109,13 +109,17 @@ class ModalityNet(NeuralNet):
         wide_ids = {id(p) for part in wide.values() for p in part.parameters()}
         named = [(n, p) for n, p in self.get_all_learnable_params() if id(p) not in wide_ids]
         curvature = getattr(self.criterion_, "curvature", 1.0)
+        for part in wide.values():
+            # A large table's linear part gives the rows it used (skmm's SGD takes them).
+            if hasattr(part, "sparse"):
+                part.sparse = part.weight.shape[0] >= SPARSE_MIN_ROWS
         wide_sgd = [
             {"params": list(part.parameters()), "lr": stable_lr(part.lr, part.momentum, curvature),
              "momentum": part.momentum}
             for part in wide.values()
         ]
         if not named:  # a wide part alone: a linear model
-            self.optimizer_ = torch.optim.SGD(wide_sgd)
+            self.optimizer_ = SGD(wide_sgd)
             return self
         args, kwargs = self.get_params_for_optimizer("optimizer", named)
         members = getattr(getattr(self.module_, "balance", None), "param_groups", lambda network: None)(self.module_)
@@ -128,7 +132,7 @@ class ModalityNet(NeuralNet):
             ],)
         self.optimizer_ = self.optimizer(*args, **kwargs)
         if wide_sgd:
-            self.wide_optimizer_ = torch.optim.SGD(wide_sgd)
+            self.wide_optimizer_ = SGD(wide_sgd)
         return self
 
     # -- the training step -------------------------------------------------
