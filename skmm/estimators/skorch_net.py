@@ -9,7 +9,7 @@ from skorch import NeuralNet
 from skorch.dataset import unpack_data
 from skorch.utils import TeeGenerator, to_tensor
 
-from ..nn.optim import SGD, SPARSE_MIN_ROWS, use_sparse_rows
+from ..nn.optim import SGD, use_sparse_rows
 from ..utils.progress import BatchProgressBar, EpochTable
 from .seeding import drawing_from
 
@@ -110,9 +110,7 @@ class ModalityNet(NeuralNet):
         named = [(n, p) for n, p in self.get_all_learnable_params() if id(p) not in wide_ids]
         curvature = getattr(self.criterion_, "curvature", 1.0)
         for part in wide.values():
-            # A large table's linear part gives the rows it used (skmm's SGD takes them).
-            if hasattr(part, "sparse"):
-                part.sparse = part.weight.shape[0] >= SPARSE_MIN_ROWS
+            use_sparse_rows(part, True)  # skmm's SGD below takes a large linear part's rows
         wide_sgd = [
             {"params": list(part.parameters()), "lr": stable_lr(part.lr, part.momentum, curvature),
              "momentum": part.momentum}

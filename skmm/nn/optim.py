@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Callable, cast, overload
 import torch
 from torch import nn
 
+from ..encoders.bag_linear import TokenBagLinear
 from ..encoders.tokens import RowEmbedding
 from ..utils.docstrings import fill_doc
 
@@ -35,7 +36,7 @@ SPARSE_MIN_ROWS = 16_384
 
 
 def use_sparse_rows(module: nn.Module, enabled: bool) -> list[nn.Parameter]:
-    """Set which :class:`RowEmbedding` tables of ``module`` give sparse gradients.
+    """Set which :class:`RowEmbedding` tables (and text linear parts) of ``module`` give sparse gradients.
 
     Parameters
     ----------
@@ -59,8 +60,9 @@ def use_sparse_rows(module: nn.Module, enabled: bool) -> list[nn.Parameter]:
     """
     rows: list[nn.Parameter] = []
     for part in module.modules():
-        if isinstance(part, RowEmbedding):
-            part.sparse = bool(enabled) and part.num_embeddings >= SPARSE_MIN_ROWS
+        # A text's linear part too (its weights are a table of one row per id, trained by skmm's SGD).
+        if isinstance(part, (RowEmbedding, TokenBagLinear)):
+            part.sparse = bool(enabled) and part.weight.shape[0] >= SPARSE_MIN_ROWS
             if part.sparse:
                 rows.append(cast(nn.Parameter, part.weight))
     return rows
@@ -198,7 +200,7 @@ class SGD(_SparseRows, torch.optim.SGD):
     >>> w = torch.nn.Parameter(torch.zeros(4, 2))
     >>> opt = SGD([w], lr=1.0, momentum=0.5)
     >>> for _ in range(2):
-    ...     w.grad = torch.sparse_coo_tensor([[1]], torch.ones(1, 2), (4, 2))
+    ...     w.grad = torch.sparse_coo_tensor([[1]], torch.ones(1, 2), (4, 2), check_invariants=True)
     ...     opt.step()
     >>> w[:, 0].tolist()  # -1, then -(0.5 * 1 + 1)
     [0.0, -2.5, 0.0, 0.0]

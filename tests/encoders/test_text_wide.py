@@ -144,3 +144,27 @@ def test_wide_must_be_a_bool_or_auto():
     clf = MultimodalClassifier(_prep(), encoders={"text": NGram(wide="yes")}, max_epochs=1, verbose=0)
     with pytest.raises(ValueError, match="wide"):
         clf.fit(X, y)
+
+
+def test_packed_pairs_give_the_per_position_scores_and_gradients():
+    # Training reads each row's distinct (block, id) pairs; export and the reference read every position.
+    from skmm.encoders.bag_linear import _exported_bag
+
+    rng = np.random.default_rng(1)
+    vocab = 30
+    part = TokenBagLinear(vocab, 4, doc_freq=rng.uniform(0.01, 1.0, vocab).astype(np.float32))
+    with torch.no_grad():
+        part.weight.normal_()
+    ids = torch.as_tensor(rng.integers(0, vocab, (5, 7, 3)) * (rng.random((5, 7, 3)) < 0.6))
+    ids[2] = 0  # an empty text
+    expected = sum(_exported_bag(b, part.weight, part.idf) for b in (ids[..., :1], ids[..., 1:])) / np.sqrt(2)
+    torch.testing.assert_close(part(ids), expected + part.bias)
+    torch.testing.assert_close(part(ids)[2], part.bias)
+    flat = ids[..., 0]  # words only: one block
+    torch.testing.assert_close(part(flat), _exported_bag(flat, part.weight, part.idf) + part.bias)
+    part.sparse = True
+    part(ids).pow(2).sum().backward()
+    sparse_grad = part.weight.grad.to_dense()
+    part.weight.grad, part.sparse = None, False
+    part(ids).pow(2).sum().backward()
+    torch.testing.assert_close(sparse_grad, part.weight.grad)

@@ -157,3 +157,55 @@ def test_row_training_works_with_the_other_ways_to_fit(monkeypatch, tmp_path, ho
             clf.fit(X, y)
     assert clf.net_.module_.encoders["text"].embedding.sparse
     assert clf.score(X, y) > 0.6
+
+
+def test_sgd_on_sparse_rows_takes_torchs_dense_steps():
+    # The text's linear part: a sparse gradient, the same heavy-ball steps as torch's SGD on the dense one.
+    torch.manual_seed(0)
+    start = torch.randn(40, 3)
+    ours, reference = torch.nn.Parameter(start.clone()), torch.nn.Parameter(start.clone())
+    sgd, torch_sgd = optim.SGD([ours], lr=0.3, momentum=0.9), torch.optim.SGD([reference], lr=0.3, momentum=0.9)
+    for ids in BATCHES:
+        rows = torch.nn.functional.embedding(ids.flatten().unique(), ours, sparse=True)
+        sgd.zero_grad(), (rows ** 2).sum().backward(), sgd.step()
+        torch_sgd.zero_grad(), (reference[ids.flatten().unique()] ** 2).sum().backward(), torch_sgd.step()
+        assert ours.grad is None or ours.grad.is_sparse
+    torch.testing.assert_close(ours, reference)
+    # Rows no batch used moved with their velocity in neither; row 4's moved in both.
+    assert torch.equal(ours[5], start[5]) and not torch.equal(ours[4], start[4])
+    torch.testing.assert_close(sgd.state_dict()["state"][0]["momentum_buffer"],
+                               torch_sgd.state_dict()["state"][0]["momentum_buffer"])
+
+
+def test_sgd_refuses_sparse_rows_with_weight_decay():
+    w = torch.nn.Parameter(torch.zeros(5, 2))
+    opt = optim.SGD([w], lr=0.1, momentum=0.9, weight_decay=0.01)
+    w.grad = torch.sparse_coo_tensor([[1]], torch.ones(1, 2), (5, 2), check_invariants=True)
+    with pytest.raises(ValueError, match="weight decay"):
+        opt.step()
+
+
+def test_estimator_trains_the_text_linear_part_by_rows(monkeypatch):
+    from skmm import ModalityTransformer
+    from skmm.encoders import NGram
+    from skmm.encoders.bag_linear import TokenBagLinear
+    from skmm.preprocessing import TextSequencer
+
+    monkeypatch.setattr(optim, "SPARSE_MIN_ROWS", 50)
+    X, y = _many_words()
+
+    def model(**kw):
+        prep = ModalityTransformer([("text", TextSequencer(max_len=6), "text")])
+        return MultimodalClassifier(prep, encoders={"text": NGram(wide=True)}, max_epochs=4, random_state=0,
+                                    verbose=0, **kw)
+
+    clf = model().fit(X, y)
+    part = clf.net_.module_.wide["text"]
+    assert isinstance(part, TokenBagLinear) and part.sparse
+    assert type(clf.net_.wide_optimizer_) is optim.SGD
+    assert clf.score(X, y) > 0.6
+    # Trained densely (a torch optimizer for the rest leaves the linear part by rows: its SGD is skmm's).
+    monkeypatch.setattr(optim, "SPARSE_MIN_ROWS", 10**9)
+    dense = model().fit(X, y)
+    assert not dense.net_.module_.wide["text"].sparse
+    np.testing.assert_allclose(dense.predict_proba(X), clf.predict_proba(X), atol=1e-4)
