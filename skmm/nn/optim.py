@@ -193,6 +193,13 @@ class SGD(_SparseRows, torch.optim.SGD):
     n-gram rows x 10 races, most of the linear part's backward). Sparse
     gradients take no weight decay, dampening or Nesterov momentum.
 
+    Parameters
+    ----------
+    params : iterable
+        Parameters or parameter groups.
+    **kwargs
+        As torch's class (``lr``, ``momentum``, ...).
+
     Examples
     --------
     >>> import torch
