@@ -153,6 +153,7 @@ def main(argv=None):
     parser.add_argument("--out", default="balance.jsonl")
     parser.add_argument("--no-singles", action="store_true")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--no-fusions", action="store_true", help="only the single nets and their product")
     parser.add_argument("--table", action="store_true", help="print the table from --out and stop")
     parser.add_argument("--extra", default="", help="JSON of more estimator parameters, e.g. '{\"max_epochs\": 5}'")
     args = parser.parse_args(argv)
@@ -207,7 +208,7 @@ def run(args):
                 key = f"{set_name}|product|{seed}|{args.extra}"
                 if key not in done:
                     record(key, model="product", seed=seed, acc=float(np.mean(classes[logp.argmax(1)] == y_test)))
-            for fusion in args.fusions.split(","):
+            for fusion in [] if args.no_fusions else args.fusions.split(","):
                 for balance in args.balances.split(","):
                     key = f"{set_name}|{fusion}|{balance}|{seed}|{args.extra}"
                     if key in done:
