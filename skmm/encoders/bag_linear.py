@@ -102,6 +102,7 @@ class TokenBagLinear(EncoderModule):
     #: Whether training gives the weights a sparse gradient (the rows the batch used), which
     #: :class:`skmm.nn.optim.SGD` takes; set by the estimator when it builds that optimizer.
     sparse = False
+    idf: Tensor  # a buffer: annotated so type checkers see a tensor, not ``Tensor | Module``
 
     def __init__(
         self, vocab_size: int, out_features: int, *, doc_freq: ArrayLike | None = None, lr: float = 5.0,
