@@ -328,12 +328,13 @@ def test_staged_member_stops_at_its_second_plateau():
 
     original = staged.member_parameters
     staged.member_parameters = lambda network, name: []
+    original_modules, staged.member_modules = staged.member_modules, lambda network, name: []
     try:
         # Three bad epochs make a plateau (patience // 2 = 2 exceeded); a gain between two plateaus resets the
         # patience, which is never spent (4 bad epochs in a row), but the second plateau ends the member.
         ended = [stop.track(Net, "a", loss) for loss in [1.0, 1.0, 1.0, 1.0, 0.9, 0.9, 0.9, 0.9]]
     finally:
-        staged.member_parameters = original
+        staged.member_parameters, staged.member_modules = original, original_modules
     assert Net.optimizer_.param_groups[0]["lr"] == pytest.approx(0.01)
     assert ended == [False] * 7 + [True]
 
@@ -388,3 +389,60 @@ def test_staged_keeps_the_texts_linear_part_beside_media_and_freezes_it_with_the
     assert "text" in staged.net_.module_.wide and "text" not in heads.net_.module_.wide
     assert staged.net_.module_.balance.is_frozen("text")
     assert not any(p.requires_grad for p in staged.net_.module_.wide["text"].parameters())
+
+
+def test_staged_residual_fusion_trains_on_the_prediction_and_learns_what_no_modality_has_alone():
+    # The label is the XOR of two signs, one per modality: each modality alone and their product are at chance,
+    # so all the prediction gets right comes from the fusion learning the interaction as a correction.
+    rng = np.random.RandomState(0)
+    n = 400
+    s1, s2 = rng.rand(n) < 0.5, rng.rand(n) < 0.5
+    a = rng.normal(scale=0.3, size=(n, 2)).astype("float32")
+    b = rng.normal(scale=0.3, size=(n, 2)).astype("float32")
+    a[:, 0] += np.where(s1, 1.0, -1.0)
+    b[:, 0] += np.where(s2, 1.0, -1.0)
+    X, y = ModalityDict(a=a, b=b), (s1 ^ s2).astype(int)
+    clf = MultimodalClassifier(balance=Staged(patience=3), max_epochs=60, lr=0.01, random_state=0,
+                               verbose=0).fit(X, y)
+    network = clf.net_.module_.eval()
+    assert network.balance.residual and bool(network.balance.frozen.all())
+    with torch.no_grad():
+        parts = network.parts(to_tensors(X, clf.modalities_))
+    hit = lambda out: float(np.mean(out.argmax(1).numpy() == y))  # noqa: E731
+    assert max(hit(parts.unimodal["a"]), hit(parts.unimodal["b"])) < 0.65
+    assert hit(parts.output) > 0.9
+    # The stage-two loss is the prediction's, not the fused head's own.
+    criterion = CrossEntropy()
+    target = torch.as_tensor(y)
+    assert float(network.balance.loss(parts, criterion, target)) == pytest.approx(float(criterion(parts.output, target)))
+    own = MultimodalClassifier(balance=Staged(patience=3, fusion_loss="own"), max_epochs=2, random_state=0,
+                               verbose=0).fit(X, y).net_.module_.balance
+    assert not own.residual
+    assert float(own.loss(parts, criterion, target)) == pytest.approx(float(criterion(parts.fused, target)))
+    regressor = MultimodalRegressor(balance="staged", max_epochs=2, random_state=0, verbose=0).fit(X, a[:, 0])
+    assert not regressor.net_.module_.balance.residual  # a regressor's fusion keeps its own loss
+
+
+def test_staged_member_gets_back_its_best_epochs_batch_norm_statistics():
+    from types import SimpleNamespace
+
+    from skmm.balance.staged import StagedStopping
+
+    encoder = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3))
+    network = SimpleNamespace(encoders={"a": encoder}, balance=SimpleNamespace(heads={"a": torch.nn.Linear(3, 2)}),
+                              wide={})
+    net = SimpleNamespace(module_=network, optimizer_=SimpleNamespace(param_groups=[]))
+    stop = StagedStopping(patience=2, max_epochs=100, plateau=False)
+    stop.best_, stop.misses_, stop.flat_, stop.cuts_, stop.snapshots_ = {}, {}, {}, {}, {}
+    encoder.train()
+    encoder(torch.randn(16, 2))
+    best = {k: v.clone() for k, v in encoder.state_dict().items()}
+    assert not stop.track(net, "a", 1.0)  # the best epoch
+    for _ in range(2):  # two worse epochs move the weights and the running statistics on
+        with torch.no_grad():
+            encoder[0].weight.add_(1.0)
+        encoder(torch.randn(16, 2) + 3)
+        ended = stop.track(net, "a", 2.0)
+    assert ended
+    for key, value in encoder.state_dict().items():
+        assert torch.equal(value, best[key]), key
