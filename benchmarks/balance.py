@@ -138,7 +138,9 @@ def members_of(clf, test, y_test):
 
 
 def fit_net(train, y_train, seed, **params):
-    clf = MultimodalClassifier(random_state=seed, verbose=0, n_threads=1, **params)
+    # Nested parameters (``balance__fusion_loss``) go through set_params, as a grid's would.
+    nested = {key: params.pop(key) for key in list(params) if "__" in key}
+    clf = MultimodalClassifier(random_state=seed, verbose=0, n_threads=1, **params).set_params(**nested)
     start, cpu = time.perf_counter(), time.process_time()
     clf.fit(train, y_train)
     return clf, time.perf_counter() - start, time.process_time() - cpu

@@ -446,3 +446,11 @@ def test_staged_member_gets_back_its_best_epochs_batch_norm_statistics():
     assert ended
     for key, value in encoder.state_dict().items():
         assert torch.equal(value, best[key]), key
+
+
+def test_staged_stage_one_leaves_the_fusion_twice_its_patience_and_at_least_half():
+    from skmm.balance.staged import StagedStopping
+
+    assert StagedStopping(patience=5, max_epochs=60).stage_one_epochs == 50
+    assert StagedStopping(patience=50, max_epochs=10).stage_one_epochs == 5  # never less than half
+    assert StagedStopping(patience=5, max_epochs=1).stage_one_epochs == 1
