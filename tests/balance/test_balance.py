@@ -402,8 +402,8 @@ def test_staged_residual_fusion_trains_on_the_prediction_and_learns_what_no_moda
     a[:, 0] += np.where(s1, 1.0, -1.0)
     b[:, 0] += np.where(s2, 1.0, -1.0)
     X, y = ModalityDict(a=a, b=b), (s1 ^ s2).astype(int)
-    clf = MultimodalClassifier(balance=Staged(patience=3), max_epochs=60, lr=0.01, random_state=0,
-                               verbose=0).fit(X, y)
+    clf = MultimodalClassifier(balance=Staged(patience=3, fusion_loss="residual"), max_epochs=60, lr=0.01,
+                               random_state=0, verbose=0).fit(X, y)
     network = clf.net_.module_.eval()
     assert network.balance.residual and bool(network.balance.frozen.all())
     with torch.no_grad():
@@ -415,11 +415,12 @@ def test_staged_residual_fusion_trains_on_the_prediction_and_learns_what_no_moda
     criterion = CrossEntropy()
     target = torch.as_tensor(y)
     assert float(network.balance.loss(parts, criterion, target)) == pytest.approx(float(criterion(parts.output, target)))
-    own = MultimodalClassifier(balance=Staged(patience=3, fusion_loss="own"), max_epochs=2, random_state=0,
+    own = MultimodalClassifier(balance="staged", max_epochs=2, random_state=0,  # "own" is the default
                                verbose=0).fit(X, y).net_.module_.balance
     assert not own.residual
     assert float(own.loss(parts, criterion, target)) == pytest.approx(float(criterion(parts.fused, target)))
-    regressor = MultimodalRegressor(balance="staged", max_epochs=2, random_state=0, verbose=0).fit(X, a[:, 0])
+    regressor = MultimodalRegressor(balance=Staged(fusion_loss="residual"), max_epochs=2, random_state=0,
+                                    verbose=0).fit(X, a[:, 0])
     assert not regressor.net_.module_.balance.residual  # a regressor's fusion keeps its own loss
 
 
