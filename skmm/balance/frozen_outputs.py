@@ -9,7 +9,7 @@ only for a batch with a row it has not seen yet.
 
 A row's position means something only within one fit's dataset: the cache
 is made when stage two starts and dropped when training ends
-(:class:`skmm.balance.staged.StagedStopping`), and it is never saved.
+(:class:`skmm.balance.staged_stopping.StagedStopping`), and it is never saved.
 """
 
 from __future__ import annotations

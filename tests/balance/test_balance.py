@@ -316,7 +316,7 @@ def test_staged_gives_the_fusion_the_second_half_of_the_epochs_at_a_larger_step(
 
 
 def test_staged_member_stops_at_its_second_plateau():
-    from skmm.balance.staged import StagedStopping
+    from skmm.balance.staged_stopping import StagedStopping
 
     class Net:  # what _track reads: the module's member parameters and the optimizer's groups
         module_ = type("M", (), {"wide": {}})()
@@ -324,7 +324,7 @@ def test_staged_member_stops_at_its_second_plateau():
 
     stop = StagedStopping(patience=4, max_epochs=100)
     stop.best_, stop.misses_, stop.flat_, stop.cuts_, stop.snapshots_ = {}, {}, {}, {}, {}
-    import skmm.balance.staged as staged
+    import skmm.balance.staged_stopping as staged
 
     original = staged.member_parameters
     staged.member_parameters = lambda network, name: []
@@ -427,7 +427,7 @@ def test_staged_residual_fusion_trains_on_the_prediction_and_learns_what_no_moda
 def test_staged_member_gets_back_its_best_epochs_batch_norm_statistics():
     from types import SimpleNamespace
 
-    from skmm.balance.staged import StagedStopping
+    from skmm.balance.staged_stopping import StagedStopping
 
     encoder = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3))
     network = SimpleNamespace(encoders={"a": encoder}, balance=SimpleNamespace(heads={"a": torch.nn.Linear(3, 2)}),
@@ -450,7 +450,7 @@ def test_staged_member_gets_back_its_best_epochs_batch_norm_statistics():
 
 
 def test_staged_stage_one_leaves_the_fusion_twice_its_patience_and_at_least_half():
-    from skmm.balance.staged import StagedStopping
+    from skmm.balance.staged_stopping import StagedStopping
 
     assert StagedStopping(patience=5, max_epochs=60).stage_one_epochs == 50
     assert StagedStopping(patience=50, max_epochs=10).stage_one_epochs == 5  # never less than half
