@@ -72,6 +72,7 @@ def configurations(model: str, finetune_epochs: int):
         ("MiniLM frozen + numbers, staged", mini + numbers, frozen, {}, False),
         ("MiniLM last layer fine-tuned, text", mini, tuned, short, True),
         ("MiniLM last layer fine-tuned + numbers, staged", mini + numbers, tuned, short, True),
+        ("MiniLM last layer fine-tuned + numbers, none", mini + numbers, tuned, {**short, "balance": "none"}, True),
     ]
 
 

@@ -20,9 +20,10 @@ It then writes PNG plots of the fusion network into ``--plots DIR``
 (default ``demo_plots/``): its training curve, its modality importance on
 the test set and its confusion matrix.
 
-Run with ``make demo`` (or ``python examples/demo.py``): about 200
-CPU-seconds with three seeds (measured 2026-12-07 on 2 cores shared with
-other jobs: 7.2 minutes of wall time at a load average of 3.1 to 3.4). The
+Run with ``make demo`` (or ``python examples/demo.py``): about 370
+CPU-seconds with three seeds (measured 2026-12-08 on 2 cores shared with
+two other jobs: about 9 minutes of wall time at a load average of 1.2 to
+2.9). The
 networks train with the estimator's defaults: early stopping on a 10%
 validation split, at most 60 epochs, ``balance="staged"``.
 """
