@@ -223,15 +223,20 @@ def run(args):
                            epochs=len(clf.history_), shuffle=drops, members=members_of(clf, test, y_test))
 
 
-def print_table(path):
+def read_jsonl(path) -> list[dict]:
+    """The rows of a benchmark's JSON-lines file (none when it does not exist)."""
     if not os.path.exists(path):
-        return
-    rows = {}
+        return []
     with open(path) as f:
-        for line in f:
-            if line.strip():
-                row = json.loads(line)
-                rows.setdefault((row["set"], row["model"], row["key"].split("|")[-1] if "seed" in row else ""), []).append(row)
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def print_table(path):
+    rows = {}
+    for row in read_jsonl(path):
+        rows.setdefault((row["set"], row["model"], row["key"].split("|")[-1] if "seed" in row else ""), []).append(row)
+    if not rows:
+        return
     print("\n| set | model | seeds | test accuracy: median [min, max] | mean | fit s (median) | epochs | "
           "accuracy drop, each modality shuffled (median) | load (1, 5, 15 min) |")
     print("|---|---|---:|---|---:|---:|---:|---|---|")

@@ -40,7 +40,7 @@ from skmm.preprocessing import PretrainedTokenizer, TextSequencer
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from balance import uptime  # noqa: E402
+from balance import read_jsonl, uptime  # noqa: E402
 from debian_packages import NUMBERS, load_frame, split  # noqa: E402
 
 DEFAULT_MODEL = os.path.join(os.path.expanduser(os.environ.get("SKMM_DATA", "~/skmm_data")), "all-MiniLM-L6-v2")
@@ -101,10 +101,7 @@ def run(args):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a folder never downloads; this makes sure of it
     train, test = split(load_frame(20), args.train, args.test)
     y_train, y_test = train["section"].to_numpy(), test["section"].to_numpy()
-    done = set()
-    if os.path.exists(args.out):
-        with open(args.out) as f:
-            done = {json.loads(line)["key"] for line in f if line.strip()}
+    done = {row["key"] for row in read_jsonl(args.out)}
     only = {int(i) for i in args.only.split(",") if i}
     for number, (label, steps, encoders, extra, tuned) in enumerate(
             configurations(args.model, args.finetune_epochs), start=1):
@@ -128,14 +125,11 @@ def run(args):
 
 
 def print_table(path):
-    if not os.path.exists(path):
-        return
     rows = {}
-    with open(path) as f:
-        for line in f:
-            if line.strip():
-                row = json.loads(line)
-                rows.setdefault(row["model"], []).append(row)
+    for row in read_jsonl(path):
+        rows.setdefault(row["model"], []).append(row)
+    if not rows:
+        return
     print("| model | seeds | test accuracy: median [min, max] | fit s (median) | CPU s (median) | epochs | load |")
     print("|---|---:|---|---:|---:|---:|---|")
     for label, group in rows.items():
