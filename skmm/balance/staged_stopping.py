@@ -52,19 +52,22 @@ class StagedStopping(Callback):
         self.plateau = plateau
 
     @staticmethod
-    def member_parameters(network, name: str):
-        params = member_parameters(network, name)
+    def _modules(network, name: str) -> list[nn.Module]:
+        """:func:`member_modules` and, for a modality, its linear part: all that is frozen together."""
+        modules = member_modules(network, name)
         if name != FUSION_KEY and name in network.wide:
-            params += list(network.wide[name].parameters())
-        return params
+            modules.append(network.wide[name])
+        return modules
+
+    @classmethod
+    def member_parameters(cls, network, name: str) -> list:
+        return [p for module in cls._modules(network, name) for p in module.parameters()]
 
     @classmethod
     def member_state(cls, network, name: str) -> list:
         """What a member's best epoch is: its parameters and its buffers (batch norm's running statistics)."""
-        modules = member_modules(network, name)
-        if name != FUSION_KEY and name in network.wide:
-            modules.append(network.wide[name])
-        return cls.member_parameters(network, name) + [b for module in modules for b in module.buffers()]
+        modules = cls._modules(network, name)
+        return [p for m in modules for p in m.parameters()] + [b for m in modules for b in m.buffers()]
 
     def _freeze(self, network, name: str) -> None:
         for p in self.member_parameters(network, name):
